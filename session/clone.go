@@ -1,0 +1,128 @@
+package session
+
+// Clone returns a deep copy of s.
+func (s *Session) Clone() *Session {
+	if s == nil {
+		return nil
+	}
+	out := *s
+	out.Metadata = CloneMap(s.Metadata)
+	return &out
+}
+
+// Clone returns a deep copy of a.
+func (a *Agent) Clone() *Agent {
+	if a == nil {
+		return nil
+	}
+	out := *a
+	out.State = CloneMap(a.State)
+	out.ConversationManagerState = CloneMap(a.ConversationManagerState)
+	out.InternalState = CloneMap(a.InternalState)
+	out.Config = cloneConfig(a.Config)
+	return &out
+}
+
+// Clone returns a deep copy of m.
+func (m *Message) Clone() *Message {
+	if m == nil {
+		return nil
+	}
+	out := *m
+	out.Message = m.Message.Clone()
+	if m.RedactMessage != nil {
+		r := m.RedactMessage.Clone()
+		out.RedactMessage = &r
+	}
+	if m.EventLoopMetrics != nil {
+		em := cloneMetrics(*m.EventLoopMetrics)
+		out.EventLoopMetrics = &em
+	}
+	out.GuardrailEvent = m.GuardrailEvent.Clone()
+	return &out
+}
+
+// Clone returns a deep copy of c.
+func (c ChatMessage) Clone() ChatMessage {
+	out := ChatMessage{Role: c.Role, Metadata: CloneMap(c.Metadata), Extra: CloneMap(c.Extra)}
+	if c.Content != nil {
+		out.Content = make([]ContentBlock, len(c.Content))
+		for i, b := range c.Content {
+			out.Content[i] = ContentBlock(CloneMap(b))
+		}
+	}
+	return out
+}
+
+// Clone returns a deep copy of ev.
+func (ev *GuardrailEvent) Clone() *GuardrailEvent {
+	if ev == nil {
+		return nil
+	}
+	out := *ev
+	out.PoliciesTriggered = clonePolicies(ev.PoliciesTriggered)
+	out.Trace = CloneMap(ev.Trace)
+	return &out
+}
+
+// Clone returns a deep copy of ev.
+func (ev *SessionGuardrailEvent) Clone() *SessionGuardrailEvent {
+	if ev == nil {
+		return nil
+	}
+	out := *ev
+	out.PoliciesTriggered = clonePolicies(ev.PoliciesTriggered)
+	return &out
+}
+
+// Clone returns a deep copy of f.
+func (f *Feedback) Clone() *Feedback {
+	if f == nil {
+		return nil
+	}
+	out := *f
+	if f.MessageID != nil {
+		id := *f.MessageID
+		out.MessageID = &id
+	}
+	out.Extra = CloneMap(f.Extra)
+	return &out
+}
+
+func cloneConfig(c AgentConfig) AgentConfig {
+	if c.PromptMetadata != nil {
+		p := *c.PromptMetadata
+		if p.Temperature != nil {
+			t := *p.Temperature
+			p.Temperature = &t
+		}
+		c.PromptMetadata = &p
+	}
+	return c
+}
+
+func cloneMetrics(m EventLoopMetrics) EventLoopMetrics {
+	if m.ToolUsage != nil {
+		tu := make(map[string]ToolUsage, len(m.ToolUsage))
+		for k, v := range m.ToolUsage {
+			tu[k] = v
+		}
+		m.ToolUsage = tu
+	}
+	if m.InvocationUsage != nil {
+		u := *m.InvocationUsage
+		m.InvocationUsage = &u
+	}
+	return m
+}
+
+func clonePolicies(p map[string][]string) map[string][]string {
+	if p == nil {
+		return nil
+	}
+	out := make(map[string][]string, len(p))
+	for k, v := range p {
+		out[k] = append([]string(nil), v...)
+	}
+	return out
+}

@@ -1,0 +1,262 @@
+package session
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"reflect"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// Normalize converts a free-form value (state, metadata, content-block field,
+// tool input) into its canonical form, the only form repositories store and
+// return:
+//
+//	nil, bool, string, []byte, int64, float64, []any, map[string]any
+//
+// Other Go integers become int64 (an unsigned value above MaxInt64 is
+// rejected), float32 becomes float64, json.Number becomes int64 when it is an
+// integer literal and float64 otherwise, and any slice or string-keyed map is
+// converted element by element. Integers and floats stay distinct, as Python
+// keeps 1 and 1.0 distinct. Strings must be valid UTF-8; floats must be
+// finite (JSON has no NaN). Anything else (structs, channels, functions,
+// complex numbers, maps with non-string keys) is ErrInvalidArgument naming
+// path. The result shares nothing with v.
+func Normalize(path string, v any) (any, error) {
+	return normalize(path, v, 0)
+}
+
+// maxDepth bounds nesting so that hostile input cannot exhaust the stack.
+const maxDepth = 200
+
+func normalize(path string, v any, depth int) (any, error) {
+	if depth > maxDepth {
+		return nil, InvalidArgument(path, "nested deeper than %d levels", maxDepth)
+	}
+	switch x := v.(type) {
+	case nil:
+		return nil, nil
+	case bool:
+		return x, nil
+	case string:
+		if !utf8.ValidString(x) {
+			return nil, InvalidArgument(path, "string is not valid UTF-8")
+		}
+		return x, nil
+	case []byte:
+		if x == nil {
+			return []byte{}, nil
+		}
+		return append([]byte(nil), x...), nil
+	case int:
+		return int64(x), nil
+	case int8:
+		return int64(x), nil
+	case int16:
+		return int64(x), nil
+	case int32:
+		return int64(x), nil
+	case int64:
+		return x, nil
+	case uint8:
+		return int64(x), nil
+	case uint16:
+		return int64(x), nil
+	case uint32:
+		return int64(x), nil
+	case uint:
+		if uint64(x) > math.MaxInt64 {
+			return nil, InvalidArgument(path, "integer %d overflows int64", x)
+		}
+		return int64(x), nil
+	case uint64:
+		if x > math.MaxInt64 {
+			return nil, InvalidArgument(path, "integer %d overflows int64", x)
+		}
+		return int64(x), nil
+	case float32:
+		return normalizeFloat(path, float64(x))
+	case float64:
+		return normalizeFloat(path, x)
+	case json.Number:
+		return normalizeNumber(path, string(x))
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			n, err := normalize(path+"["+strconv.Itoa(i)+"]", e, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = n
+		}
+		return out, nil
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			if !utf8.ValidString(k) {
+				return nil, InvalidArgument(path, "key is not valid UTF-8")
+			}
+			n, err := normalize(path+"."+k, e, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			out[k] = n
+		}
+		return out, nil
+	case ContentBlock:
+		return normalize(path, map[string]any(x), depth)
+	}
+	return normalizeReflect(path, v, depth)
+}
+
+func normalizeReflect(path string, v any, depth int) (any, error) {
+	rv := reflect.ValueOf(v)
+	switch rv.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if rv.IsNil() {
+			return nil, nil
+		}
+		return normalize(path, rv.Elem().Interface(), depth+1)
+	case reflect.Slice, reflect.Array:
+		if rv.Kind() == reflect.Slice && rv.IsNil() {
+			return []any{}, nil
+		}
+		out := make([]any, rv.Len())
+		for i := range out {
+			n, err := normalize(path+"["+strconv.Itoa(i)+"]", rv.Index(i).Interface(), depth+1)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = n
+		}
+		return out, nil
+	case reflect.Map:
+		if rv.Type().Key().Kind() != reflect.String {
+			return nil, InvalidArgument(path, "map keys must be strings, not %s", rv.Type().Key())
+		}
+		out := make(map[string]any, rv.Len())
+		it := rv.MapRange()
+		for it.Next() {
+			k := it.Key().String()
+			if !utf8.ValidString(k) {
+				return nil, InvalidArgument(path, "key is not valid UTF-8")
+			}
+			n, err := normalize(path+"."+k, it.Value().Interface(), depth+1)
+			if err != nil {
+				return nil, err
+			}
+			out[k] = n
+		}
+		return out, nil
+	case reflect.String:
+		return normalize(path, rv.String(), depth)
+	case reflect.Bool:
+		return rv.Bool(), nil
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return rv.Int(), nil
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		if rv.Uint() > math.MaxInt64 {
+			return nil, InvalidArgument(path, "integer %d overflows int64", rv.Uint())
+		}
+		return int64(rv.Uint()), nil
+	case reflect.Float32, reflect.Float64:
+		return normalizeFloat(path, rv.Float())
+	}
+	return nil, InvalidArgument(path, "cannot store a value of type %T", v)
+}
+
+func normalizeFloat(path string, f float64) (any, error) {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return nil, InvalidArgument(path, "float %v cannot be encoded", f)
+	}
+	return f, nil
+}
+
+func normalizeNumber(path, s string) (any, error) {
+	if !strings.ContainsAny(s, ".eE") {
+		if i, err := strconv.ParseInt(s, 10, 64); err == nil {
+			return i, nil
+		}
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return nil, InvalidArgument(path, "bad number %q", s)
+	}
+	return normalizeFloat(path, f)
+}
+
+// NormalizeMap is Normalize for a map; a nil map stays nil.
+func NormalizeMap(path string, m map[string]any) (map[string]any, error) {
+	if m == nil {
+		return nil, nil
+	}
+	n, err := normalize(path, m, 0)
+	if err != nil {
+		return nil, err
+	}
+	return n.(map[string]any), nil
+}
+
+// CloneValue deep-copies a canonical value (see Normalize). Values that are
+// not canonical are returned as they are.
+func CloneValue(v any) any {
+	switch x := v.(type) {
+	case []byte:
+		return append([]byte(nil), x...)
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = CloneValue(e)
+		}
+		return out
+	case map[string]any:
+		return CloneMap(x)
+	case ContentBlock:
+		return ContentBlock(CloneMap(x))
+	}
+	return v
+}
+
+// CloneMap deep-copies a canonical map; nil stays nil.
+func CloneMap(m map[string]any) map[string]any {
+	if m == nil {
+		return nil
+	}
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = CloneValue(v)
+	}
+	return out
+}
+
+// ValueSize estimates the encoded size in bytes of a canonical value. Backends
+// use it to enforce size limits before writing.
+func ValueSize(v any) int {
+	switch x := v.(type) {
+	case nil, bool:
+		return 5
+	case int64, float64:
+		return 8
+	case string:
+		return len(x) + 2
+	case []byte:
+		return len(x) + 5
+	case []any:
+		n := 5
+		for _, e := range x {
+			n += 8 + ValueSize(e)
+		}
+		return n
+	case map[string]any:
+		n := 5
+		for k, e := range x {
+			n += len(k) + 2 + ValueSize(e)
+		}
+		return n
+	case ContentBlock:
+		return ValueSize(map[string]any(x))
+	}
+	return len(fmt.Sprint(v))
+}
