@@ -1,0 +1,70 @@
+# sessionkit — build, test and benchmark targets. `make help` lists them.
+SHELL := /usr/bin/env bash
+.SHELLFLAGS := -eu -o pipefail -c
+
+GO            ?= go
+STATICCHECK   := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+# Nested test-only modules: they carry heavy test dependencies (FerretDB,
+# chromedp) that library users must never download.
+NESTED        := internal/mongotest internal/browsertest
+FUZZTIME      ?= 5s
+BENCHTIME     ?= 1x
+ARTIFACTS     ?= $(CURDIR)/artifacts
+
+.PHONY: help test test-unit test-nested fuzz bench-smoke bench lint cover run demo mongo-java clean
+
+help: ## list targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+test: test-unit test-nested fuzz bench-smoke ## everything CI runs: unit + integration tests with -race, short fuzzing, benchmark smoke run
+
+test-unit: ## root module tests with -race (servers the tests need are started by the tests)
+	$(GO) vet ./...
+	$(GO) test -race -count=1 -timeout 15m ./...
+
+test-nested: mongo-java ## nested-module tests: MongoDB-wire servers, headless browser
+	@mkdir -p $(ARTIFACTS)
+	@for m in $(NESTED); do \
+	  if [ -f $$m/go.mod ]; then \
+	    echo "== $$m"; \
+	    (cd $$m && SESSIONKIT_ARTIFACTS_DIR=$(ARTIFACTS) $(GO) test -race -count=1 -timeout 20m ./...) || exit 1; \
+	  fi; \
+	done
+
+mongo-java: ## build the mongo-java-server launcher jar (needs Maven; skipped when mvn is missing)
+	@if [ -x scripts/mongo-java.sh ] && command -v mvn >/dev/null; then scripts/mongo-java.sh build; \
+	else echo "mongo-java: mvn or scripts/mongo-java.sh missing, skipping"; fi
+
+fuzz: ## run every fuzz target briefly (FUZZTIME=5s)
+	@$(GO) list -f '{{.Dir}}' ./... | while read -r dir; do \
+	  for f in $$(grep -ho '^func Fuzz[A-Za-z0-9_]*' $$dir/*_test.go 2>/dev/null | sed 's/^func //'); do \
+	    echo "== fuzz $$f in $${dir#$(CURDIR)/}"; \
+	    (cd $$dir && $(GO) test -run='^$$' -fuzz="^$$f\$$" -fuzztime=$(FUZZTIME) .) || exit 1; \
+	  done; \
+	done
+
+bench-smoke: ## run every benchmark once so they keep compiling and stay honest (not timed)
+	$(GO) test -run='^$$' -bench=. -benchtime=$(BENCHTIME) -count=1 ./...
+
+bench: ## full benchmark run and Markdown report (bench/REPORT.md)
+	@if [ -x scripts/bench-report.sh ]; then scripts/bench-report.sh; \
+	else $(GO) test -run='^$$' -bench=. -benchmem ./...; fi
+
+lint: ## gofmt, go vet, staticcheck (pinned)
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
+
+cover: ## test coverage report (coverage.html)
+	$(GO) test -race -coverprofile=coverage.out ./...
+	$(GO) tool cover -func=coverage.out | tail -n 1
+	$(GO) tool cover -html=coverage.out -o coverage.html
+
+run: ## start the service on 127.0.0.1:8080 with the embedded SQLite store in ./sessionkit-data
+	$(GO) run ./cmd/sessionkit serve
+
+demo: ## fill the configured store with demo conversations
+	$(GO) run ./cmd/sessionkit demo
+
+clean: ## remove build and test artifacts
+	rm -rf $(ARTIFACTS) coverage.out coverage.html internal/mongojava/target
