@@ -1,0 +1,51 @@
+package memory
+
+import (
+	"context"
+	"net/url"
+	"strconv"
+
+	"github.com/sessionkit/sessionkit/session"
+)
+
+func init() {
+	session.Register("memory", Open)
+}
+
+// Open returns a new, empty Repository for a "memory://" URL; it is the
+// opener registered for the "memory" scheme. Query parameters:
+//
+//	max_sessions=N        Options.MaxSessions
+//	max_session_bytes=N   Options.MaxSessionBytes
+//
+// A host, a path, an unknown parameter or a value that is not a
+// non-negative integer is session.ErrInvalidArgument.
+func Open(ctx context.Context, u *url.URL) (session.Repository, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if u.Host != "" || (u.Path != "" && u.Path != "/") || u.Opaque != "" || u.User != nil {
+		return nil, session.InvalidArgument("url", "memory:// takes no host, user or path")
+	}
+	var opts Options
+	for name, values := range u.Query() {
+		var dst *int
+		switch name {
+		case "max_sessions":
+			dst = &opts.MaxSessions
+		case "max_session_bytes":
+			dst = &opts.MaxSessionBytes
+		default:
+			return nil, session.InvalidArgument("url", "unknown parameter %q (known: max_sessions, max_session_bytes)", name)
+		}
+		if len(values) != 1 {
+			return nil, session.InvalidArgument(name, "given %d times", len(values))
+		}
+		n, err := strconv.Atoi(values[0])
+		if err != nil || n < 0 {
+			return nil, session.InvalidArgument(name, "%q is not a non-negative integer", values[0])
+		}
+		*dst = n
+	}
+	return New(opts), nil
+}
