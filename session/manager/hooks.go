@@ -58,6 +58,10 @@ type Event struct {
 	// stored state (a WebSocket connection id, say) call it outside the
 	// write path — after next returns, or later from their own worker.
 	LoadMetadata func(ctx context.Context) (map[string]any, error)
+
+	// do performs message operations at the end of the chain, with the
+	// payload as the hooks left it.
+	do func(ctx context.Context, ev *Event) error
 }
 
 // Next continues the hook chain; the last Next performs the operation.

@@ -1,0 +1,570 @@
+package manager
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"reflect"
+	"sync"
+
+	"github.com/sessionkit/sessionkit/session"
+)
+
+// Python class names of the Strands conversation managers, written into
+// conversation_manager_state["__name__"] so the Strands SDK can resume.
+const (
+	SlidingWindowConversationManager = "SlidingWindowConversationManager"
+	SummarizingConversationManager   = "SummarizingConversationManager"
+	NullConversationManager          = "NullConversationManager"
+)
+
+// AgentOptions describes the agent Initialize sets up.
+type AgentOptions struct {
+	// Messages are the agent's constructor messages, stored as ids 0..n-1
+	// when the agent is created; ignored on resume (the stored log wins, as
+	// in Strands).
+	Messages []session.ChatMessage
+	// State is the initial user state of a created agent.
+	State map[string]any
+	// ConversationManager is the Python class name of the conversation
+	// manager whose default state a created agent gets; empty means
+	// SlidingWindowConversationManager. On resume the stored state is used.
+	ConversationManager string
+	// Config is the agent configuration: stored on create, and on resume
+	// written (one UpdateAgentConfig) only for the non-empty fields that
+	// differ from what is stored.
+	Config session.AgentConfig
+}
+
+// DefaultConversationManagerState returns the state Strands' get_state()
+// gives a fresh conversation manager of the named Python class.
+func DefaultConversationManagerState(name string) map[string]any {
+	switch name {
+	case "", SlidingWindowConversationManager:
+		return map[string]any{"__name__": SlidingWindowConversationManager, "removed_message_count": int64(0), "model_call_count": int64(0)}
+	case SummarizingConversationManager:
+		return map[string]any{"summary_message": nil, "__name__": name, "removed_message_count": int64(0)}
+	}
+	return map[string]any{"__name__": name, "removed_message_count": int64(0)}
+}
+
+// DefaultInternalState returns Strands' _internal_state of a fresh agent: an
+// inactive interrupt state and an empty model state.
+func DefaultInternalState() map[string]any {
+	return map[string]any{
+		"interrupt_state": map[string]any{"interrupts": map[string]any{}, "context": map[string]any{}, "activated": false},
+		"model_state":     map[string]any{},
+	}
+}
+
+// AgentSession is the handle of one initialized agent: what the agent sees
+// (messages, state, conversation-manager and internal state) and the
+// operations that persist it. It is safe for concurrent use; its methods
+// serialize, so appends from many goroutines get dense, ordered ids.
+type AgentSession struct {
+	m  *Manager
+	id string
+
+	mu       sync.Mutex
+	messages []session.ChatMessage
+	state    map[string]any
+	cmState  map[string]any
+	internal map[string]any
+	// next is the next message id as known from the store: CountMessages at
+	// initialize or the last stored id + 1. Never derived from the window.
+	next int
+	// latest is the last message this handle stored or loaded (nil when it
+	// is not known), latestShown whether it is the last of messages.
+	latest      *session.Message
+	latestShown bool
+	// synced is what the last successful UpdateAgent wrote; nil until the
+	// first sync of this manager, which therefore always writes.
+	synced *agentSnapshot
+	// turnAssistant is the latest assistant message appended since the
+	// invocation began, the one that gets the invocation's metrics.
+	turnAssistant *session.Message
+	// usageBase is the accumulated usage at the start of the invocation.
+	usageBase session.Usage
+}
+
+type agentSnapshot struct {
+	state, cmState, internal map[string]any
+}
+
+// Initialize sets up agent agentID in the session. On first use it creates
+// the agent (and stores opts.Messages); when another writer creates it at
+// the same moment (session.ErrAlreadyExists) it resumes that agent instead.
+// On resume it restores state, internal state and conversation-manager
+// state, loads the stored messages from removed_message_count on, prepends
+// the summary message of a SummarizingConversationManager, and repairs
+// broken toolUse/toolResult pairs in memory only (see RepairToolUse).
+// Initializing the same id twice on one Manager is ErrAgentInitialized.
+//
+// Round trips: resume costs GetAgent + ListMessages (plus CountMessages when
+// the window is empty); a new agent of a new session costs CreateAgent plus
+// one CreateMessage per constructor message.
+func (m *Manager) Initialize(ctx context.Context, agentID string, opts AgentOptions) (*AgentSession, error) {
+	if err := session.ValidateAgentID(agentID); err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		return nil, ErrManagerClosed
+	}
+	if _, dup := m.agents[agentID]; dup {
+		m.mu.Unlock()
+		return nil, session.AgentError(m.sessionID, agentID, ErrAgentInitialized)
+	}
+	m.agents[agentID] = nil // reserve the id while we initialize
+	skipRead := m.isNew
+	m.mu.Unlock()
+
+	a, err := m.initialize(ctx, agentID, opts, skipRead)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err != nil {
+		delete(m.agents, agentID)
+		return nil, fmt.Errorf("initialize agent: %w", err)
+	}
+	m.agents[agentID] = a
+	m.isNew = false
+	return a, nil
+}
+
+func (m *Manager) initialize(ctx context.Context, agentID string, opts AgentOptions, skipRead bool) (*AgentSession, error) {
+	a := &AgentSession{m: m, id: agentID}
+	if !skipRead {
+		stored, err := m.repo.GetAgent(ctx, m.sessionID, agentID)
+		if err == nil {
+			return a, a.resume(ctx, stored, opts.Config)
+		}
+		if !errors.Is(err, session.ErrNotFound) {
+			return nil, err
+		}
+	}
+	initial := make([]*session.Message, len(opts.Messages))
+	for i, c := range opts.Messages {
+		// Validate every constructor message before writing anything.
+		msg, err := session.PrepareMessage(&session.Message{ID: i, Message: c}, m.now())
+		if err != nil {
+			return nil, fmt.Errorf("initial message %d: %w", i, err)
+		}
+		initial[i] = msg
+	}
+	now := m.now()
+	created := &session.Agent{
+		ID:                       agentID,
+		State:                    session.CloneMap(opts.State),
+		ConversationManagerState: DefaultConversationManagerState(opts.ConversationManager),
+		InternalState:            DefaultInternalState(),
+		Config:                   opts.Config,
+		CreatedAt:                now,
+		UpdatedAt:                now,
+	}
+	if created.State == nil {
+		created.State = map[string]any{}
+	}
+	prepared, err := session.PrepareAgent(created, now)
+	if err != nil {
+		return nil, err
+	}
+	err = m.repo.CreateAgent(ctx, m.sessionID, prepared)
+	if errors.Is(err, session.ErrAlreadyExists) {
+		// Another writer created it first: resume what it stored.
+		stored, err := m.repo.GetAgent(ctx, m.sessionID, agentID)
+		if err != nil {
+			return nil, err
+		}
+		return a, a.resume(ctx, stored, opts.Config)
+	}
+	if err != nil {
+		return nil, err
+	}
+	a.state, a.cmState, a.internal = prepared.State, prepared.ConversationManagerState, prepared.InternalState
+	for _, msg := range initial {
+		if _, err := a.appendLocked(ctx, msg.Message); err != nil {
+			return nil, err
+		}
+	}
+	return a, nil
+}
+
+// resume restores a from the stored agent.
+func (a *AgentSession) resume(ctx context.Context, stored *session.Agent, cfg session.AgentConfig) error {
+	m := a.m
+	a.state = orEmpty(stored.State)
+	a.cmState = stored.ConversationManagerState
+	if a.cmState == nil {
+		a.cmState = DefaultConversationManagerState("")
+	}
+	a.internal = stored.InternalState
+	if a.internal == nil {
+		a.internal = DefaultInternalState()
+	}
+	offset, err := removedCount(a.cmState)
+	if err != nil {
+		return session.AgentError(m.sessionID, a.id, err)
+	}
+	if patch, changed := configPatch(stored.Config, cfg); changed {
+		if err := m.repo.UpdateAgentConfig(ctx, m.sessionID, a.id, patch); err != nil {
+			return err
+		}
+	}
+	stored2, err := m.repo.ListMessages(ctx, m.sessionID, a.id, offset, 0)
+	if err != nil {
+		return err
+	}
+	if n := len(stored2); n > 0 {
+		a.next = stored2[n-1].ID + 1
+		a.latest, a.latestShown = stored2[n-1], true
+	} else if a.next, err = m.repo.CountMessages(ctx, m.sessionID, a.id); err != nil {
+		// The window is empty (everything was removed): the next id must
+		// still come from the store, never restart at 0.
+		return err
+	}
+	var msgs []session.ChatMessage
+	if summary, ok := a.cmState["summary_message"].(map[string]any); ok {
+		c, err := session.ChatMessageFromMap(summary)
+		if err != nil {
+			return session.AgentError(m.sessionID, a.id, fmt.Errorf("summary_message: %w", err))
+		}
+		msgs = append(msgs, c)
+	}
+	for _, sm := range stored2 {
+		msgs = append(msgs, sm.Effective())
+	}
+	repaired := RepairToolUse(msgs)
+	if len(repaired) == 0 || len(stored2) == 0 || !sameMessage(repaired[len(repaired)-1], stored2[len(stored2)-1].Effective()) {
+		a.latestShown = false
+	}
+	a.messages = repaired
+	return nil
+}
+
+func sameMessage(x, y session.ChatMessage) bool { return reflect.DeepEqual(x, y) }
+
+// removedCount reads removed_message_count, the positional offset of the
+// first message the conversation manager still shows.
+func removedCount(cm map[string]any) (int, error) {
+	v, ok := cm["removed_message_count"]
+	if !ok || v == nil {
+		return 0, nil
+	}
+	switch n := v.(type) {
+	case int64:
+		if n >= 0 && n <= math.MaxInt32 {
+			return int(n), nil
+		}
+	case float64:
+		if n >= 0 && n <= math.MaxInt32 && n == math.Trunc(n) {
+			return int(n), nil
+		}
+	}
+	return 0, session.InvalidArgument("conversation_manager_state.removed_message_count", "%v is not a count", v)
+}
+
+// configPatch returns the patch that brings stored to want, considering only
+// the fields want sets.
+func configPatch(stored, want session.AgentConfig) (session.AgentConfigPatch, bool) {
+	var p session.AgentConfigPatch
+	changed := false
+	if want.Model != "" && want.Model != stored.Model {
+		p.Model, changed = &want.Model, true
+	}
+	if want.SystemPrompt != "" && want.SystemPrompt != stored.SystemPrompt {
+		p.SystemPrompt, changed = &want.SystemPrompt, true
+	}
+	if want.PromptMetadata != nil && !reflect.DeepEqual(want.PromptMetadata, stored.PromptMetadata) {
+		pm := *want.PromptMetadata
+		p.PromptMetadata, changed = &pm, true
+	}
+	return p, changed
+}
+
+func orEmpty(m map[string]any) map[string]any {
+	if m == nil {
+		return map[string]any{}
+	}
+	return m
+}
+
+// ID returns the agent id.
+func (a *AgentSession) ID() string { return a.id }
+
+// Messages returns a copy of what the agent sees: the window loaded at
+// initialize (summary first, redactions applied, tool pairs repaired) plus
+// what this handle appended since.
+func (a *AgentSession) Messages() []session.ChatMessage {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	out := make([]session.ChatMessage, len(a.messages))
+	for i, c := range a.messages {
+		out[i] = c.Clone()
+	}
+	return out
+}
+
+// NextMessageID returns the id the next append will try first.
+func (a *AgentSession) NextMessageID() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.next
+}
+
+// State returns a copy of the agent's user state.
+func (a *AgentSession) State() map[string]any {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return session.CloneMap(a.state)
+}
+
+// SetState sets one key of the agent's user state, in memory; Sync
+// persists it. Errors: session.ErrInvalidArgument for a value that cannot
+// be stored.
+func (a *AgentSession) SetState(key string, value any) error {
+	v, err := session.Normalize("state."+key, value)
+	if err != nil {
+		return err
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	st := session.CloneMap(a.state)
+	st[key] = v
+	a.state = st
+	return nil
+}
+
+// DeleteState removes one key of the agent's user state, in memory.
+func (a *AgentSession) DeleteState(key string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	st := session.CloneMap(a.state)
+	delete(st, key)
+	a.state = st
+}
+
+// ConversationManagerState returns a copy of the conversation manager's
+// state.
+func (a *AgentSession) ConversationManagerState() map[string]any {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return session.CloneMap(a.cmState)
+}
+
+// SetConversationManagerState replaces the conversation manager's state in
+// memory; Sync persists it.
+func (a *AgentSession) SetConversationManagerState(st map[string]any) error {
+	n, err := session.NormalizeMap("conversation_manager_state", st)
+	if err != nil {
+		return err
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.cmState = orEmpty(n)
+	return nil
+}
+
+// InternalState returns a copy of Strands' _internal_state.
+func (a *AgentSession) InternalState() map[string]any {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return session.CloneMap(a.internal)
+}
+
+// SetInternalState replaces Strands' _internal_state in memory.
+func (a *AgentSession) SetInternalState(st map[string]any) error {
+	n, err := session.NormalizeMap("_internal_state", st)
+	if err != nil {
+		return err
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.internal = orEmpty(n)
+	return nil
+}
+
+// RemoveOldest drops the n oldest messages from what the agent sees and adds
+// n to removed_message_count, as a sliding-window conversation manager
+// does; nothing is deleted from the store, and a later resume loads from the
+// new offset. It returns how many were removed.
+func (a *AgentSession) RemoveOldest(n int) int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	n = max(0, min(n, len(a.messages)))
+	if n == 0 {
+		return 0
+	}
+	a.messages = append([]session.ChatMessage(nil), a.messages[n:]...)
+	removed, _ := removedCount(a.cmState)
+	cm := session.CloneMap(a.cmState)
+	cm["removed_message_count"] = int64(removed + n)
+	a.cmState = cm
+	if len(a.messages) == 0 {
+		a.latestShown = false
+	}
+	return n
+}
+
+// Append stores msg as the agent's next message and adds it to what the
+// agent sees, through the hooks (OpAppend). The id comes from the store: the
+// handle keeps the next id as last known from the store and writes it in one
+// CreateMessage; when another writer took it (session.ErrConflict) it
+// re-reads CountMessages and retries, at most Options.MaxAppendRetries
+// times with a jittered pause, then returns the error. It returns the stored
+// message.
+func (a *AgentSession) Append(ctx context.Context, msg session.ChatMessage) (*session.Message, error) {
+	if err := a.m.checkOpen(); err != nil {
+		return nil, err
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.appendLocked(ctx, msg)
+}
+
+func (a *AgentSession) appendLocked(ctx context.Context, msg session.ChatMessage) (*session.Message, error) {
+	m := a.m
+	ev := m.newEvent(KindMessage, OpAppend)
+	ev.AgentID = a.id
+	ev.Message = &session.Message{ID: a.next, Message: msg}
+	ev.do = func(ctx context.Context, ev *Event) error {
+		stored, err := a.create(ctx, ev.Message)
+		if err != nil {
+			return err
+		}
+		ev.Message = stored.Clone()
+		return nil
+	}
+	if err := m.run(ctx, ev); err != nil {
+		return nil, fmt.Errorf("append message: %w", err)
+	}
+	return ev.Message, nil
+}
+
+// create writes msg at the next id, retrying on lost races. The caller
+// holds a.mu.
+func (a *AgentSession) create(ctx context.Context, msg *session.Message) (*session.Message, error) {
+	m := a.m
+	if msg == nil {
+		return nil, session.InvalidArgument("message", "is nil")
+	}
+	now := m.now()
+	prepared, err := session.PrepareMessage(&session.Message{ID: a.next, Message: msg.Message, CreatedAt: now, UpdatedAt: now}, now)
+	if err != nil {
+		return nil, err
+	}
+	for attempt := 0; ; attempt++ {
+		prepared.ID = a.next
+		err := m.repo.CreateMessage(ctx, m.sessionID, a.id, prepared)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, session.ErrConflict) || attempt >= m.opts.MaxAppendRetries {
+			return nil, err
+		}
+		if err := m.backoff(ctx, attempt); err != nil {
+			return nil, session.MessageError(m.sessionID, a.id, prepared.ID, err)
+		}
+		if a.next, err = m.repo.CountMessages(ctx, m.sessionID, a.id); err != nil {
+			return nil, err
+		}
+	}
+	a.next = prepared.ID + 1
+	a.messages = append(a.messages, prepared.Message.Clone())
+	a.latest, a.latestShown = prepared, true
+	if prepared.Message.Role == session.RoleAssistant {
+		a.turnAssistant = prepared
+	}
+	return prepared, nil
+}
+
+// Sync persists the agent's state, conversation-manager state and internal
+// state with one UpdateAgent when any of them changed since the last
+// successful sync of this handle; the first sync always writes, and a
+// failed write is retried by the next sync. The stored configuration is
+// never touched. It reports whether it wrote.
+func (a *AgentSession) Sync(ctx context.Context) (wrote bool, err error) {
+	if err := a.m.checkOpen(); err != nil {
+		return false, err
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.syncLocked(ctx)
+}
+
+func (a *AgentSession) syncLocked(ctx context.Context) (bool, error) {
+	snap := &agentSnapshot{state: session.CloneMap(a.state), cmState: session.CloneMap(a.cmState), internal: session.CloneMap(a.internal)}
+	if a.synced != nil && reflect.DeepEqual(a.synced, snap) {
+		return false, nil
+	}
+	m := a.m
+	err := m.repo.UpdateAgent(ctx, m.sessionID, &session.Agent{
+		ID:                       a.id,
+		State:                    snap.state,
+		ConversationManagerState: snap.cmState,
+		InternalState:            snap.internal,
+	})
+	if err != nil {
+		return false, fmt.Errorf("sync agent: %w", err)
+	}
+	a.synced = snap
+	return true, nil
+}
+
+// BeginInvocation marks the start of an agent invocation. accumulated is
+// the agent's accumulated usage now; EndInvocation records the difference
+// as the invocation's own usage. Without BeginInvocation the baseline is
+// the accumulated usage given to the previous EndInvocation (zero at
+// first). It does no I/O.
+func (a *AgentSession) BeginInvocation(accumulated session.Usage) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.usageBase, a.turnAssistant = accumulated, nil
+}
+
+// EndInvocation closes an invocation, as Strands' AfterInvocationEvent
+// does: it syncs the agent (see Sync) and, when metrics shows a model call
+// (latency > 0) and the invocation appended an assistant message, stores
+// the metrics on that latest assistant message — never on a user or
+// toolResult message — with InvocationUsage set to this invocation's usage
+// (accumulated now minus accumulated at the start). That is one UpdateAgent
+// at most plus one UpdateMessage.
+func (a *AgentSession) EndInvocation(ctx context.Context, metrics *session.EventLoopMetrics) error {
+	if err := a.m.checkOpen(); err != nil {
+		return err
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	_, syncErr := a.syncLocked(ctx)
+	var metricsErr error
+	if metrics != nil && metrics.AccumulatedMetrics.LatencyMs > 0 && a.turnAssistant != nil {
+		em := *metrics
+		delta := subUsage(metrics.AccumulatedUsage, a.usageBase)
+		em.InvocationUsage = &delta
+		target := a.turnAssistant.Clone()
+		target.EventLoopMetrics = &em
+		target.GuardrailEvent = nil // keep the stored one
+		target.UpdatedAt = a.m.now()
+		if err := a.m.repo.UpdateMessage(ctx, a.m.sessionID, a.id, target); err != nil {
+			metricsErr = fmt.Errorf("store event-loop metrics: %w", err)
+		} else {
+			a.turnAssistant.EventLoopMetrics = target.EventLoopMetrics
+		}
+	}
+	if metrics != nil {
+		a.usageBase = metrics.AccumulatedUsage
+	}
+	a.turnAssistant = nil
+	return errors.Join(syncErr, metricsErr)
+}
+
+func subUsage(x, y session.Usage) session.Usage {
+	return session.Usage{
+		InputTokens:           x.InputTokens - y.InputTokens,
+		OutputTokens:          x.OutputTokens - y.OutputTokens,
+		TotalTokens:           x.TotalTokens - y.TotalTokens,
+		CacheReadInputTokens:  x.CacheReadInputTokens - y.CacheReadInputTokens,
+		CacheWriteInputTokens: x.CacheWriteInputTokens - y.CacheWriteInputTokens,
+	}
+}
