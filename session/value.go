@@ -46,10 +46,10 @@ func normalize(path string, v any, depth int) (any, error) {
 		}
 		return x, nil
 	case []byte:
-		if x == nil {
-			return []byte{}, nil
-		}
-		return append([]byte(nil), x...), nil
+		// Never nil: an empty []byte stays distinguishable from null.
+		out := make([]byte, len(x))
+		copy(out, x)
+		return out, nil
 	case int:
 		return int64(x), nil
 	case int8:
@@ -204,7 +204,9 @@ func NormalizeMap(path string, m map[string]any) (map[string]any, error) {
 func CloneValue(v any) any {
 	switch x := v.(type) {
 	case []byte:
-		return append([]byte(nil), x...)
+		out := make([]byte, len(x))
+		copy(out, x)
+		return out
 	case []any:
 		out := make([]any, len(x))
 		for i, e := range x {

@@ -47,20 +47,29 @@ func UnmarshalValueJSON(data []byte) (any, error) {
 	return decodeBytesValues(n)
 }
 
+// bytesEncodedKey marks an object that stands for a []byte value.
+const bytesEncodedKey = "__bytes_encoded__"
+
+// bytesShape is the key order of a bytes-encoded object.
+var bytesShape = &shape{first: []string{bytesEncodedKey, "data"}}
+
 // decodeBytesValues replaces every {"__bytes_encoded__": true, "data": s}
 // object with the bytes s encodes, as Strands' decode_bytes_values does.
 func decodeBytesValues(v any) (any, error) {
 	switch x := v.(type) {
 	case map[string]any:
-		if enc, ok := x["__bytes_encoded__"].(bool); ok && enc {
+		if enc, ok := x[bytesEncodedKey].(bool); ok && enc {
 			if data, has := x["data"]; has {
 				s, ok := data.(string)
 				if !ok {
-					return nil, InvalidArgument("__bytes_encoded__", "data is %T, not a string", data)
+					return nil, InvalidArgument(bytesEncodedKey, "data is %T, not a string", data)
 				}
 				b, err := base64.StdEncoding.DecodeString(s)
 				if err != nil {
-					return nil, InvalidArgument("__bytes_encoded__", "data is not base64: %v", err)
+					return nil, InvalidArgument(bytesEncodedKey, "data is not base64: %v", err)
+				}
+				if b == nil {
+					b = []byte{} // canonical empty bytes, as Normalize makes them
 				}
 				return b, nil
 			}
@@ -101,7 +110,8 @@ func writeJSON(buf *bytes.Buffer, v any, indent string, level int) {
 	case string:
 		writeJSONString(buf, x)
 	case []byte:
-		writeJSON(buf, map[string]any{"__bytes_encoded__": true, "data": base64.StdEncoding.EncodeToString(x)}, indent, level)
+		// Strands writes "__bytes_encoded__" first; sorted order agrees.
+		writeJSON(buf, map[string]any{bytesEncodedKey: true, "data": base64.StdEncoding.EncodeToString(x)}, indent, level)
 	case []any:
 		if len(x) == 0 {
 			buf.WriteString("[]")
