@@ -1,0 +1,250 @@
+package rediscache
+
+import (
+	"context"
+
+	"github.com/sessionkit/sessionkit/session"
+)
+
+// Codecs of the cached kinds.
+var (
+	sessionCodec = codec[*session.Session]{kind: KindSession,
+		enc: func(e *encoder, s *session.Session) error { return e.session(s) },
+		dec: func(d *decoder) *session.Session { return d.session() }}
+	agentCodec = codec[*session.Agent]{kind: KindAgent,
+		enc: func(e *encoder, a *session.Agent) error { return e.agent(a) },
+		dec: func(d *decoder) *session.Agent { return d.agent() }}
+	agentsCodec = codec[[]*session.Agent]{kind: KindAgents,
+		enc: func(e *encoder, as []*session.Agent) error { return encodeList(e, as, (*encoder).agent) },
+		dec: func(d *decoder) []*session.Agent { return decodeList(d, (*decoder).agent) }}
+	messageCodec = codec[*session.Message]{kind: KindMessage,
+		enc: func(e *encoder, m *session.Message) error { return e.message(m) },
+		dec: func(d *decoder) *session.Message { return d.message() }}
+	messagesCodec = codec[[]*session.Message]{kind: KindMessages,
+		enc: func(e *encoder, ms []*session.Message) error { return encodeList(e, ms, (*encoder).message) },
+		dec: func(d *decoder) []*session.Message { return decodeList(d, (*decoder).message) }}
+	countCodec = codec[int]{kind: KindCount,
+		enc: func(e *encoder, n int) error { e.varint(int64(n)); return nil },
+		dec: func(d *decoder) int { return d.int() }}
+	metadataCodec = codec[map[string]any]{kind: KindMetadata,
+		enc: func(e *encoder, m map[string]any) error { return e.mapValue(m) },
+		dec: func(d *decoder) map[string]any { return d.mapValue() }}
+	feedbackCodec = codec[[]*session.Feedback]{kind: KindFeedback,
+		enc: func(e *encoder, fs []*session.Feedback) error { return encodeList(e, fs, (*encoder).feedback) },
+		dec: func(d *decoder) []*session.Feedback { return decodeList(d, (*decoder).feedback) }}
+	guardrailsCodec = codec[[]*session.SessionGuardrailEvent]{kind: KindGuardrails,
+		enc: func(e *encoder, evs []*session.SessionGuardrailEvent) error {
+			return encodeList(e, evs, func(e *encoder, ev *session.SessionGuardrailEvent) error { e.sessionGuardrail(ev); return nil })
+		},
+		dec: func(d *decoder) []*session.SessionGuardrailEvent { return decodeList(d, (*decoder).sessionGuardrail) }}
+)
+
+// validPath reports whether the ids can name cache keys. Reads with bad
+// input go straight to the backend, which rejects them with its typed error
+// and without touching Redis.
+func validPath(sessionID string, agentID *string) bool {
+	if session.ValidateSessionID(sessionID) != nil {
+		return false
+	}
+	return agentID == nil || session.ValidateAgentID(*agentID) == nil
+}
+
+// CreateSession implements session.SessionStore.
+func (c *Cache) CreateSession(ctx context.Context, s *session.Session) error {
+	if err := c.check(); err != nil {
+		return err
+	}
+	err := c.inner.CreateSession(ctx, s)
+	if s == nil {
+		return err
+	}
+	return c.written(ctx, s.ID, err)
+}
+
+// GetSession implements session.SessionStore, through the cache.
+func (c *Cache) GetSession(ctx context.Context, sessionID string) (*session.Session, error) {
+	load := func(ctx context.Context) (*session.Session, error) { return c.inner.GetSession(ctx, sessionID) }
+	if !validPath(sessionID, nil) {
+		return direct(c, ctx, load)
+	}
+	return read(ctx, c, sessionID, fieldSession(), sessionCodec, load)
+}
+
+// DeleteSession implements session.SessionStore.
+func (c *Cache) DeleteSession(ctx context.Context, sessionID string) error {
+	if err := c.check(); err != nil {
+		return err
+	}
+	return c.written(ctx, sessionID, c.inner.DeleteSession(ctx, sessionID))
+}
+
+// ListSessions implements session.SessionStore. Listings span sessions and
+// are not cached.
+func (c *Cache) ListSessions(ctx context.Context, q session.SessionQuery) (session.SessionPage, error) {
+	if err := c.check(); err != nil {
+		return session.SessionPage{}, err
+	}
+	return c.inner.ListSessions(ctx, q)
+}
+
+// CreateAgent implements session.AgentStore.
+func (c *Cache) CreateAgent(ctx context.Context, sessionID string, a *session.Agent) error {
+	if err := c.check(); err != nil {
+		return err
+	}
+	return c.written(ctx, sessionID, c.inner.CreateAgent(ctx, sessionID, a))
+}
+
+// GetAgent implements session.AgentStore, through the cache.
+func (c *Cache) GetAgent(ctx context.Context, sessionID, agentID string) (*session.Agent, error) {
+	load := func(ctx context.Context) (*session.Agent, error) { return c.inner.GetAgent(ctx, sessionID, agentID) }
+	if !validPath(sessionID, &agentID) {
+		return direct(c, ctx, load)
+	}
+	return read(ctx, c, sessionID, fieldAgent(agentID), agentCodec, load)
+}
+
+// UpdateAgent implements session.AgentStore.
+func (c *Cache) UpdateAgent(ctx context.Context, sessionID string, a *session.Agent) error {
+	if err := c.check(); err != nil {
+		return err
+	}
+	return c.written(ctx, sessionID, c.inner.UpdateAgent(ctx, sessionID, a))
+}
+
+// UpdateAgentConfig implements session.AgentStore.
+func (c *Cache) UpdateAgentConfig(ctx context.Context, sessionID, agentID string, patch session.AgentConfigPatch) error {
+	if err := c.check(); err != nil {
+		return err
+	}
+	return c.written(ctx, sessionID, c.inner.UpdateAgentConfig(ctx, sessionID, agentID, patch))
+}
+
+// ListAgents implements session.AgentStore, through the cache.
+func (c *Cache) ListAgents(ctx context.Context, sessionID string) ([]*session.Agent, error) {
+	load := func(ctx context.Context) ([]*session.Agent, error) { return c.inner.ListAgents(ctx, sessionID) }
+	if !validPath(sessionID, nil) {
+		return direct(c, ctx, load)
+	}
+	return read(ctx, c, sessionID, fieldAgents(), agentsCodec, load)
+}
+
+// CreateMessage implements session.MessageStore.
+func (c *Cache) CreateMessage(ctx context.Context, sessionID, agentID string, m *session.Message) error {
+	if err := c.check(); err != nil {
+		return err
+	}
+	return c.written(ctx, sessionID, c.inner.CreateMessage(ctx, sessionID, agentID, m))
+}
+
+// GetMessage implements session.MessageStore, through the cache.
+func (c *Cache) GetMessage(ctx context.Context, sessionID, agentID string, messageID int) (*session.Message, error) {
+	load := func(ctx context.Context) (*session.Message, error) {
+		return c.inner.GetMessage(ctx, sessionID, agentID, messageID)
+	}
+	if !validPath(sessionID, &agentID) || messageID < 0 {
+		return direct(c, ctx, load)
+	}
+	return read(ctx, c, sessionID, fieldMessage(agentID, messageID), messageCodec, load)
+}
+
+// UpdateMessage implements session.MessageStore.
+func (c *Cache) UpdateMessage(ctx context.Context, sessionID, agentID string, m *session.Message) error {
+	if err := c.check(); err != nil {
+		return err
+	}
+	return c.written(ctx, sessionID, c.inner.UpdateMessage(ctx, sessionID, agentID, m))
+}
+
+// ListMessages implements session.MessageStore, through the cache: one
+// entry per (agent, offset, limit), so resuming with the same page size
+// hits.
+func (c *Cache) ListMessages(ctx context.Context, sessionID, agentID string, offset, limit int) ([]*session.Message, error) {
+	load := func(ctx context.Context) ([]*session.Message, error) {
+		return c.inner.ListMessages(ctx, sessionID, agentID, offset, limit)
+	}
+	if !validPath(sessionID, &agentID) || offset < 0 {
+		return direct(c, ctx, load)
+	}
+	return read(ctx, c, sessionID, fieldMessages(agentID, offset, max(limit, 0)), messagesCodec, load)
+}
+
+// CountMessages implements session.MessageStore, through the cache.
+func (c *Cache) CountMessages(ctx context.Context, sessionID, agentID string) (int, error) {
+	load := func(ctx context.Context) (int, error) { return c.inner.CountMessages(ctx, sessionID, agentID) }
+	if !validPath(sessionID, &agentID) {
+		return direct(c, ctx, load)
+	}
+	return read(ctx, c, sessionID, fieldCount(agentID), countCodec, load)
+}
+
+// UpdateMetadata implements session.MetadataStore.
+func (c *Cache) UpdateMetadata(ctx context.Context, sessionID string, metadata map[string]any) error {
+	if err := c.check(); err != nil {
+		return err
+	}
+	return c.written(ctx, sessionID, c.inner.UpdateMetadata(ctx, sessionID, metadata))
+}
+
+// GetMetadata implements session.MetadataStore, through the cache.
+func (c *Cache) GetMetadata(ctx context.Context, sessionID string) (map[string]any, error) {
+	load := func(ctx context.Context) (map[string]any, error) { return c.inner.GetMetadata(ctx, sessionID) }
+	if !validPath(sessionID, nil) {
+		return direct(c, ctx, load)
+	}
+	return read(ctx, c, sessionID, fieldMetadata(), metadataCodec, load)
+}
+
+// DeleteMetadata implements session.MetadataStore.
+func (c *Cache) DeleteMetadata(ctx context.Context, sessionID string, keys []string) error {
+	if err := c.check(); err != nil {
+		return err
+	}
+	return c.written(ctx, sessionID, c.inner.DeleteMetadata(ctx, sessionID, keys))
+}
+
+// AddFeedback implements session.FeedbackStore.
+func (c *Cache) AddFeedback(ctx context.Context, sessionID string, f *session.Feedback) (*session.Feedback, error) {
+	if err := c.check(); err != nil {
+		return nil, err
+	}
+	out, err := c.inner.AddFeedback(ctx, sessionID, f)
+	return out, c.written(ctx, sessionID, err)
+}
+
+// ListFeedback implements session.FeedbackStore, through the cache.
+func (c *Cache) ListFeedback(ctx context.Context, sessionID string) ([]*session.Feedback, error) {
+	load := func(ctx context.Context) ([]*session.Feedback, error) { return c.inner.ListFeedback(ctx, sessionID) }
+	if !validPath(sessionID, nil) {
+		return direct(c, ctx, load)
+	}
+	return read(ctx, c, sessionID, fieldFeedback(), feedbackCodec, load)
+}
+
+// RecordGuardrailEvent implements session.GuardrailStore.
+func (c *Cache) RecordGuardrailEvent(ctx context.Context, sessionID, agentID string, messageID int, ev *session.GuardrailEvent) error {
+	if err := c.check(); err != nil {
+		return err
+	}
+	return c.written(ctx, sessionID, c.inner.RecordGuardrailEvent(ctx, sessionID, agentID, messageID, ev))
+}
+
+// ListGuardrailEvents implements session.GuardrailStore, through the cache.
+func (c *Cache) ListGuardrailEvents(ctx context.Context, sessionID string) ([]*session.SessionGuardrailEvent, error) {
+	load := func(ctx context.Context) ([]*session.SessionGuardrailEvent, error) {
+		return c.inner.ListGuardrailEvents(ctx, sessionID)
+	}
+	if !validPath(sessionID, nil) {
+		return direct(c, ctx, load)
+	}
+	return read(ctx, c, sessionID, fieldGuardrails(), guardrailsCodec, load)
+}
+
+// direct reads the backend without the cache.
+func direct[T any](c *Cache, ctx context.Context, load func(context.Context) (T, error)) (T, error) {
+	if err := c.check(); err != nil {
+		var zero T
+		return zero, err
+	}
+	return load(ctx)
+}
