@@ -414,7 +414,10 @@ func TestMarshalStrands_BadInputIsInvalidArgument(t *testing.T) {
 			return err
 		}},
 		{"nil message", func() error { _, err := session.MarshalStrandsMessage(nil); return err }},
-		{"negative message id", func() error { _, err := session.MarshalStrandsMessage(&session.Message{ID: -1, Message: okMsg}); return err }},
+		{"negative message id", func() error {
+			_, err := session.MarshalStrandsMessage(&session.Message{ID: -1, Message: okMsg})
+			return err
+		}},
 		{"bad role", func() error { _, err := session.MarshalStrandsMessage(&session.Message{}); return err }},
 		{"bad redact role", func() error {
 			_, err := session.MarshalStrandsMessage(&session.Message{Message: okMsg, RedactMessage: &session.ChatMessage{Role: "tool"}})
