@@ -1,30 +1,35 @@
-package server
+// Package timeline orders everything stored under one session — agents,
+// messages with their tool calls, redactions and metrics, guardrail events,
+// feedback — by time, for the viewer, the API and the demo.
+package timeline
 
 import (
 	"context"
 	"encoding/json"
-	"net/http"
+	"fmt"
+	"io"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/sessionkit/sessionkit/cmd/sessionkit/internal/wire"
 	"github.com/sessionkit/sessionkit/session"
 )
 
-// Event kinds on a timeline.
+// Kinds of timeline events.
 const (
-	EventSession   = "session"
-	EventAgent     = "agent"
-	EventMessage   = "message"
-	EventGuardrail = "guardrail"
-	EventFeedback  = "feedback"
+	KindSession   = "session"
+	KindAgent     = "agent"
+	KindMessage   = "message"
+	KindGuardrail = "guardrail"
+	KindFeedback  = "feedback"
 )
 
-// TimelineEvent is one entry of a session timeline. Kind says which of the
+// Event is one entry of a session timeline. Kind says which of the
 // optional fields are set. Message events carry the stored message and,
 // pre-digested for display, its text, tool calls and tool results, whether
 // it was redacted, and the metrics snapshot of that turn.
-type TimelineEvent struct {
+type Event struct {
 	At        time.Time `json:"at"`
 	Kind      string    `json:"kind"`
 	AgentID   string    `json:"agent_id,omitempty"`
@@ -58,29 +63,15 @@ type ToolResult struct {
 
 // Timeline is a whole session in time order.
 type Timeline struct {
-	Session *wire.Session    `json:"session"`
-	Events  []*TimelineEvent `json:"events"`
+	Session *wire.Session `json:"session"`
+	Events  []*Event      `json:"events"`
 }
 
-func (s *Server) timeline(w http.ResponseWriter, r *http.Request) {
-	id, err := sessionID(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	tl, err := BuildTimeline(r.Context(), s.repo, id)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, tl)
-}
-
-// BuildTimeline reads a whole session and orders its agents, messages,
+// Build reads a whole session and orders its agents, messages,
 // guardrail events and feedback by time. Ties keep a stable order: the
 // session first, then agents, messages by agent and id, guardrail events,
 // feedback.
-func BuildTimeline(ctx context.Context, repo session.Repository, id string) (*Timeline, error) {
+func Build(ctx context.Context, repo session.Repository, id string) (*Timeline, error) {
 	sess, err := repo.GetSession(ctx, id)
 	if err != nil {
 		return nil, err
@@ -90,7 +81,7 @@ func BuildTimeline(ctx context.Context, repo session.Repository, id string) (*Ti
 		return nil, err
 	}
 	tl := &Timeline{Session: ws}
-	tl.Events = append(tl.Events, &TimelineEvent{At: sess.CreatedAt, Kind: EventSession})
+	tl.Events = append(tl.Events, &Event{At: sess.CreatedAt, Kind: KindSession})
 	agents, err := repo.ListAgents(ctx, id)
 	if err != nil {
 		return nil, err
@@ -100,7 +91,7 @@ func BuildTimeline(ctx context.Context, repo session.Repository, id string) (*Ti
 		if err != nil {
 			return nil, session.AgentError(id, a.ID, err)
 		}
-		tl.Events = append(tl.Events, &TimelineEvent{At: a.CreatedAt, Kind: EventAgent, AgentID: a.ID, Agent: wa})
+		tl.Events = append(tl.Events, &Event{At: a.CreatedAt, Kind: KindAgent, AgentID: a.ID, Agent: wa})
 		msgs, err := repo.ListMessages(ctx, id, a.ID, 0, 0)
 		if err != nil {
 			return nil, err
@@ -119,7 +110,7 @@ func BuildTimeline(ctx context.Context, repo session.Repository, id string) (*Ti
 	}
 	for _, g := range guards {
 		mid := g.MessageID
-		tl.Events = append(tl.Events, &TimelineEvent{At: g.Timestamp, Kind: EventGuardrail, AgentID: g.AgentID,
+		tl.Events = append(tl.Events, &Event{At: g.Timestamp, Kind: KindGuardrail, AgentID: g.AgentID,
 			MessageID: &mid, Guardrail: wire.FromSessionGuardrail(g)})
 	}
 	fbs, err := repo.ListFeedback(ctx, id)
@@ -131,20 +122,20 @@ func BuildTimeline(ctx context.Context, repo session.Repository, id string) (*Ti
 		if err != nil {
 			return nil, err
 		}
-		tl.Events = append(tl.Events, &TimelineEvent{At: f.CreatedAt, Kind: EventFeedback, AgentID: f.AgentID,
+		tl.Events = append(tl.Events, &Event{At: f.CreatedAt, Kind: KindFeedback, AgentID: f.AgentID,
 			MessageID: f.MessageID, Feedback: wf})
 	}
-	slices.SortStableFunc(tl.Events, func(a, b *TimelineEvent) int { return a.At.Compare(b.At) })
+	slices.SortStableFunc(tl.Events, func(a, b *Event) int { return a.At.Compare(b.At) })
 	return tl, nil
 }
 
-func messageEvent(agentID string, m *session.Message) (*TimelineEvent, error) {
+func messageEvent(agentID string, m *session.Message) (*Event, error) {
 	wm, err := wire.FromMessage(m)
 	if err != nil {
 		return nil, err
 	}
 	mid := m.ID
-	ev := &TimelineEvent{At: m.CreatedAt, Kind: EventMessage, AgentID: agentID, MessageID: &mid,
+	ev := &Event{At: m.CreatedAt, Kind: KindMessage, AgentID: agentID, MessageID: &mid,
 		Role: string(m.Message.Role), Message: wm, Redacted: m.RedactMessage != nil}
 	ev.Text = textOf(m.Message.Content)
 	if m.RedactMessage != nil {
@@ -195,4 +186,66 @@ func joinText(a, b string) string {
 		return b
 	}
 	return a + "\n" + b
+}
+
+// WriteText renders tl for a terminal: one line per event, tool calls,
+// redactions, guardrail events, metrics and feedback marked.
+func (tl *Timeline) WriteText(w io.Writer) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "session %s (%s)\n", tl.Session.SessionID, tl.Session.ApplicationName)
+	for _, ev := range tl.Events {
+		at := ev.At.UTC().Format("15:04:05.000")
+		switch ev.Kind {
+		case KindSession:
+			fmt.Fprintf(&b, "%s  session created\n", at)
+		case KindAgent:
+			model := ""
+			if ev.Agent.Config != nil {
+				model = " model=" + ev.Agent.Config.Model
+			}
+			fmt.Fprintf(&b, "%s  agent %s created%s\n", at, ev.AgentID, model)
+		case KindMessage:
+			fmt.Fprintf(&b, "%s  %s #%d %-9s %s\n", at, ev.AgentID, *ev.MessageID, ev.Role, oneLine(ev.Text))
+			for _, tc := range ev.ToolCalls {
+				fmt.Fprintf(&b, "%14s tool call %s(%s) [%s]\n", "", tc.Name, tc.Input, tc.ToolUseID)
+			}
+			for _, tr := range ev.ToolResults {
+				fmt.Fprintf(&b, "%14s tool result %s: %s\n", "", tr.Status, oneLine(tr.Text))
+			}
+			if ev.Redacted {
+				fmt.Fprintf(&b, "%14s REDACTED, the agent sees: %s\n", "", oneLine(ev.Redaction))
+			}
+			if m := ev.Message.EventLoopMetrics; m != nil {
+				fmt.Fprintf(&b, "%14s metrics: %d tokens in, %d out, %d cycles, %dms model latency\n", "",
+					m.AccumulatedUsage.InputTokens, m.AccumulatedUsage.OutputTokens, m.CycleMetrics.CycleCount, m.AccumulatedMetrics.LatencyMs)
+			}
+		case KindGuardrail:
+			g := ev.Guardrail
+			fmt.Fprintf(&b, "%s  GUARDRAIL %s on %s #%d (%s) %v\n", at, g.Action, g.AgentID, g.MessageID, g.StopReason, g.PoliciesTriggered)
+		case KindFeedback:
+			f := ev.Feedback
+			target := "session"
+			if f.MessageID != nil {
+				target = fmt.Sprintf("%s #%d", f.AgentID, *f.MessageID)
+			}
+			fmt.Fprintf(&b, "%s  feedback %s on %s: %s\n", at, orDash(f.Rating), target, oneLine(f.Comment))
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func oneLine(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if r := []rune(s); len(r) > 100 {
+		return string(r[:99]) + "…"
+	}
+	return s
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }
