@@ -64,7 +64,7 @@ func TestRun_WritesEveryFeatureAndResumes(t *testing.T) {
 	assert.Len(t, agents, 2)
 
 	text := out.String()
-	for _, want := range []string{"tool call lookup_order", "REDACTED", "GUARDRAIL BLOCKED", "feedback up", "metrics:", "INSULTS/HIGH",, "Has the refund arrived?"} {
+	for _, want := range []string{"tool call lookup_order", "REDACTED", "GUARDRAIL BLOCKED", "feedback up", "metrics:", "INSULTS/HIGH", "Has the refund arrived?"} {
 		assert.Contains(t, text, want)
 	}
 }
