@@ -22,6 +22,9 @@ func TestMain(m *testing.M) {
 
 // fastDelivery retries quickly so failure tests stay short.
 func fastDelivery(logger *slog.Logger) DeliveryOptions {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
 	return DeliveryOptions{
 		Workers: 2, QueueSize: 16, MaxAttempts: 4,
 		BaseBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond,
@@ -36,6 +39,20 @@ func newManager(t *testing.T, sessionID string, hooks ...manager.Hook) *manager.
 	m, err := manager.New(t.Context(), repo, sessionID, manager.Options{Hooks: hooks})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = m.Close(); _ = repo.Close() })
+	return m
+}
+
+// newManagerWithMetadata is newManager over a session whose stored
+// metadata already holds md (written without the hooks).
+func newManagerWithMetadata(t *testing.T, sessionID string, md map[string]any, hooks ...manager.Hook) *manager.Manager {
+	t.Helper()
+	repo := memory.New(memory.Options{})
+	plain, err := manager.New(t.Context(), repo, sessionID, manager.Options{})
+	require.NoError(t, err)
+	require.NoError(t, plain.UpdateMetadata(t.Context(), md))
+	m, err := manager.New(t.Context(), repo, sessionID, manager.Options{Hooks: hooks})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = plain.Close(); _ = m.Close(); _ = repo.Close() })
 	return m
 }
 
