@@ -123,9 +123,16 @@ func Open(ctx context.Context, rawURL string) (Repository, error) {
 	return wrapped, nil
 }
 
-// RedactURL returns raw with any password replaced by "xxxxx", and password-
-// like query parameters ("password", "secret", "token", ...) masked, for use
-// in logs, errors and stats. Unparsable input is replaced entirely.
+// secretParamWords mark a query parameter whose value RedactURL masks when
+// its lower-cased name contains one of them ("pass" covers "password" and
+// SQLite's "_auth_pass").
+var secretParamWords = []string{"pass", "pwd", "secret", "token", "key", "credential", "signature"}
+
+// RedactURL returns raw with any password replaced by "xxxxx" and the values
+// of secret-looking query parameters ("password", "_auth_pass", "secret",
+// "token", "apikey", ...) masked, for use in logs, errors and stats. A
+// "cache" parameter is redacted recursively. Unparsable input is replaced
+// entirely.
 func RedactURL(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil {
@@ -140,10 +147,11 @@ func RedactURL(raw string) string {
 	changed := false
 	for k := range q {
 		lk := strings.ToLower(k)
-		for _, s := range []string{"password", "secret", "token", "key", "credential"} {
+		for _, s := range secretParamWords {
 			if strings.Contains(lk, s) {
 				q.Set(k, "xxxxx")
 				changed = true
+				break
 			}
 		}
 		if lk == "cache" {

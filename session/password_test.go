@@ -1,0 +1,61 @@
+package session_test
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+
+	"github.com/sessionkit/sessionkit/session"
+)
+
+func TestVerifyViewerPassword(t *testing.T) {
+	t.Parallel()
+	pw := session.NewViewerPassword()
+	hash := session.HashViewerPassword(pw)
+	tests := []struct {
+		name     string
+		stored   string
+		password string
+		want     bool
+	}{
+		{"hash matches", hash, pw, true},
+		{"hash, wrong password", hash, pw + "x", false},
+		{"hash, empty password", hash, "", false},
+		{"legacy plaintext matches", "s3cret-plain", "s3cret-plain", true},
+		{"legacy plaintext, wrong password", "s3cret-plain", "s3cret-plaiN", false},
+		{"empty stored never matches", "", "", false},
+		{"empty stored, any password", "", "x", false},
+		{"malformed hash without digest", "sha256$abc", "abc", false},
+		{"malformed hash salt", "sha256$!!!$digest", "x", false},
+		{"the hash itself is not the password", hash, hash, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			assert.Equal(t, tt.want, session.VerifyViewerPassword(tt.stored, tt.password))
+		})
+	}
+}
+
+func TestHashViewerPassword_SaltedAndOpaque(t *testing.T) {
+	t.Parallel()
+	h1, h2 := session.HashViewerPassword("pw"), session.HashViewerPassword("pw")
+	assert.NotEqual(t, h1, h2, "salted")
+	assert.True(t, strings.HasPrefix(h1, "sha256$"))
+	assert.NotContains(t, h1, "pw")
+	assert.True(t, session.VerifyViewerPassword(h1, "pw"))
+	assert.True(t, session.VerifyViewerPassword(h2, "pw"))
+}
+
+func TestNewViewerPasswordAndNewID(t *testing.T) {
+	t.Parallel()
+	pw := session.NewViewerPassword()
+	assert.Regexp(t, regexp.MustCompile(`^[A-Za-z0-9_-]{32}$`), pw)
+	assert.NotEqual(t, pw, session.NewViewerPassword())
+	id := session.NewID()
+	assert.Regexp(t, regexp.MustCompile(`^[0-9a-f]{32}$`), id)
+	assert.NotEqual(t, id, session.NewID())
+	assert.NoError(t, session.ValidateAgentID(id), "usable wherever an id is")
+}
