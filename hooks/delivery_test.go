@@ -19,7 +19,10 @@ var errThrottled = &smithy.GenericAPIError{Code: "ThrottlingException", Message:
 
 func TestDispatcher_KeepsPerSessionOrderAcrossRetries(t *testing.T) {
 	t.Parallel()
-	d := newDispatcher("test", fastDelivery(nil))
+	opts := fastDelivery(nil)
+	opts.QueueSize = 32 // all three sessions may hash onto one worker
+	d := newDispatcher("test", opts)
+	t.Cleanup(func() { _ = d.close(context.Background()) })
 	var mu sync.Mutex
 	got := map[string][]int{}
 	failedOnce := map[string]bool{}
