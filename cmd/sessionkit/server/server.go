@@ -148,7 +148,9 @@ func (s *Server) routes() {
 	m := s.mux
 	m.HandleFunc("GET /healthz", s.healthz)
 	m.HandleFunc("GET /metrics", s.serveMetrics)
-	m.Handle("GET /", viewerHandler())
+	viewer := viewerHandler()
+	m.Handle("GET /{$}", viewer)
+	m.Handle("GET /static/", viewer)
 	m.HandleFunc("POST /api/login", s.handleLogin)
 
 	m.Handle("GET /api/sessions", s.admin(s.listSessions))
@@ -171,9 +173,30 @@ func (s *Server) routes() {
 	m.Handle("GET /api/sessions/{id}/agents/{agent}/messages", s.scoped(s.listMessages))
 	m.Handle("POST /api/sessions/{id}/agents/{agent}/messages", s.scoped(s.appendMessage))
 
-	m.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+	m.HandleFunc(apiFallback, s.noRoute)
+}
+
+// apiFallback catches /api paths no route matches, to answer them in JSON.
+const apiFallback = "/api/"
+
+// noRoute answers 405 with an Allow header when the path exists for other
+// methods, and 404 otherwise.
+func (s *Server) noRoute(w http.ResponseWriter, r *http.Request) {
+	var allowed []string
+	for _, method := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		probe := r.Clone(r.Context())
+		probe.Method = method
+		if _, pattern := s.mux.Handler(probe); pattern != apiFallback && pattern != "" {
+			allowed = append(allowed, method)
+		}
+	}
+	if len(allowed) == 0 {
 		s.writeError(w, r, errNoRoute)
-	})
+		return
+	}
+	w.Header().Set("Allow", strings.Join(allowed, ", "))
+	s.writeError(w, r, &httpError{status: http.StatusMethodNotAllowed, code: "method_not_allowed",
+		msg: r.Method + " is not allowed here; use " + strings.Join(allowed, ", ")})
 }
 
 // Handler returns the server's http.Handler with its middleware: panic
