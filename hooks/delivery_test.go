@@ -171,6 +171,7 @@ func TestRetryable(t *testing.T) {
 		{"http 503", &smithyhttp.ResponseError{Response: &smithyhttp.Response{Response: httpResponse(503)}, Err: errors.New("x")}, true},
 		{"http 429", &smithyhttp.ResponseError{Response: &smithyhttp.Response{Response: httpResponse(429)}, Err: errors.New("x")}, true},
 		{"http 400", &smithyhttp.ResponseError{Response: &smithyhttp.Response{Response: httpResponse(400)}, Err: errors.New("x")}, false},
+		{"send error inside a status-0 response error", &smithyhttp.ResponseError{Response: &smithyhttp.Response{Response: httpResponse(0)}, Err: &smithyhttp.RequestSendError{Err: errors.New("connection refused")}}, true},
 		{"connection refused", &smithyhttp.RequestSendError{Err: errors.New("dial tcp: connection refused")}, true},
 		{"attempt timeout", fmt.Errorf("x: %w", context.DeadlineExceeded), true},
 		{"gone", fmt.Errorf("x: %w", ErrGone), false},

@@ -44,14 +44,14 @@ func retryable(err error) bool {
 	if errors.As(err, &api) && throttlingCodes[api.ErrorCode()] {
 		return true
 	}
+	var send *smithyhttp.RequestSendError
+	if errors.As(err, &send) {
+		return true
+	}
 	var re *smithyhttp.ResponseError
 	if errors.As(err, &re) {
 		code := re.HTTPStatusCode()
 		return code == 429 || code >= 500
-	}
-	var send *smithyhttp.RequestSendError
-	if errors.As(err, &send) {
-		return true
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		return true
