@@ -199,11 +199,12 @@ func (s *Server) noRoute(w http.ResponseWriter, r *http.Request) {
 		msg: r.Method + " is not allowed here; use " + strings.Join(allowed, ", ")})
 }
 
-// Handler returns the server's http.Handler with its middleware: panic
-// recovery, request metrics and logging, path checks, and the per-request
-// deadline.
+// Handler returns the server's http.Handler with its middleware: the
+// per-request deadline, request metrics and logging, panic recovery and path
+// checks. instrument must see the very request the mux routes, to read its
+// Pattern, so nothing between them may replace the request.
 func (s *Server) Handler() http.Handler {
-	return s.instrument(s.recoverPanics(s.checkPath(s.withDeadline(s.mux))))
+	return s.withDeadline(s.instrument(s.recoverPanics(s.checkPath(s.mux))))
 }
 
 // HTTPServer returns an http.Server for addr with the service's timeouts:

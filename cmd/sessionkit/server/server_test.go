@@ -272,3 +272,10 @@ func TestAPI_RateLimits(t *testing.T) {
 		assert.Equal(t, 200, status, "reading one session is not a search")
 	})
 }
+
+func newHTTPTest(t *testing.T, h http.Handler) string {
+	t.Helper()
+	ts := httptest.NewServer(h)
+	t.Cleanup(ts.Close)
+	return ts.URL
+}
