@@ -1,0 +1,766 @@
+package mongo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"regexp"
+	"sort"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	driver "go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/sessionkit/sessionkit/session"
+)
+
+// layout is how sessions map onto documents. The Repository validates,
+// bounds and serializes each call and then hands prepared values to its
+// layout. embeddedLayout (one document per session, the Python original's)
+// is the only one today; a layout keeping messages in their own collection
+// can be added behind this interface without touching callers.
+type layout interface {
+	createSession(ctx context.Context, s *session.Session) error
+	getSession(ctx context.Context, sessionID string) (*session.Session, error)
+	deleteSession(ctx context.Context, sessionID string) error
+	listSessions(ctx context.Context, q session.SessionQuery, cur *session.Cursor) (session.SessionPage, error)
+	createAgent(ctx context.Context, sessionID string, a *session.Agent) error
+	getAgent(ctx context.Context, sessionID, agentID string) (*session.Agent, error)
+	updateAgent(ctx context.Context, sessionID string, a *session.Agent) error
+	updateAgentConfig(ctx context.Context, sessionID, agentID string, patch session.AgentConfigPatch) error
+	listAgents(ctx context.Context, sessionID string) ([]*session.Agent, error)
+	createMessage(ctx context.Context, sessionID, agentID string, m *session.Message) error
+	getMessage(ctx context.Context, sessionID, agentID string, messageID int) (*session.Message, error)
+	updateMessage(ctx context.Context, sessionID, agentID string, m *session.Message, setMetrics, setGuardrail bool) error
+	listMessages(ctx context.Context, sessionID, agentID string, offset, limit int) ([]*session.Message, error)
+	countMessages(ctx context.Context, sessionID, agentID string) (int, error)
+	updateMetadata(ctx context.Context, sessionID string, md map[string]any) error
+	getMetadata(ctx context.Context, sessionID string) (map[string]any, error)
+	deleteMetadata(ctx context.Context, sessionID string, keys []string) error
+	addFeedback(ctx context.Context, sessionID string, f *session.Feedback) error
+	listFeedback(ctx context.Context, sessionID string) ([]*session.Feedback, error)
+	recordGuardrailEvent(ctx context.Context, sessionID, agentID string, messageID int, ev *session.GuardrailEvent) error
+	listGuardrailEvents(ctx context.Context, sessionID string) ([]*session.SessionGuardrailEvent, error)
+}
+
+// embeddedLayout stores one document per session with every agent and
+// message inside it (original.md §2). Every write is a single update of that
+// document whose filter states the write's preconditions (the agent exists,
+// the next message id, the size bound), so it is atomic on MongoDB and
+// costs one round trip; only a write whose filter did not match reads the
+// document again to report why.
+type embeddedLayout struct {
+	r *Repository
+}
+
+func agentKey(agentID string) string { return fAgents + "." + agentID }
+
+// sizeOf is the encoded size of v as a document field, an upper bound of
+// what storing it adds to the session document.
+func sizeOf(key string, v any) int64 {
+	b, err := bson.Marshal(bson.D{{Key: key, Value: v}})
+	if err != nil {
+		return 1
+	}
+	return int64(len(b))
+}
+
+// write is one conditional update of a session document.
+type write struct {
+	cond  bson.D // preconditions besides _id and the size bound
+	set   bson.D
+	unset bson.D
+	push  bson.D
+	inc   bson.D
+	// grow is how many bytes the write may add to the document: doc_size
+	// (an upper bound of the document's size) grows by it, and the filter
+	// requires doc_size + grow <= MaxDocumentBytes. Every write grows it by
+	// at least 1, which also makes doc_size a version of the document.
+	grow int64
+	// needsCount is set when cond relies on agents.<a>.message_count, which
+	// documents written by the Python original lack until repaired.
+	needsCount bool
+	// createsAgent is set for CreateAgent, whose agent must not exist yet.
+	createsAgent bool
+	// mismatch explains a filter that did not match although the session,
+	// the agent and the size bound are fine.
+	mismatch func(st *docState) error
+}
+
+// docState is what inspect reads after a write did not match.
+type docState struct {
+	docSize, messageCount int64
+	hasDocSize, hasCount  bool
+	hasAgent              bool
+	agentEntryPresent     bool
+}
+
+func (l *embeddedLayout) apply(ctx context.Context, sessionID, agentID string, w write) error {
+	r := l.r
+	if w.grow < 1 {
+		w.grow = 1
+	}
+	if w.grow > r.opts.MaxDocumentBytes {
+		return session.SessionError(sessionID, fmt.Errorf("write of %d bytes exceeds the %d-byte document limit: %w",
+			w.grow, r.opts.MaxDocumentBytes, session.ErrTooLarge))
+	}
+	for attempt := 0; ; attempt++ {
+		filter := bson.D{{Key: fID, Value: sessionID}}
+		filter = append(filter, w.cond...)
+		filter = append(filter, bson.E{Key: fDocSize, Value: bson.D{{Key: "$lte", Value: r.opts.MaxDocumentBytes - w.grow}}})
+		update := bson.D{}
+		if len(w.set) > 0 {
+			update = append(update, bson.E{Key: "$set", Value: w.set})
+		}
+		if len(w.unset) > 0 {
+			update = append(update, bson.E{Key: "$unset", Value: w.unset})
+		}
+		if len(w.push) > 0 {
+			update = append(update, bson.E{Key: "$push", Value: w.push})
+		}
+		inc := append(bson.D{{Key: fDocSize, Value: w.grow}}, w.inc...)
+		update = append(update, bson.E{Key: "$inc", Value: inc})
+		res, err := r.coll.UpdateOne(ctx, filter, update)
+		if err != nil {
+			return wrapIDs(sessionID, agentID, fmt.Errorf("mongo: update: %w", err))
+		}
+		if res.MatchedCount == 1 {
+			return nil
+		}
+		st, err := l.inspect(ctx, sessionID, agentID)
+		if err != nil {
+			return err
+		}
+		if st == nil {
+			return session.SessionError(sessionID, session.ErrNotFound)
+		}
+		switch {
+		case w.createsAgent && st.agentEntryPresent:
+			return session.AgentError(sessionID, agentID, session.ErrAlreadyExists)
+		case !w.createsAgent && agentID != "" && !st.hasAgent:
+			return session.AgentError(sessionID, agentID, session.ErrNotFound)
+		}
+		stale := (w.needsCount && !st.hasCount) || !st.hasDocSize || st.docSize+w.grow > r.opts.MaxDocumentBytes
+		if stale {
+			if attempt > 0 {
+				return session.SessionError(sessionID, fmt.Errorf("document of about %d bytes cannot grow by %d within %d: %w",
+					st.docSize, w.grow, r.opts.MaxDocumentBytes, session.ErrTooLarge))
+			}
+			if err := l.repair(ctx, sessionID); err != nil {
+				return err
+			}
+			continue
+		}
+		if w.mismatch != nil {
+			return w.mismatch(st)
+		}
+		return wrapIDs(sessionID, agentID, fmt.Errorf("concurrent update: %w", session.ErrConflict))
+	}
+}
+
+func wrapIDs(sessionID, agentID string, err error) error {
+	if agentID != "" {
+		return session.AgentError(sessionID, agentID, err)
+	}
+	return session.SessionError(sessionID, err)
+}
+
+// inspect reads the fields that explain a failed write; nil means the
+// session does not exist.
+func (l *embeddedLayout) inspect(ctx context.Context, sessionID, agentID string) (*docState, error) {
+	proj := bson.D{{Key: fDocSize, Value: 1}}
+	if agentID != "" {
+		proj = append(proj,
+			bson.E{Key: agentKey(agentID) + "." + fAgentData + ".agent_id", Value: 1},
+			bson.E{Key: agentKey(agentID) + "." + fMessageCount, Value: 1})
+	}
+	d, err := l.r.findOne(ctx, sessionID, proj)
+	if err != nil || d == nil {
+		return nil, err
+	}
+	st := &docState{}
+	if v, ok := field(d, fDocSize); ok {
+		st.docSize, st.hasDocSize = integer(v)
+		l.r.observeSize(sessionID, st.docSize)
+	}
+	if agentID != "" {
+		entry, ok := path(d, fAgents, agentID)
+		st.agentEntryPresent = ok
+		if e := docOf(entry); e != nil {
+			_, st.hasAgent = path(e, fAgentData, "agent_id")
+			if v, ok := field(e, fMessageCount); ok {
+				st.messageCount, st.hasCount = integer(v)
+			}
+		}
+	}
+	return st, nil
+}
+
+// repair brings a document's denormalized fields up to date: doc_size is set
+// to the document's exact BSON size, and message_count to the length of the
+// messages array for every agent that lacks it (documents written by the
+// Python original have neither). It runs only after a write's filter failed
+// on them, so it costs nothing in the normal case. The update is guarded by
+// the doc_size it read, so it never overwrites a concurrent write's growth.
+func (l *embeddedLayout) repair(ctx context.Context, sessionID string) error {
+	r := l.r
+	raw, err := r.coll.FindOne(ctx, bson.D{{Key: fID, Value: sessionID}}).Raw()
+	if errors.Is(err, driver.ErrNoDocuments) {
+		return session.SessionError(sessionID, session.ErrNotFound)
+	}
+	if err != nil {
+		return session.SessionError(sessionID, fmt.Errorf("mongo: find: %w", err))
+	}
+	var d bson.D
+	if err := bson.Unmarshal(raw, &d); err != nil {
+		return session.SessionError(sessionID, fmt.Errorf("mongo: decode: %w", err))
+	}
+	agents := docOf(mustField(d, fAgents))
+	size := int64(len(raw)) + 32 + int64(len(agents))*32 // the fields repair may add
+	set := bson.D{{Key: fDocSize, Value: size}}
+	for _, e := range agents {
+		entry := docOf(e.Value)
+		if _, ok := field(entry, fMessageCount); ok || entry == nil {
+			continue
+		}
+		msgs, _ := mustField(entry, fMessages).(bson.A)
+		set = append(set, bson.E{Key: agentKey(e.Key) + "." + fMessageCount, Value: int64(len(msgs))})
+	}
+	filter := bson.D{{Key: fID, Value: sessionID}}
+	if v, ok := field(d, fDocSize); ok {
+		filter = append(filter, bson.E{Key: fDocSize, Value: v})
+	} else {
+		filter = append(filter, bson.E{Key: fDocSize, Value: bson.D{{Key: "$exists", Value: false}}})
+	}
+	if _, err := r.coll.UpdateOne(ctx, filter, bson.D{{Key: "$set", Value: set}}); err != nil {
+		return session.SessionError(sessionID, fmt.Errorf("mongo: repair: %w", err))
+	}
+	r.counters.repairs.Add(1)
+	r.observeSize(sessionID, size)
+	return nil
+}
+
+func (l *embeddedLayout) createSession(ctx context.Context, s *session.Session) error {
+	doc := encodeSession(s, l.r.opts.MetadataFields)
+	raw, err := bson.Marshal(doc)
+	if err != nil {
+		return session.SessionError(s.ID, fmt.Errorf("mongo: encode: %w", err))
+	}
+	size := int64(len(raw))
+	if size > l.r.opts.MaxDocumentBytes {
+		return session.SessionError(s.ID, fmt.Errorf("new document of %d bytes over %d: %w", size, l.r.opts.MaxDocumentBytes, session.ErrTooLarge))
+	}
+	doc[len(doc)-1].Value = size
+	if _, err := l.r.coll.InsertOne(ctx, doc); err != nil {
+		if driver.IsDuplicateKeyError(err) {
+			return session.SessionError(s.ID, session.ErrAlreadyExists)
+		}
+		return session.SessionError(s.ID, fmt.Errorf("mongo: insert: %w", err))
+	}
+	return nil
+}
+
+// rootProjection leaves out what session-level reads never need.
+var rootProjection = bson.D{{Key: fAgents, Value: 0}, {Key: fFeedbacks, Value: 0}, {Key: fGuardrailEvents, Value: 0}}
+
+func (l *embeddedLayout) getSession(ctx context.Context, sessionID string) (*session.Session, error) {
+	d, err := l.r.findOne(ctx, sessionID, rootProjection)
+	if err != nil {
+		return nil, err
+	}
+	if d == nil {
+		return nil, session.SessionError(sessionID, session.ErrNotFound)
+	}
+	l.observe(sessionID, d)
+	return decodeSession(d), nil
+}
+
+func (l *embeddedLayout) observe(sessionID string, d bson.D) {
+	if n, ok := integer(mustField(d, fDocSize)); ok {
+		l.r.observeSize(sessionID, n)
+	}
+}
+
+func (l *embeddedLayout) deleteSession(ctx context.Context, sessionID string) error {
+	res, err := l.r.coll.DeleteOne(ctx, bson.D{{Key: fID, Value: sessionID}})
+	if err != nil {
+		return session.SessionError(sessionID, fmt.Errorf("mongo: delete: %w", err))
+	}
+	if res.DeletedCount == 0 {
+		return session.SessionError(sessionID, session.ErrNotFound)
+	}
+	return nil
+}
+
+// listSessions filters on the server (application, type, id prefix, dates,
+// scalar metadata values) and sorts newest first by (created_at, _id).
+// Metadata filters on documents or arrays are checked here, because BSON
+// document equality depends on key order, which other writers may not share.
+func (l *embeddedLayout) listSessions(ctx context.Context, q session.SessionQuery, cur *session.Cursor) (session.SessionPage, error) {
+	filter := bson.D{}
+	if q.ApplicationName != "" {
+		filter = append(filter, bson.E{Key: fApplicationName, Value: q.ApplicationName})
+	}
+	if q.Type != "" {
+		filter = append(filter, bson.E{Key: fSessionType, Value: string(q.Type)})
+	}
+	if q.IDPrefix != "" {
+		filter = append(filter, bson.E{Key: fID, Value: bson.Regex{Pattern: "^" + regexp.QuoteMeta(q.IDPrefix)}})
+	}
+	if !q.CreatedFrom.IsZero() || !q.CreatedTo.IsZero() {
+		rng := bson.D{}
+		if !q.CreatedFrom.IsZero() {
+			rng = append(rng, bson.E{Key: "$gte", Value: bsonTime(q.CreatedFrom)})
+		}
+		if !q.CreatedTo.IsZero() {
+			rng = append(rng, bson.E{Key: "$lt", Value: bsonTime(q.CreatedTo)})
+		}
+		filter = append(filter, bson.E{Key: fCreatedAt, Value: rng})
+	}
+	clientSide := false
+	for k, v := range q.Metadata {
+		switch v.(type) {
+		case string, bool, int64, float64:
+			filter = append(filter, bson.E{Key: fMetadata + "." + k, Value: v})
+		default:
+			clientSide = true
+		}
+	}
+	if cur != nil {
+		t := bsonTime(cur.CreatedAt)
+		filter = append(filter, bson.E{Key: "$or", Value: bson.A{
+			bson.D{{Key: fCreatedAt, Value: bson.D{{Key: "$lt", Value: t}}}},
+			bson.D{{Key: fCreatedAt, Value: t}, {Key: fID, Value: bson.D{{Key: "$lt", Value: cur.ID}}}},
+		}})
+	}
+	o := options.Find().SetSort(bson.D{{Key: fCreatedAt, Value: -1}, {Key: fID, Value: -1}}).SetProjection(rootProjection)
+	if !clientSide {
+		o.SetLimit(int64(q.Limit) + 1)
+	} else {
+		o.SetBatchSize(int32(q.Limit) + 1)
+	}
+	c, err := l.r.coll.Find(ctx, filter, o)
+	if err != nil {
+		return session.SessionPage{}, fmt.Errorf("mongo: list sessions: %w", err)
+	}
+	defer c.Close(context.WithoutCancel(ctx))
+	var page session.SessionPage
+	for c.Next(ctx) {
+		var d bson.D
+		if err := c.Decode(&d); err != nil {
+			return session.SessionPage{}, fmt.Errorf("mongo: list sessions: decode: %w", err)
+		}
+		s := decodeSession(d)
+		if clientSide && !q.Matches(s) {
+			continue
+		}
+		if len(page.Sessions) == q.Limit {
+			last := page.Sessions[len(page.Sessions)-1]
+			page.NextCursor = session.Cursor{CreatedAt: last.CreatedAt, ID: last.ID}.Encode()
+			break
+		}
+		page.Sessions = append(page.Sessions, s)
+	}
+	if err := c.Err(); err != nil {
+		return session.SessionPage{}, fmt.Errorf("mongo: list sessions: %w", err)
+	}
+	return page, nil
+}
+
+func (l *embeddedLayout) createAgent(ctx context.Context, sessionID string, a *session.Agent) error {
+	now := bsonTime(l.r.opts.Now())
+	entry := encodeAgentEntry(a)
+	return l.apply(ctx, sessionID, a.ID, write{
+		cond:         bson.D{{Key: agentKey(a.ID), Value: bson.D{{Key: "$exists", Value: false}}}},
+		set:          bson.D{{Key: agentKey(a.ID), Value: entry}, {Key: fUpdatedAt, Value: now}},
+		grow:         sizeOf(a.ID, entry),
+		createsAgent: true,
+	})
+}
+
+// agentProjection is GetAgent's: the agent without its messages.
+func agentProjection(agentID string) bson.D {
+	k := agentKey(agentID)
+	return bson.D{
+		{Key: k + "." + fAgentData, Value: 1}, {Key: k + "." + fCreatedAt, Value: 1},
+		{Key: k + "." + fUpdatedAt, Value: 1}, {Key: k + "." + fMessageCount, Value: 1}, {Key: fDocSize, Value: 1},
+	}
+}
+
+func (l *embeddedLayout) getAgent(ctx context.Context, sessionID, agentID string) (*session.Agent, error) {
+	d, err := l.r.findOne(ctx, sessionID, agentProjection(agentID))
+	if err != nil {
+		return nil, err
+	}
+	if d == nil {
+		return nil, session.SessionError(sessionID, session.ErrNotFound)
+	}
+	l.observe(sessionID, d)
+	entry, _ := path(d, fAgents, agentID)
+	a, ok := decodeAgent(agentID, docOf(entry))
+	if !ok {
+		return nil, session.AgentError(sessionID, agentID, session.ErrNotFound)
+	}
+	return a, nil
+}
+
+// agentExists is the filter condition "the agent exists" (agent_data with an
+// agent_id: a phantom entry left by the original's bug B8 is not an agent).
+func agentExists(agentID string) bson.E {
+	return bson.E{Key: agentKey(agentID) + "." + fAgentData + ".agent_id", Value: bson.D{{Key: "$exists", Value: true}}}
+}
+
+// updateAgent sets the three state paths of agent_data one by one and never
+// replaces agent_data, so the configuration (model, system_prompt,
+// prompt_metadata) survives: the fix for the original's bug B1.
+func (l *embeddedLayout) updateAgent(ctx context.Context, sessionID string, a *session.Agent) error {
+	now := bsonTime(l.r.opts.Now())
+	k := agentKey(a.ID) + "."
+	set := bson.D{
+		{Key: k + fAgentData + ".state", Value: mapToD(a.State)},
+		{Key: k + fAgentData + ".conversation_manager_state", Value: mapToD(a.ConversationManagerState)},
+		{Key: k + fAgentData + "._internal_state", Value: mapToD(a.InternalState)},
+		{Key: k + fAgentData + "." + fUpdatedAt, Value: now},
+		{Key: k + fUpdatedAt, Value: now},
+		{Key: fUpdatedAt, Value: now},
+	}
+	return l.apply(ctx, sessionID, a.ID, write{cond: bson.D{agentExists(a.ID)}, set: set, grow: sizeOf("set", set)})
+}
+
+func (l *embeddedLayout) updateAgentConfig(ctx context.Context, sessionID, agentID string, patch session.AgentConfigPatch) error {
+	now := bsonTime(l.r.opts.Now())
+	k := agentKey(agentID) + "." + fAgentData + "."
+	var set bson.D
+	if patch.Model != nil {
+		set = append(set, bson.E{Key: k + "model", Value: *patch.Model})
+	}
+	if patch.SystemPrompt != nil {
+		set = append(set, bson.E{Key: k + "system_prompt", Value: *patch.SystemPrompt})
+	}
+	if patch.PromptMetadata != nil {
+		set = append(set, bson.E{Key: k + "prompt_metadata", Value: encodePromptMetadata(patch.PromptMetadata)})
+	}
+	set = append(set, bson.E{Key: agentKey(agentID) + "." + fUpdatedAt, Value: now}, bson.E{Key: fUpdatedAt, Value: now})
+	return l.apply(ctx, sessionID, agentID, write{cond: bson.D{agentExists(agentID)}, set: set, grow: sizeOf("set", set)})
+}
+
+func (l *embeddedLayout) listAgents(ctx context.Context, sessionID string) ([]*session.Agent, error) {
+	d, err := l.r.findOne(ctx, sessionID, bson.D{{Key: fAgents, Value: 1}})
+	if err != nil {
+		return nil, err
+	}
+	if d == nil {
+		return nil, session.SessionError(sessionID, session.ErrNotFound)
+	}
+	out := []*session.Agent{}
+	for _, e := range docOf(mustField(d, fAgents)) {
+		if a, ok := decodeAgent(e.Key, docOf(e.Value)); ok {
+			out = append(out, a)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, nil
+}
+
+// createMessage is one update: the filter requires message_count == m.ID
+// (the dense-id rule), the update pushes the element and increments
+// message_count and doc_size together, so of concurrent writers of one id
+// exactly one matches.
+func (l *embeddedLayout) createMessage(ctx context.Context, sessionID, agentID string, m *session.Message) error {
+	k := agentKey(agentID) + "."
+	elem := encodeMessage(m)
+	now := bsonTime(l.r.opts.Now())
+	return l.apply(ctx, sessionID, agentID, write{
+		cond:       bson.D{{Key: k + fMessageCount, Value: int64(m.ID)}},
+		push:       bson.D{{Key: k + fMessages, Value: elem}},
+		inc:        bson.D{{Key: k + fMessageCount, Value: int64(1)}},
+		set:        bson.D{{Key: k + fUpdatedAt, Value: now}, {Key: fUpdatedAt, Value: now}},
+		grow:       sizeOf("0000000", elem) + 64,
+		needsCount: true,
+		mismatch: func(st *docState) error {
+			return session.MessageError(sessionID, agentID, m.ID, fmt.Errorf("agent holds %d messages: %w", st.messageCount, session.ErrConflict))
+		},
+	})
+}
+
+// messages reads an agent's messages: with a $slice projection of
+// [skip, limit] when the server has one, else the whole array. It reports
+// whether the agent exists, and whether the result was sliced on the server.
+func (l *embeddedLayout) messages(ctx context.Context, sessionID, agentID string, skip, limit int) (bson.A, bool, error) {
+	k := agentKey(agentID)
+	proj := bson.D{{Key: k + "." + fAgentData + ".agent_id", Value: 1}}
+	sliced := l.r.caps.SliceProjection && (skip > 0 || limit > 0)
+	if sliced {
+		if limit <= 0 {
+			limit = math.MaxInt32
+		}
+		proj = append(proj, bson.E{Key: k + "." + fMessages, Value: bson.D{{Key: "$slice", Value: bson.A{skip, limit}}}})
+	} else {
+		proj = append(proj, bson.E{Key: k + "." + fMessages, Value: 1})
+	}
+	d, err := l.r.findOne(ctx, sessionID, proj)
+	if err != nil {
+		return nil, false, err
+	}
+	if d == nil {
+		return nil, false, session.SessionError(sessionID, session.ErrNotFound)
+	}
+	entry := docOf(mustField(docOf(mustField(d, fAgents)), agentID))
+	if _, ok := path(entry, fAgentData, "agent_id"); !ok {
+		return nil, false, session.AgentError(sessionID, agentID, session.ErrNotFound)
+	}
+	msgs, _ := mustField(entry, fMessages).(bson.A)
+	return msgs, sliced, nil
+}
+
+func (l *embeddedLayout) getMessage(ctx context.Context, sessionID, agentID string, messageID int) (*session.Message, error) {
+	msgs, sliced, err := l.messages(ctx, sessionID, agentID, messageID, 1)
+	if err != nil {
+		return nil, err
+	}
+	find := func(msgs bson.A, guess int) (*session.Message, error) {
+		if guess >= 0 && guess < len(msgs) {
+			if id, ok := integer(mustField(docOf(msgs[guess]), fMessageID)); ok && id == int64(messageID) {
+				return l.decode(sessionID, agentID, msgs[guess])
+			}
+		}
+		for _, e := range msgs { // documents with non-dense ids (the original's race)
+			if id, ok := integer(mustField(docOf(e), fMessageID)); ok && id == int64(messageID) {
+				return l.decode(sessionID, agentID, e)
+			}
+		}
+		return nil, nil
+	}
+	guess := messageID
+	if sliced {
+		guess = 0
+	}
+	m, err := find(msgs, guess)
+	if m != nil || err != nil {
+		return m, err
+	}
+	if sliced {
+		if msgs, _, err = l.messages(ctx, sessionID, agentID, 0, 0); err != nil {
+			return nil, err
+		}
+		if m, err = find(msgs, messageID); m != nil || err != nil {
+			return m, err
+		}
+	}
+	return nil, session.MessageError(sessionID, agentID, messageID, session.ErrNotFound)
+}
+
+func (l *embeddedLayout) decode(sessionID, agentID string, v any) (*session.Message, error) {
+	d := docOf(v)
+	m, err := decodeMessage(d)
+	if err != nil {
+		return nil, session.AgentError(sessionID, agentID, fmt.Errorf("mongo: stored message: %w", err))
+	}
+	return m, nil
+}
+
+// messagePrefix addresses message messageID in an update: "messages.$." with
+// the filter {messages.message_id: id} where positional updates exist, else
+// the array index (ids are dense, so id == index) guarded by the element's
+// message_id in the filter, which matches nothing if the index is off.
+func (l *embeddedLayout) messagePrefix(agentID string, messageID int) (string, bson.E) {
+	k := agentKey(agentID) + "." + fMessages
+	if l.r.caps.Positional {
+		return k + ".$.", bson.E{Key: k + "." + fMessageID, Value: int64(messageID)}
+	}
+	return fmt.Sprintf("%s.%d.", k, messageID), bson.E{Key: fmt.Sprintf("%s.%d.%s", k, messageID, fMessageID), Value: int64(messageID)}
+}
+
+// updateMessage sets the message's fields one by one (never the whole
+// element, so stored metrics and guardrail events survive: the original's
+// bug B5) and keeps created_at.
+func (l *embeddedLayout) updateMessage(ctx context.Context, sessionID, agentID string, m *session.Message, setMetrics, setGuardrail bool) error {
+	now := bsonTime(l.r.opts.Now())
+	prefix, cond := l.messagePrefix(agentID, m.ID)
+	var redact any
+	if m.RedactMessage != nil {
+		redact = encodeChat(*m.RedactMessage)
+	}
+	set := bson.D{
+		{Key: prefix + fMessage, Value: encodeChat(m.Message)},
+		{Key: prefix + fRedactMessage, Value: redact},
+		{Key: prefix + fUpdatedAt, Value: now},
+	}
+	if setMetrics {
+		set = append(set, bson.E{Key: prefix + fEventLoopMetrics, Value: encodeMetrics(m.EventLoopMetrics)})
+	}
+	if setGuardrail {
+		set = append(set, bson.E{Key: prefix + fGuardrailEvent, Value: encodeGuardrail(m.GuardrailEvent)})
+	}
+	set = append(set, bson.E{Key: agentKey(agentID) + "." + fUpdatedAt, Value: now}, bson.E{Key: fUpdatedAt, Value: now})
+	return l.apply(ctx, sessionID, agentID, write{
+		cond: bson.D{agentExists(agentID), cond}, set: set, grow: sizeOf("set", set),
+		mismatch: func(*docState) error {
+			return session.MessageError(sessionID, agentID, m.ID, session.ErrNotFound)
+		},
+	})
+}
+
+func (l *embeddedLayout) listMessages(ctx context.Context, sessionID, agentID string, offset, limit int) ([]*session.Message, error) {
+	msgs, sliced, err := l.messages(ctx, sessionID, agentID, offset, limit)
+	if err != nil {
+		return nil, err
+	}
+	if !sliced {
+		if offset >= len(msgs) {
+			msgs = nil
+		} else {
+			msgs = msgs[offset:]
+		}
+		if limit > 0 && len(msgs) > limit {
+			msgs = msgs[:limit]
+		}
+	}
+	out := make([]*session.Message, 0, len(msgs))
+	for _, e := range msgs {
+		m, err := l.decode(sessionID, agentID, e)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+// countMessages reads the denormalized message_count; only a document
+// written by the Python original, which lacks it, costs a read of the array.
+func (l *embeddedLayout) countMessages(ctx context.Context, sessionID, agentID string) (int, error) {
+	k := agentKey(agentID)
+	d, err := l.r.findOne(ctx, sessionID, bson.D{
+		{Key: k + "." + fAgentData + ".agent_id", Value: 1}, {Key: k + "." + fMessageCount, Value: 1}, {Key: fDocSize, Value: 1},
+	})
+	if err != nil {
+		return 0, err
+	}
+	if d == nil {
+		return 0, session.SessionError(sessionID, session.ErrNotFound)
+	}
+	l.observe(sessionID, d)
+	entry, _ := path(d, fAgents, agentID)
+	e := docOf(entry)
+	if _, ok := path(e, fAgentData, "agent_id"); !ok {
+		return 0, session.AgentError(sessionID, agentID, session.ErrNotFound)
+	}
+	if n, ok := integer(mustField(e, fMessageCount)); ok {
+		return int(n), nil
+	}
+	msgs, _, err := l.messages(ctx, sessionID, agentID, 0, 0)
+	return len(msgs), err
+}
+
+func (l *embeddedLayout) updateMetadata(ctx context.Context, sessionID string, md map[string]any) error {
+	keys := make([]string, 0, len(md))
+	for k := range md {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	set := bson.D{}
+	for _, k := range keys {
+		set = append(set, bson.E{Key: fMetadata + "." + k, Value: toBSON(md[k])})
+	}
+	set = append(set, bson.E{Key: fUpdatedAt, Value: bsonTime(l.r.opts.Now())})
+	return l.apply(ctx, sessionID, "", write{set: set, grow: sizeOf("set", set)})
+}
+
+func (l *embeddedLayout) getMetadata(ctx context.Context, sessionID string) (map[string]any, error) {
+	d, err := l.r.findOne(ctx, sessionID, bson.D{{Key: fMetadata, Value: 1}})
+	if err != nil {
+		return nil, err
+	}
+	if d == nil {
+		return nil, session.SessionError(sessionID, session.ErrNotFound)
+	}
+	return nonNilMap(fromBSONMap(mustField(d, fMetadata))), nil
+}
+
+func (l *embeddedLayout) deleteMetadata(ctx context.Context, sessionID string, keys []string) error {
+	unset := bson.D{}
+	for _, k := range keys {
+		unset = append(unset, bson.E{Key: fMetadata + "." + k, Value: ""})
+	}
+	return l.apply(ctx, sessionID, "", write{
+		unset: unset,
+		set:   bson.D{{Key: fUpdatedAt, Value: bsonTime(l.r.opts.Now())}},
+		grow:  1,
+	})
+}
+
+func (l *embeddedLayout) addFeedback(ctx context.Context, sessionID string, f *session.Feedback) error {
+	var cond bson.D
+	if f.AgentID != "" {
+		cond = append(cond, agentExists(f.AgentID))
+	}
+	if f.MessageID != nil {
+		cond = append(cond, bson.E{Key: agentKey(f.AgentID) + "." + fMessages + "." + fMessageID, Value: int64(*f.MessageID)})
+	}
+	elem := encodeFeedback(f)
+	return l.apply(ctx, sessionID, f.AgentID, write{
+		cond: cond,
+		push: bson.D{{Key: fFeedbacks, Value: elem}},
+		set:  bson.D{{Key: fUpdatedAt, Value: bsonTime(l.r.opts.Now())}},
+		grow: sizeOf("0000000", elem) + 16,
+		mismatch: func(*docState) error {
+			return session.MessageError(sessionID, f.AgentID, *f.MessageID, session.ErrNotFound)
+		},
+	})
+}
+
+func (l *embeddedLayout) listFeedback(ctx context.Context, sessionID string) ([]*session.Feedback, error) {
+	d, err := l.r.findOne(ctx, sessionID, bson.D{{Key: fFeedbacks, Value: 1}})
+	if err != nil {
+		return nil, err
+	}
+	if d == nil {
+		return nil, session.SessionError(sessionID, session.ErrNotFound)
+	}
+	items, _ := mustField(d, fFeedbacks).(bson.A)
+	out := make([]*session.Feedback, 0, len(items))
+	for i, e := range items {
+		if fd := docOf(e); fd != nil {
+			out = append(out, decodeFeedback(fd, i))
+		}
+	}
+	return out, nil
+}
+
+// recordGuardrailEvent sets the message's guardrail_event and appends the
+// session-level entry in one update, as the original's combined $set+$push.
+func (l *embeddedLayout) recordGuardrailEvent(ctx context.Context, sessionID, agentID string, messageID int, ev *session.GuardrailEvent) error {
+	now := bsonTime(l.r.opts.Now())
+	prefix, cond := l.messagePrefix(agentID, messageID)
+	evDoc := encodeGuardrail(ev)
+	entry := encodeSessionGuardrail(agentID, messageID, ev)
+	return l.apply(ctx, sessionID, agentID, write{
+		cond: bson.D{agentExists(agentID), cond},
+		set:  bson.D{{Key: prefix + fGuardrailEvent, Value: evDoc}, {Key: fUpdatedAt, Value: now}},
+		push: bson.D{{Key: fGuardrailEvents, Value: entry}},
+		grow: sizeOf("guardrail_event", evDoc) + sizeOf("0000000", entry),
+		mismatch: func(*docState) error {
+			return session.MessageError(sessionID, agentID, messageID, session.ErrNotFound)
+		},
+	})
+}
+
+func (l *embeddedLayout) listGuardrailEvents(ctx context.Context, sessionID string) ([]*session.SessionGuardrailEvent, error) {
+	d, err := l.r.findOne(ctx, sessionID, bson.D{{Key: fGuardrailEvents, Value: 1}})
+	if err != nil {
+		return nil, err
+	}
+	if d == nil {
+		return nil, session.SessionError(sessionID, session.ErrNotFound)
+	}
+	items, _ := mustField(d, fGuardrailEvents).(bson.A)
+	out := make([]*session.SessionGuardrailEvent, 0, len(items))
+	for _, e := range items {
+		if ed := docOf(e); ed != nil {
+			out = append(out, decodeSessionGuardrail(ed))
+		}
+	}
+	return out, nil
+}
