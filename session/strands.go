@@ -307,7 +307,12 @@ func ParsePythonTime(s string) (time.Time, error) {
 		}
 	}
 	t := time.Date(year, time.Month(month), day, hour, minute, sec, nsec, time.UTC)
-	return t.Add(-time.Duration(offset) * time.Second), nil
+	t = t.Add(-time.Duration(offset) * time.Second)
+	if y := t.Year(); y < 1 || y > 9999 {
+		// Python's datetime cannot hold it in UTC either.
+		return bad("outside years 1-9999 in UTC")
+	}
+	return t, nil
 }
 
 func daysIn(m time.Month, year int) int {
