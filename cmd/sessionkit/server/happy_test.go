@@ -383,3 +383,23 @@ func TestNew_ValidatesOptions(t *testing.T) {
 	_, err = server.New(server.Options{Repository: memory.New(memory.Options{}), AdminToken: "short"})
 	require.ErrorIs(t, err, session.ErrInvalidArgument)
 }
+
+func TestViewer_ServesEmbeddedAssetsWithCSP(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, nil)
+	for path, ctype := range map[string]string{"/": "text/html", "/static/app.js": "text/javascript", "/static/style.css": "text/css"} {
+		resp, err := http.Get(f.url + path)
+		require.NoError(t, err)
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		assert.Equal(t, 200, resp.StatusCode, path)
+		assert.Contains(t, resp.Header.Get("Content-Type"), ctype, path)
+		assert.Contains(t, resp.Header.Get("Content-Security-Policy"), "default-src 'self'", path)
+		assert.NotContains(t, string(body), "http://", "no CDN: %s", path)
+		assert.NotContains(t, string(body), "https://", "no CDN: %s", path)
+	}
+	resp, err := http.Get(f.url + "/static/missing.js")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, 404, resp.StatusCode)
+}
