@@ -15,6 +15,7 @@ import (
 	"github.com/sessionkit/sessionkit/cmd/sessionkit/internal/timeline"
 	"github.com/sessionkit/sessionkit/cmd/sessionkit/internal/wire"
 	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/manager"
 )
 
 // loginRequest is POST /api/login: an admin token, or a session id and its
@@ -376,7 +377,11 @@ func (s *Server) getMetadata(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	md, err := s.opts.Metadata.GetMetadata(r.Context(), id)
+	var md map[string]any
+	err = s.managed(r.Context(), id, func(m *manager.Manager) (err error) {
+		md, err = m.GetMetadata(r.Context())
+		return err
+	})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -418,7 +423,7 @@ func (s *Server) updateMetadata(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	if err := s.opts.Metadata.UpdateMetadata(r.Context(), id, md); err != nil {
+	if err := s.managed(r.Context(), id, func(m *manager.Manager) error { return m.UpdateMetadata(r.Context(), md) }); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -443,7 +448,7 @@ func (s *Server) deleteMetadata(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	if err := s.opts.Metadata.DeleteMetadata(r.Context(), id, keys); err != nil {
+	if err := s.managed(r.Context(), id, func(m *manager.Manager) error { return m.DeleteMetadata(r.Context(), keys) }); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -504,7 +509,11 @@ func (s *Server) addFeedback(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	stored, err := s.opts.Feedback.AddFeedback(r.Context(), id, f)
+	var stored *session.Feedback
+	err = s.managed(r.Context(), id, func(m *manager.Manager) (err error) {
+		stored, err = m.AddFeedback(r.Context(), f)
+		return err
+	})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -780,4 +789,27 @@ func (s *Server) timeline(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, tl)
+}
+
+// managed runs op on a session manager of session id with the server's
+// hooks, so that hooks observe API writes as they observe agents' writes.
+// The manager would create a missing session, so the session is checked
+// first; if it vanished in between, the session the manager created is
+// removed again and the call is ErrNotFound.
+func (s *Server) managed(ctx context.Context, id string, op func(*manager.Manager) error) error {
+	if _, err := s.repo.GetSession(ctx, id); err != nil {
+		return err
+	}
+	m, err := manager.New(ctx, s.repo, id, manager.Options{Hooks: s.opts.Hooks, Now: s.opts.Now})
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	if m.Created() {
+		if err := s.repo.DeleteSession(ctx, id); err != nil && !errors.Is(err, session.ErrNotFound) {
+			return err
+		}
+		return session.SessionError(id, session.ErrNotFound)
+	}
+	return op(m)
 }

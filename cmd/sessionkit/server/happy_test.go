@@ -18,6 +18,7 @@ import (
 	"github.com/sessionkit/sessionkit/backend/memory"
 	"github.com/sessionkit/sessionkit/cmd/sessionkit/server"
 	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/manager"
 )
 
 func TestAPI_SearchFiltersAndPages(t *testing.T) {
@@ -402,4 +403,32 @@ func TestViewer_ServesEmbeddedAssetsWithCSP(t *testing.T) {
 	require.NoError(t, err)
 	resp.Body.Close()
 	assert.Equal(t, 404, resp.StatusCode)
+}
+
+func TestAPI_WritesRunTheManagerHooks(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var seen []string
+	hook := func(ctx context.Context, ev *manager.Event, next manager.Next) error {
+		if err := next(ctx, ev); err != nil {
+			return err
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		seen = append(seen, string(ev.Kind)+"/"+string(ev.Operation)+"/"+ev.SessionID)
+		return nil
+	}
+	f := newFixture(t, func(o *server.Options) { o.Hooks = []manager.Hook{hook} })
+	const s = "/api/sessions/demo-t-travel"
+	status, _, _ := f.do(t, request{method: "PATCH", path: s + "/metadata", body: `{"metadata":{"x":1}}`})
+	require.Equal(t, 200, status)
+	status, _, _ = f.do(t, request{method: "POST", path: s + "/feedback", body: `{"rating":"up"}`})
+	require.Equal(t, 201, status)
+	status, _, _ = f.do(t, request{method: "PATCH", path: "/api/sessions/missing/metadata", body: `{"metadata":{"x":1}}`})
+	require.Equal(t, 404, status)
+	_, err := f.repo.GetSession(context.Background(), "missing")
+	require.ErrorIs(t, err, session.ErrNotFound, "no phantom session")
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Equal(t, []string{"metadata/update/demo-t-travel", "metadata/get/demo-t-travel", "feedback/add/demo-t-travel"}, seen)
 }

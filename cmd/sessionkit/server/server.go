@@ -39,6 +39,7 @@ import (
 	"time"
 
 	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/manager"
 )
 
 // Options configures a Server. Repository and AdminToken are required; the
@@ -47,11 +48,10 @@ type Options struct {
 	// Repository is the store the API reads and writes. The Server does not
 	// close it.
 	Repository session.Repository
-	// Metadata and Feedback, when set, take metadata and feedback
-	// operations instead of Repository, so that a session manager's hooks
-	// (SNS, SQS, WebSocket) observe them. Default: Repository.
-	Metadata session.MetadataStore
-	Feedback session.FeedbackStore
+	// Hooks are session-manager hooks (SNS, SQS, WebSocket): metadata and
+	// feedback writes go through a manager.Manager running them, exactly as
+	// in-process agents' writes do. The Server does not close them.
+	Hooks []manager.Hook
 	// Stats are extra counters exported on /metrics (hooks, pools), in
 	// addition to Repository's when it is a session.StatsReporter.
 	Stats []session.StatsReporter
@@ -106,12 +106,6 @@ func New(opts Options) (*Server, error) {
 	}
 	if len(opts.AdminToken) < 16 {
 		return nil, session.InvalidArgument("admin token", "must be at least 16 bytes")
-	}
-	if opts.Metadata == nil {
-		opts.Metadata = opts.Repository
-	}
-	if opts.Feedback == nil {
-		opts.Feedback = opts.Repository
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
