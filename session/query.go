@@ -51,8 +51,10 @@ func PrepareQuery(q SessionQuery) (SessionQuery, *Cursor, error) {
 // creation time and id. Listing continues with sessions strictly after it in
 // newest-first order.
 type Cursor struct {
+	// CreatedAt is the last session's creation time.
 	CreatedAt time.Time `json:"t"`
-	ID        string    `json:"i"`
+	// ID is the last session's id.
+	ID string `json:"i"`
 }
 
 // Encode returns the opaque string form of c.

@@ -89,6 +89,7 @@ const (
 
 // SessionPage is one page of ListSessions.
 type SessionPage struct {
+	// Sessions is the page, newest first.
 	Sessions []*Session
 	// NextCursor continues the listing; empty on the last page.
 	NextCursor string

@@ -68,6 +68,8 @@ type AgentConfig struct {
 
 // PromptMetadata identifies a managed prompt and its deployment.
 type PromptMetadata struct {
+	// PromptID, PromptName and PromptVersion identify the prompt;
+	// DeploymentID and DeploymentName the deployment that served it.
 	PromptID       string
 	PromptName     string
 	PromptVersion  string
@@ -96,7 +98,9 @@ const (
 
 // ChatMessage is a Strands Message: {role, content, metadata?}.
 type ChatMessage struct {
-	Role    Role
+	// Role is who said it: RoleUser or RoleAssistant.
+	Role Role
+	// Content is the message's content blocks, in order.
 	Content []ContentBlock
 	// Metadata is the optional Strands message metadata, e.g.
 	// {"usage": {...}, "metrics": {...}} on assistant messages.
@@ -211,8 +215,11 @@ type GuardrailEvent struct {
 // SessionGuardrailEvent is the session-level audit entry of a guardrail
 // intervention (the message-level event without its trace).
 type SessionGuardrailEvent struct {
-	AgentID           string
-	MessageID         int
+	// AgentID and MessageID name the message the guardrail acted on.
+	AgentID   string
+	MessageID int
+	// Action, Timestamp, StopReason and PoliciesTriggered are as on
+	// GuardrailEvent.
 	Action            string
 	Timestamp         time.Time
 	StopReason        string
