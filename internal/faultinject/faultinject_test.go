@@ -1,0 +1,79 @@
+package faultinject_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/sessionkit/sessionkit/backend/memory"
+	"github.com/sessionkit/sessionkit/conformance"
+	"github.com/sessionkit/sessionkit/internal/faultinject"
+	"github.com/sessionkit/sessionkit/session"
+)
+
+// With no faults configured the wrapper is transparent: it passes the whole
+// conformance suite.
+func TestConformance_NoFaults(t *testing.T) {
+	conformance.Run(t, conformance.Harness{
+		NewRepository: func(t *testing.T) session.Repository {
+			r := faultinject.New(memory.New(memory.Options{}), faultinject.Options{})
+			t.Cleanup(func() { _ = r.Close() })
+			return r
+		},
+	})
+}
+
+func TestDown_FailsEveryCallUntilRestored(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	r := faultinject.New(memory.New(memory.Options{}), faultinject.Options{})
+	r.SetDown(true)
+	err := r.CreateSession(ctx, &session.Session{ID: "s"})
+	require.ErrorIs(t, err, faultinject.ErrInjected)
+	r.SetDown(false)
+	require.NoError(t, r.CreateSession(ctx, &session.Session{ID: "s"}))
+	_, err = r.GetSession(ctx, "s")
+	require.NoError(t, err)
+	assert.Equal(t, float64(1), r.Stats()["faultinject_failed_total"])
+}
+
+func TestErrorRate_IsApproximatelyHonoured(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	r := faultinject.New(memory.New(memory.Options{}), faultinject.Options{ErrorRate: 0.3, Seed: 7})
+	failed := 0
+	const n = 2000
+	for range n {
+		if _, err := r.GetSession(ctx, "missing"); errors.Is(err, faultinject.ErrInjected) {
+			failed++
+		}
+	}
+	assert.InDelta(t, 0.3, float64(failed)/n, 0.05)
+}
+
+// WriteErrorAfter reports a failure for a write that was applied: the data
+// is there although the caller saw an error.
+func TestWriteErrorAfter_AppliesThenFails(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	r := faultinject.New(memory.New(memory.Options{}), faultinject.Options{WriteErrorAfter: 1})
+	err := r.CreateSession(ctx, &session.Session{ID: "s"})
+	require.ErrorIs(t, err, faultinject.ErrInjected)
+	_, err = r.GetSession(ctx, "s")
+	require.NoError(t, err, "the write was applied")
+}
+
+func TestLatency_RespectsContextDeadline(t *testing.T) {
+	t.Parallel()
+	r := faultinject.New(memory.New(memory.Options{}), faultinject.Options{Latency: time.Hour})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := r.GetSession(ctx, "s")
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.Less(t, time.Since(start), 10*time.Second)
+}
