@@ -1,0 +1,47 @@
+package sqlite_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/sessionkit/sessionkit/backend/sqlite"
+	"github.com/sessionkit/sessionkit/conformance"
+	"github.com/sessionkit/sessionkit/session"
+)
+
+// conformanceSizeLimit is the per-session byte budget the size cases use.
+const conformanceSizeLimit = 64 << 10
+
+func TestConformance(t *testing.T) {
+	t.Parallel()
+	open := func(t *testing.T, dir string) *sqlite.Repository {
+		t.Helper()
+		r, err := sqlite.Open(context.Background(), dir, sqlite.Options{MaxSessionBytes: conformanceSizeLimit})
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = r.Close() })
+		return r
+	}
+	conformance.Run(t, conformance.Harness{
+		NewRepository: func(t *testing.T) session.Repository { return open(t, t.TempDir()) },
+		// A peer is a second Repository on the same file: another process,
+		// as far as SQLite's locking is concerned.
+		NewPeer: func(t *testing.T, r session.Repository) session.Repository {
+			return open(t, filepathDir(r))
+		},
+		Reopen: func(t *testing.T, r session.Repository) session.Repository {
+			dir := filepathDir(r)
+			require.NoError(t, r.Close())
+			return open(t, dir)
+		},
+		Capabilities: conformance.Capabilities{SizeLimit: conformanceSizeLimit, TimePrecision: time.Microsecond},
+	})
+}
+
+func filepathDir(r session.Repository) string {
+	p := r.(*sqlite.Repository).Path()
+	return filepath.Dir(p)
+}
