@@ -155,6 +155,19 @@ func newDispatcher(name string, opts DeliveryOptions) *dispatcher {
 	return d
 }
 
+// full reports whether sessionID's queue is full right now, so that a hook
+// can drop an event before paying to copy it. A racy answer is harmless:
+// enqueue decides for real.
+func (d *dispatcher) full(sessionID string) bool {
+	shard := d.shards[maphash.String(d.seed, sessionID)%uint64(len(d.shards))]
+	if len(shard) < cap(shard) {
+		return false
+	}
+	d.dropped.Add(1)
+	d.log.error("event dropped", ErrQueueFull, "session_id", sessionID)
+	return true
+}
+
 // enqueue hands j to its session's worker without ever blocking. It reports
 // ErrQueueFull or ErrClosed (already counted as dropped) for the caller's
 // information; hooks ignore it because storage already succeeded.

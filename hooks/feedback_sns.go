@@ -187,7 +187,7 @@ func (h *FeedbackSNS) Hook(ctx context.Context, ev *manager.Event, next manager.
 	case session.RatingDown:
 		route, text = h.bad, "negative"
 	}
-	if route == nil {
+	if route == nil || h.d.full(ev.SessionID) {
 		return nil
 	}
 	fb := ev.Feedback

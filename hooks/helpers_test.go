@@ -88,3 +88,7 @@ func newLogger() (*slog.Logger, *logBuffer) {
 }
 
 func httpResponse(code int) *http.Response { return &http.Response{StatusCode: code} }
+
+func contextWithTimeout(seconds int) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), time.Duration(seconds)*time.Second)
+}

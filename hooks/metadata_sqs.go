@@ -80,6 +80,9 @@ func (h *MetadataSQS) Hook(ctx context.Context, ev *manager.Event, next manager.
 	if err := next(ctx, ev); err != nil {
 		return err
 	}
+	if ev.Kind != manager.KindMetadata || (ev.Operation != manager.OpUpdate && ev.Operation != manager.OpDelete) || h.d.full(ev.SessionID) {
+		return nil
+	}
 	c, ok, err := captureMetadataChange(ev, h.opts.Fields, "", h.opts.Now())
 	if err != nil {
 		h.d.log.error("metadata not queued", err, "session_id", ev.SessionID)

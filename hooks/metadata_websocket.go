@@ -86,6 +86,9 @@ func (h *MetadataWebSocket) Hook(ctx context.Context, ev *manager.Event, next ma
 	if err := next(ctx, ev); err != nil {
 		return err
 	}
+	if ev.Kind != manager.KindMetadata || (ev.Operation != manager.OpUpdate && ev.Operation != manager.OpDelete) || h.d.full(ev.SessionID) {
+		return nil
+	}
 	c, ok, err := captureMetadataChange(ev, h.opts.Fields, h.opts.ConnectionIDKey, h.opts.Now())
 	if err != nil {
 		h.d.log.error("metadata not queued", err, "session_id", ev.SessionID)
