@@ -1,0 +1,222 @@
+package transfer_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/sessionkit/sessionkit/backend/memory"
+	"github.com/sessionkit/sessionkit/backend/sqlite"
+	"github.com/sessionkit/sessionkit/cmd/sessionkit/demo"
+	"github.com/sessionkit/sessionkit/cmd/sessionkit/internal/transfer"
+	"github.com/sessionkit/sessionkit/session"
+)
+
+func filled(t *testing.T) *memory.Repository {
+	t.Helper()
+	repo := memory.New(memory.Options{})
+	t.Cleanup(func() { _ = repo.Close() })
+	_, err := demo.Run(context.Background(), repo, demo.Options{RunID: "x"})
+	require.NoError(t, err)
+	return repo
+}
+
+func openSQLite(t *testing.T) session.Repository {
+	t.Helper()
+	repo, err := session.Open(context.Background(), "sqlite://"+filepath.ToSlash(t.TempDir()))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = repo.Close() })
+	return repo
+}
+
+var _ = sqlite.Options{} // the sqlite:// scheme is registered by the import
+
+// readAll reads every session of repo, with the fields the contract gives
+// no way to restore blanked: a session's UpdatedAt moves on every write
+// under it, and a message's UpdatedAt moves when its guardrail event is
+// recorded.
+func readAll(t *testing.T, repo session.Repository) map[string]*transfer.Record {
+	t.Helper()
+	out := map[string]*transfer.Record{}
+	require.NoError(t, transfer.Each(context.Background(), repo, session.SessionQuery{}, func(id string) error {
+		rec, err := transfer.Read(context.Background(), repo, id)
+		if err != nil {
+			return err
+		}
+		rec.Session.UpdatedAt = nil
+		for _, a := range rec.Agents {
+			for _, m := range a.Messages {
+				if m.GuardrailEvent != nil {
+					m.UpdatedAt = nil
+				}
+			}
+		}
+		out[id] = rec
+		return nil
+	}))
+	return out
+}
+
+func TestJSONL_RoundTripMemoryToSQLiteAndBack(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	src := filled(t)
+	var buf bytes.Buffer
+	sum, err := transfer.ExportJSONL(ctx, src, session.SessionQuery{}, &buf, nil)
+	require.NoError(t, err)
+	assert.Equal(t, 3, sum.Sessions)
+	assert.Equal(t, 3, strings.Count(buf.String(), "\n"), "one line per session")
+	assert.Contains(t, buf.String(), `"__bytes_encoded__":true`, "binary content encoded the Strands way")
+
+	dst := openSQLite(t)
+	isum, err := transfer.ImportJSONL(ctx, dst, bytes.NewReader(buf.Bytes()), transfer.ImportOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, sum, isum)
+	assert.Equal(t, readAll(t, src), readAll(t, dst), "every read reproduced")
+
+	// And back into a fresh memory repository.
+	var again bytes.Buffer
+	_, err = transfer.ExportJSONL(ctx, dst, session.SessionQuery{}, &again, nil)
+	require.NoError(t, err)
+	back := memory.New(memory.Options{})
+	_, err = transfer.ImportJSONL(ctx, back, &again, transfer.ImportOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, readAll(t, src), readAll(t, back))
+
+	// The viewer password survives, so the session stays openable.
+	s, err := dst.GetSession(ctx, "demo-x-support")
+	require.NoError(t, err)
+	orig, err := src.GetSession(ctx, "demo-x-support")
+	require.NoError(t, err)
+	assert.Equal(t, orig.ViewerPasswordHash, s.ViewerPasswordHash)
+}
+
+func TestJSONL_ImportSkipsExistingUnlessOverwrite(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	src := filled(t)
+	var buf bytes.Buffer
+	_, err := transfer.ExportJSONL(ctx, src, session.SessionQuery{}, &buf, nil)
+	require.NoError(t, err)
+
+	dst := memory.New(memory.Options{})
+	_, err = transfer.ImportJSONL(ctx, dst, bytes.NewReader(buf.Bytes()), transfer.ImportOptions{})
+	require.NoError(t, err)
+	require.NoError(t, dst.UpdateMetadata(ctx, "demo-x-travel", map[string]any{"changed": true}))
+
+	sum, err := transfer.ImportJSONL(ctx, dst, bytes.NewReader(buf.Bytes()), transfer.ImportOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, transfer.Summary{Skipped: 3}, sum)
+	md, err := dst.GetMetadata(ctx, "demo-x-travel")
+	require.NoError(t, err)
+	assert.Equal(t, true, md["changed"], "not overwritten")
+
+	var progress []int
+	sum, err = transfer.ImportJSONL(ctx, dst, bytes.NewReader(buf.Bytes()), transfer.ImportOptions{Overwrite: true,
+		Progress: func(n int) { progress = append(progress, n) }})
+	require.NoError(t, err)
+	assert.Equal(t, 3, sum.Sessions)
+	assert.Equal(t, []int{1, 2, 3}, progress)
+	md, err = dst.GetMetadata(ctx, "demo-x-travel")
+	require.NoError(t, err)
+	assert.NotContains(t, md, "changed", "deleted and recreated")
+	assert.Equal(t, readAll(t, src), readAll(t, dst))
+}
+
+func TestJSONL_BadInputWritesNothing(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	tests := map[string]string{
+		"malformed":        `{"session":`,
+		"unknown field":    `{"session":{"session_id":"a"},"bogus":1}`,
+		"no session":       `{"agents":[]}`,
+		"bad id":           `{"session":{"session_id":"a/b"}}`,
+		"bad agent":        `{"session":{"session_id":"a"},"agents":[{"agent_id":"$x","messages":[]}]}`,
+		"gap in messages":  `{"session":{"session_id":"a"},"agents":[{"agent_id":"x","messages":[{"message_id":1,"message":{"role":"user","content":[]}}]}]}`,
+		"bad role":         `{"session":{"session_id":"a"},"agents":[{"agent_id":"x","messages":[{"message_id":0,"message":{"role":"system","content":[]}}]}]}`,
+		"feedback target":  `{"session":{"session_id":"a"},"feedback":[{"rating":"up","agent_id":"nobody","message_id":0}]}`,
+		"guardrail target": `{"session":{"session_id":"a"},"guardrail_events":[{"agent_id":"x","message_id":0,"action":"BLOCKED","timestamp":"2026-01-01T00:00:00Z"}]}`,
+	}
+	for name, line := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			dst := memory.New(memory.Options{})
+			_, err := transfer.ImportJSONL(ctx, dst, strings.NewReader(line+"\n"), transfer.ImportOptions{})
+			require.Error(t, err)
+			page, lerr := dst.ListSessions(ctx, session.SessionQuery{})
+			require.NoError(t, lerr)
+			assert.Empty(t, page.Sessions, "nothing left behind")
+		})
+	}
+}
+
+func TestStrands_RoundTripThroughFileLayout(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	src := filled(t)
+	dir := t.TempDir()
+	sum, err := transfer.ExportStrands(ctx, src, session.SessionQuery{}, dir, nil)
+	require.NoError(t, err)
+	assert.Equal(t, 3, sum.Sessions)
+	for _, p := range []string{
+		"session_demo-x-support/session.json",
+		"session_demo-x-support/agents/agent_support-agent/agent.json",
+		"session_demo-x-support/agents/agent_support-agent/messages/message_0.json",
+		"session_demo-x-support/agents/agent_support-agent/messages/message_9.json",
+		"session_demo-x-travel/agents/agent_booker/agent.json",
+	} {
+		_, err := os.Stat(filepath.Join(dir, p))
+		assert.NoError(t, err, p)
+	}
+	fi, err := os.Stat(filepath.Join(dir, "session_demo-x-support/multi_agents"))
+	require.NoError(t, err)
+	assert.True(t, fi.IsDir())
+
+	dst := openSQLite(t)
+	isum, err := transfer.ImportStrands(ctx, dst, dir, transfer.ImportOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, sum, isum)
+
+	// What Strands keeps round-trips: ids, times, agent state and messages
+	// (with redactions).
+	for _, id := range []string{"demo-x-support", "demo-x-travel", "demo-x-billing"} {
+		a, err := src.GetSession(ctx, id)
+		require.NoError(t, err)
+		b, err := dst.GetSession(ctx, id)
+		require.NoError(t, err)
+		assert.True(t, a.CreatedAt.Equal(b.CreatedAt), id)
+		agents, err := src.ListAgents(ctx, id)
+		require.NoError(t, err)
+		for _, ag := range agents {
+			got, err := dst.GetAgent(ctx, id, ag.ID)
+			require.NoError(t, err)
+			assert.Equal(t, ag.State, got.State)
+			assert.Equal(t, ag.ConversationManagerState, got.ConversationManagerState)
+			assert.Equal(t, ag.InternalState, got.InternalState)
+			want, err := src.ListMessages(ctx, id, ag.ID, 0, 0)
+			require.NoError(t, err)
+			have, err := dst.ListMessages(ctx, id, ag.ID, 0, 0)
+			require.NoError(t, err)
+			require.Len(t, have, len(want))
+			for i := range want {
+				assert.Equal(t, want[i].Message, have[i].Message)
+				assert.Equal(t, want[i].RedactMessage, have[i].RedactMessage)
+				assert.True(t, want[i].CreatedAt.Equal(have[i].CreatedAt))
+			}
+		}
+	}
+
+	// Importing again skips; a gap in message files is refused.
+	isum, err = transfer.ImportStrands(ctx, dst, dir, transfer.ImportOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, 3, isum.Skipped)
+	require.NoError(t, os.Remove(filepath.Join(dir, "session_demo-x-billing/agents/agent_support-agent/messages/message_1.json")))
+	_, err = transfer.ImportStrands(ctx, memory.New(memory.Options{}), dir, transfer.ImportOptions{})
+	require.ErrorIs(t, err, session.ErrInvalidArgument)
+}
