@@ -36,21 +36,11 @@ func scribble(d sessionDump) {
 	d.Session.Metadata["added"] = true
 	d.Metadata["added"] = true
 	for _, a := range d.Agents {
-		a.State["list"].([]any)[0] = "changed"
-		a.State["bytes"].([]byte)[0] = 'X'
-		*a.Config.PromptMetadata.Temperature = 1.9
-		a.Config.PromptMetadata.PromptID = "changed"
+		scribbleAgent(a)
 	}
 	for _, msgs := range d.Messages {
 		for _, m := range msgs {
-			m.Message.Content[0]["toolUse"].(map[string]any)["input"].(map[string]any)["in"].([]any)[0] = "changed"
-			m.Message.Content[0]["added"] = true
-			m.Message.Content = append(m.Message.Content[:0], session.TextBlock("replaced"))
-			m.RedactMessage.Content[0]["text"] = "changed"
-			m.EventLoopMetrics.ToolUsage["calculator"] = session.ToolUsage{}
-			m.EventLoopMetrics.InvocationUsage.TotalTokens = -1
-			m.GuardrailEvent.PoliciesTriggered["contentPolicy"][0] = "changed"
-			m.GuardrailEvent.Trace["added"] = true
+			scribbleMessage(m)
 		}
 	}
 	for _, f := range d.Feedback {
@@ -62,6 +52,24 @@ func scribble(d sessionDump) {
 	}
 }
 
+func scribbleAgent(a *session.Agent) {
+	a.State["list"].([]any)[0] = "changed"
+	a.State["bytes"].([]byte)[0] = 'X'
+	*a.Config.PromptMetadata.Temperature = 1.9
+	a.Config.PromptMetadata.PromptID = "changed"
+}
+
+func scribbleMessage(m *session.Message) {
+	m.Message.Content[0]["toolUse"].(map[string]any)["input"].(map[string]any)["in"].([]any)[0] = "changed"
+	m.Message.Content[0]["added"] = true
+	m.Message.Content = append(m.Message.Content[:0], session.TextBlock("replaced"))
+	m.RedactMessage.Content[0]["text"] = "changed"
+	m.EventLoopMetrics.ToolUsage["calculator"] = session.ToolUsage{}
+	m.EventLoopMetrics.InvocationUsage.TotalTokens = -1
+	m.GuardrailEvent.PoliciesTriggered["contentPolicy"][0] = "changed"
+	m.GuardrailEvent.Trace["added"] = true
+}
+
 func copyCases() []testCase {
 	return []testCase{
 		{"Copies", "ReturnedValuesAreTheCallersToMutate", func(t *testing.T, h Harness) {
@@ -69,6 +77,15 @@ func copyCases() []testCase {
 			richSession(t, ctx, r)
 			want := dumpSession(t, ctx, r, sid)
 			scribble(dumpSession(t, ctx, r, sid))
+			a, err := r.GetAgent(ctx, sid, aid)
+			require.NoError(t, err)
+			scribbleAgent(a)
+			m, err := r.GetMessage(ctx, sid, aid, 0)
+			require.NoError(t, err)
+			scribbleMessage(m)
+			s, err := r.GetSession(ctx, sid)
+			require.NoError(t, err)
+			s.Metadata["nested"].(map[string]any)["k"] = "changed"
 			page, err := r.ListSessions(ctx, session.SessionQuery{})
 			require.NoError(t, err)
 			page.Sessions[0].Metadata["nested"].(map[string]any)["k"] = "changed"

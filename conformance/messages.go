@@ -305,4 +305,3 @@ func listMessageCases() []testCase {
 		}},
 	}
 }
-
