@@ -92,9 +92,11 @@ func (h *MetadataSQS) Hook(ctx context.Context, ev *manager.Event, next manager.
 		var in *sqs.SendMessageInput
 		_ = h.d.enqueue(job{sessionID: c.sessionID, send: func(ctx context.Context) error {
 			if in == nil {
-				if in, err = h.input(c); err != nil {
+				built, err := h.input(c)
+				if err != nil {
 					return err
 				}
+				in = built
 			}
 			_, err := h.client.SendMessage(ctx, in, noSDKRetriesSQS)
 			if err != nil {

@@ -105,9 +105,11 @@ func (h *MetadataWebSocket) Hook(ctx context.Context, ev *manager.Event, next ma
 	var body []byte
 	_ = h.d.enqueue(job{sessionID: c.sessionID, send: func(ctx context.Context) error {
 		if body == nil {
-			if body, err = c.body(); err != nil {
+			built, err := c.body()
+			if err != nil {
 				return err
 			}
+			body = built
 		}
 		return h.push(ctx, c.sessionID, load, body)
 	}})
