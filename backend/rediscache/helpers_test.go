@@ -3,6 +3,7 @@ package rediscache
 import (
 	"context"
 	"log/slog"
+	"net"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -126,4 +127,34 @@ func stat(c *Cache, name string) int {
 func mustCreateSession(t *testing.T, r session.Repository, id string, md map[string]any) {
 	t.Helper()
 	require.NoError(t, r.CreateSession(ctxT(t), &session.Session{ID: id, ApplicationName: "app", Metadata: md}))
+}
+
+// blackHole returns the address of a listener that accepts connections and
+// never answers: a Redis that hangs.
+func blackHole(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	var conns []net.Conn
+	var mu sync.Mutex
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		_ = ln.Close()
+		mu.Lock()
+		for _, c := range conns {
+			_ = c.Close()
+		}
+		mu.Unlock()
+	})
+	return ln.Addr().String()
 }
