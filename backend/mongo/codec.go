@@ -5,6 +5,7 @@ import (
 	"math"
 	"net/url"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -199,15 +200,23 @@ func field(d bson.D, key string) (any, bool) {
 	return nil, false
 }
 
-// path walks d along the given keys.
+// path walks d along the given keys; a numeric key indexes an array.
 func path(d bson.D, keys ...string) (any, bool) {
 	var cur any = d
 	for _, k := range keys {
-		doc, ok := cur.(bson.D)
-		if !ok {
-			return nil, false
-		}
-		if cur, ok = field(doc, k); !ok {
+		switch x := cur.(type) {
+		case bson.D:
+			var ok bool
+			if cur, ok = field(x, k); !ok {
+				return nil, false
+			}
+		case bson.A:
+			i, err := strconv.Atoi(k)
+			if err != nil || i < 0 || i >= len(x) {
+				return nil, false
+			}
+			cur = x[i]
+		default:
 			return nil, false
 		}
 	}
@@ -240,6 +249,8 @@ func integer(v any) (int64, bool) {
 // number returns a numeric value as float64.
 func number(v any) float64 {
 	switch x := v.(type) {
+	case int:
+		return float64(x)
 	case int32:
 		return float64(x)
 	case int64:

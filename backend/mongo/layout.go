@@ -7,6 +7,7 @@ import (
 	"math"
 	"regexp"
 	"sort"
+	"strings"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	driver "go.mongodb.org/mongo-driver/v2/mongo"
@@ -241,6 +242,102 @@ func (l *embeddedLayout) repair(ctx context.Context, sessionID string) error {
 	return nil
 }
 
+// exactSets works around FerretDB's $set skipping a document that differs
+// from the stored one only in field names (see
+// Capabilities.ExactDocumentSet): it reads the stored values of the
+// document-valued paths in set and, where the server would wrongly skip
+// one, sets and unsets its fields one by one instead. On other servers it
+// returns set unchanged and costs nothing.
+func (l *embeddedLayout) exactSets(ctx context.Context, sessionID string, set bson.D) (bson.D, bson.D, error) {
+	if l.r.caps.ExactDocumentSet {
+		return set, nil, nil
+	}
+	proj := bson.D{}
+	for _, e := range set {
+		if len(docOf(e.Value)) > 0 {
+			proj = append(proj, bson.E{Key: e.Key, Value: 1})
+		}
+	}
+	if len(proj) == 0 {
+		return set, nil, nil
+	}
+	d, err := l.r.findOne(ctx, sessionID, proj)
+	if err != nil || d == nil {
+		return set, nil, err
+	}
+	var out, unset bson.D
+	for _, e := range set {
+		old, has := path(d, strings.Split(e.Key, ".")...)
+		diffSet(e.Key, old, has, e.Value, &out, &unset)
+	}
+	return out, unset, nil
+}
+
+// diffSet appends to set/unset what turns old into nw at p on a server that
+// skips $set of "identical" values as FerretDB v1 judges them.
+func diffSet(p string, old any, has bool, nw any, set, unset *bson.D) {
+	if !has || !ferretIdentical(old, nw) {
+		*set = append(*set, bson.E{Key: p, Value: nw})
+		return
+	}
+	switch n := nw.(type) {
+	case bson.D:
+		o := docOf(old)
+		seen := map[string]bool{}
+		for _, e := range n {
+			seen[e.Key] = true
+			ov, ok := field(o, e.Key)
+			diffSet(p+"."+e.Key, ov, ok, e.Value, set, unset)
+		}
+		for _, e := range o {
+			if !seen[e.Key] {
+				*unset = append(*unset, bson.E{Key: p + "." + e.Key, Value: ""})
+			}
+		}
+	case bson.A:
+		o, _ := old.(bson.A)
+		for i, e := range n {
+			diffSet(fmt.Sprintf("%s.%d", p, i), o[i], true, e, set, unset)
+		}
+	}
+}
+
+// ferretIdentical over-approximates FerretDB v1's types.Identical, which
+// compares documents by length and values in order, ignoring field names.
+func ferretIdentical(a, b any) bool {
+	switch x := a.(type) {
+	case bson.D:
+		y, ok := b.(bson.D)
+		if !ok || len(x) != len(y) {
+			return false
+		}
+		for i := range x {
+			if !ferretIdentical(x[i].Value, y[i].Value) {
+				return false
+			}
+		}
+		return true
+	case bson.A:
+		y, ok := b.(bson.A)
+		if !ok || len(x) != len(y) {
+			return false
+		}
+		for i := range x {
+			if !ferretIdentical(x[i], y[i]) {
+				return false
+			}
+		}
+		return true
+	}
+	if _, isDoc := b.(bson.D); isDoc {
+		return false
+	}
+	if _, isArr := b.(bson.A); isArr {
+		return false
+	}
+	return number(a) == number(b) && fmt.Sprint(a) == fmt.Sprint(b) || fmt.Sprint(a) == fmt.Sprint(b)
+}
+
 func (l *embeddedLayout) createSession(ctx context.Context, s *session.Session) error {
 	doc := encodeSession(s, l.r.opts.MetadataFields)
 	raw, err := bson.Marshal(doc)
@@ -425,7 +522,12 @@ func (l *embeddedLayout) updateAgent(ctx context.Context, sessionID string, a *s
 		{Key: k + fUpdatedAt, Value: now},
 		{Key: fUpdatedAt, Value: now},
 	}
-	return l.apply(ctx, sessionID, a.ID, write{cond: bson.D{agentExists(a.ID)}, set: set, grow: sizeOf("set", set)})
+	grow := sizeOf("set", set)
+	set, unset, err := l.exactSets(ctx, sessionID, set)
+	if err != nil {
+		return err
+	}
+	return l.apply(ctx, sessionID, a.ID, write{cond: bson.D{agentExists(a.ID)}, set: set, unset: unset, grow: grow})
 }
 
 func (l *embeddedLayout) updateAgentConfig(ctx context.Context, sessionID, agentID string, patch session.AgentConfigPatch) error {
@@ -442,7 +544,12 @@ func (l *embeddedLayout) updateAgentConfig(ctx context.Context, sessionID, agent
 		set = append(set, bson.E{Key: k + "prompt_metadata", Value: encodePromptMetadata(patch.PromptMetadata)})
 	}
 	set = append(set, bson.E{Key: agentKey(agentID) + "." + fUpdatedAt, Value: now}, bson.E{Key: fUpdatedAt, Value: now})
-	return l.apply(ctx, sessionID, agentID, write{cond: bson.D{agentExists(agentID)}, set: set, grow: sizeOf("set", set)})
+	grow := sizeOf("set", set)
+	set, unset, err := l.exactSets(ctx, sessionID, set)
+	if err != nil {
+		return err
+	}
+	return l.apply(ctx, sessionID, agentID, write{cond: bson.D{agentExists(agentID)}, set: set, unset: unset, grow: grow})
 }
 
 func (l *embeddedLayout) listAgents(ctx context.Context, sessionID string) ([]*session.Agent, error) {
@@ -594,8 +701,13 @@ func (l *embeddedLayout) updateMessage(ctx context.Context, sessionID, agentID s
 		set = append(set, bson.E{Key: prefix + fGuardrailEvent, Value: encodeGuardrail(m.GuardrailEvent)})
 	}
 	set = append(set, bson.E{Key: agentKey(agentID) + "." + fUpdatedAt, Value: now}, bson.E{Key: fUpdatedAt, Value: now})
+	grow := sizeOf("set", set)
+	set, unset, err := l.exactSets(ctx, sessionID, set)
+	if err != nil {
+		return err
+	}
 	return l.apply(ctx, sessionID, agentID, write{
-		cond: bson.D{agentExists(agentID), cond}, set: set, grow: sizeOf("set", set),
+		cond: bson.D{agentExists(agentID), cond}, set: set, unset: unset, grow: grow,
 		mismatch: func(*docState) error {
 			return session.MessageError(sessionID, agentID, m.ID, session.ErrNotFound)
 		},
@@ -665,7 +777,12 @@ func (l *embeddedLayout) updateMetadata(ctx context.Context, sessionID string, m
 		set = append(set, bson.E{Key: fMetadata + "." + k, Value: toBSON(md[k])})
 	}
 	set = append(set, bson.E{Key: fUpdatedAt, Value: bsonTime(l.r.opts.Now())})
-	return l.apply(ctx, sessionID, "", write{set: set, grow: sizeOf("set", set)})
+	grow := sizeOf("set", set)
+	set, unset, err := l.exactSets(ctx, sessionID, set)
+	if err != nil {
+		return err
+	}
+	return l.apply(ctx, sessionID, "", write{set: set, unset: unset, grow: grow})
 }
 
 func (l *embeddedLayout) getMetadata(ctx context.Context, sessionID string) (map[string]any, error) {

@@ -72,6 +72,13 @@ type Capabilities struct {
 	// Without it (FerretDB v1) writes to one session are serialized inside
 	// this process; two processes must then not share the server.
 	AtomicUpdates bool
+	// ExactDocumentSet: a $set of a document replaces a stored document
+	// that differs only in field names. FerretDB v1 compares documents
+	// ignoring field names and skips such a $set (types.Identical), so on
+	// it the backend first reads the old values of the document-valued
+	// paths it sets (one more round trip) and sets the differing fields
+	// one by one.
+	ExactDocumentSet bool
 	// Server is the server's name and version as detected, for diagnostics.
 	Server string
 }

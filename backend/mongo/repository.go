@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -129,7 +130,11 @@ func newRepository(ctx context.Context, client *driver.Client, sc *sharedClient,
 	r := &Repository{
 		opts: opts, client: client, shared: sc,
 		coll:       client.Database(opts.Database).Collection(opts.Collection),
-		lockPrefix: cluster + "\x00" + opts.Database + "\x00" + opts.Collection + "\x00",
+		// The write locks are keyed by database and collection only, not by
+		// client: two clients of one process on the same FerretDB must share
+		// them. Serializing same-named collections of different servers too
+		// costs little and only happens on servers without atomic updates.
+		lockPrefix: opts.Database + "\x00" + opts.Collection + "\x00",
 	}
 	ctx, cancel := r.opCtx(ctx)
 	defer cancel()
@@ -178,11 +183,50 @@ func (r *Repository) ensureIndexes(ctx context.Context, cluster string) error {
 	for _, f := range r.opts.MetadataFields {
 		models = append(models, driver.IndexModel{Keys: bson.D{{Key: fMetadata + "." + f, Value: 1}}})
 	}
-	if _, err := r.coll.Indexes().CreateMany(ctx, models); err != nil {
-		return fmt.Errorf("mongo: create indexes on %s.%s: %w", r.opts.Database, r.opts.Collection, err)
+	// Create only the missing indexes: FerretDB v1 drops the connection on
+	// a createIndexes that repeats existing ones.
+	existing := map[string]bool{}
+	cur, err := r.coll.Indexes().List(ctx)
+	if err != nil {
+		return fmt.Errorf("mongo: list indexes on %s.%s: %w", r.opts.Database, r.opts.Collection, err)
+	}
+	var specs []bson.D
+	if err := cur.All(ctx, &specs); err != nil {
+		return fmt.Errorf("mongo: list indexes on %s.%s: %w", r.opts.Database, r.opts.Collection, err)
+	}
+	for _, s := range specs {
+		existing[keySpec(mustField(s, "key"))] = true
+	}
+	var missing []driver.IndexModel
+	for _, m := range models {
+		if !existing[keySpec(m.Keys)] {
+			missing = append(missing, m)
+		}
+	}
+	if len(missing) > 0 {
+		if _, err := r.coll.Indexes().CreateMany(ctx, missing); err != nil {
+			return fmt.Errorf("mongo: create indexes on %s.%s: %w", r.opts.Database, r.opts.Collection, err)
+		}
 	}
 	e.done = true
 	return nil
+}
+
+// keySpec renders an index key document ({a: 1, b: -1}) as "a:1,b:-1".
+func keySpec(v any) string {
+	var out []string
+	switch d := v.(type) {
+	case bson.D:
+		for _, e := range d {
+			out = append(out, fmt.Sprintf("%s:%v", e.Key, number(e.Value)))
+		}
+	case bson.M:
+		// bson.M loses order; listIndexes decodes into bson.D below.
+		for k, e := range d {
+			out = append(out, fmt.Sprintf("%s:%v", k, number(e)))
+		}
+	}
+	return strings.Join(out, ",")
 }
 
 // Close releases the repository: a shared client loses one reference (and
