@@ -307,7 +307,7 @@ func prepareChat(field string, c ChatMessage) (ChatMessage, error) {
 	}
 	out := ChatMessage{Role: c.Role, Content: make([]ContentBlock, len(c.Content))}
 	for i, b := range c.Content {
-		n, err := NormalizeMap(fmt.Sprintf("%s.content[%d]", field, i), b)
+		n, err := normalizeBlock(field, i, b)
 		if err != nil {
 			return ChatMessage{}, err
 		}
@@ -342,4 +342,18 @@ func orNow(t, now time.Time) time.Time {
 		return UTCMicro(now)
 	}
 	return UTCMicro(t)
+}
+
+// normalizeBlock normalizes content block i of field without building its
+// path text unless there is an error.
+func normalizeBlock(field string, i int, b ContentBlock) (map[string]any, error) {
+	if b == nil {
+		return nil, nil
+	}
+	p := &valuePath{parent: &valuePath{key: field + ".content"}, index: i, isIndex: true}
+	n, err := normalize(p, map[string]any(b), 0)
+	if err != nil {
+		return nil, err
+	}
+	return n.(map[string]any), nil
 }

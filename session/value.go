@@ -25,15 +25,15 @@ import (
 // complex numbers, maps with non-string keys) is ErrInvalidArgument naming
 // path. The result shares nothing with v.
 func Normalize(path string, v any) (any, error) {
-	return normalize(path, v, 0)
+	return normalize(&valuePath{key: path}, v, 0)
 }
 
 // maxDepth bounds nesting so that hostile input cannot exhaust the stack.
 const maxDepth = 200
 
-func normalize(path string, v any, depth int) (any, error) {
+func normalize(path *valuePath, v any, depth int) (any, error) {
 	if depth > maxDepth {
-		return nil, InvalidArgument(path, "nested deeper than %d levels", maxDepth)
+		return nil, InvalidArgument(path.String(), "nested deeper than %d levels", maxDepth)
 	}
 	switch x := v.(type) {
 	case nil:
@@ -42,7 +42,7 @@ func normalize(path string, v any, depth int) (any, error) {
 		return x, nil
 	case string:
 		if !utf8.ValidString(x) {
-			return nil, InvalidArgument(path, "string is not valid UTF-8")
+			return nil, InvalidArgument(path.String(), "string is not valid UTF-8")
 		}
 		return x, nil
 	case []byte:
@@ -68,12 +68,12 @@ func normalize(path string, v any, depth int) (any, error) {
 		return int64(x), nil
 	case uint:
 		if uint64(x) > math.MaxInt64 {
-			return nil, InvalidArgument(path, "integer %d overflows int64", x)
+			return nil, InvalidArgument(path.String(), "integer %d overflows int64", x)
 		}
 		return int64(x), nil
 	case uint64:
 		if x > math.MaxInt64 {
-			return nil, InvalidArgument(path, "integer %d overflows int64", x)
+			return nil, InvalidArgument(path.String(), "integer %d overflows int64", x)
 		}
 		return int64(x), nil
 	case float32:
@@ -85,7 +85,7 @@ func normalize(path string, v any, depth int) (any, error) {
 	case []any:
 		out := make([]any, len(x))
 		for i, e := range x {
-			n, err := normalize(path+"["+strconv.Itoa(i)+"]", e, depth+1)
+			n, err := normalize(&valuePath{parent: path, index: i, isIndex: true}, e, depth+1)
 			if err != nil {
 				return nil, err
 			}
@@ -96,9 +96,9 @@ func normalize(path string, v any, depth int) (any, error) {
 		out := make(map[string]any, len(x))
 		for k, e := range x {
 			if !utf8.ValidString(k) {
-				return nil, InvalidArgument(path, "key is not valid UTF-8")
+				return nil, InvalidArgument(path.String(), "key is not valid UTF-8")
 			}
-			n, err := normalize(path+"."+k, e, depth+1)
+			n, err := normalize(&valuePath{parent: path, key: k}, e, depth+1)
 			if err != nil {
 				return nil, err
 			}
@@ -111,7 +111,7 @@ func normalize(path string, v any, depth int) (any, error) {
 	return normalizeReflect(path, v, depth)
 }
 
-func normalizeReflect(path string, v any, depth int) (any, error) {
+func normalizeReflect(path *valuePath, v any, depth int) (any, error) {
 	rv := reflect.ValueOf(v)
 	switch rv.Kind() {
 	case reflect.Pointer, reflect.Interface:
@@ -125,7 +125,7 @@ func normalizeReflect(path string, v any, depth int) (any, error) {
 		}
 		out := make([]any, rv.Len())
 		for i := range out {
-			n, err := normalize(path+"["+strconv.Itoa(i)+"]", rv.Index(i).Interface(), depth+1)
+			n, err := normalize(&valuePath{parent: path, index: i, isIndex: true}, rv.Index(i).Interface(), depth+1)
 			if err != nil {
 				return nil, err
 			}
@@ -134,16 +134,16 @@ func normalizeReflect(path string, v any, depth int) (any, error) {
 		return out, nil
 	case reflect.Map:
 		if rv.Type().Key().Kind() != reflect.String {
-			return nil, InvalidArgument(path, "map keys must be strings, not %s", rv.Type().Key())
+			return nil, InvalidArgument(path.String(), "map keys must be strings, not %s", rv.Type().Key())
 		}
 		out := make(map[string]any, rv.Len())
 		it := rv.MapRange()
 		for it.Next() {
 			k := it.Key().String()
 			if !utf8.ValidString(k) {
-				return nil, InvalidArgument(path, "key is not valid UTF-8")
+				return nil, InvalidArgument(path.String(), "key is not valid UTF-8")
 			}
-			n, err := normalize(path+"."+k, it.Value().Interface(), depth+1)
+			n, err := normalize(&valuePath{parent: path, key: k}, it.Value().Interface(), depth+1)
 			if err != nil {
 				return nil, err
 			}
@@ -158,23 +158,23 @@ func normalizeReflect(path string, v any, depth int) (any, error) {
 		return rv.Int(), nil
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
 		if rv.Uint() > math.MaxInt64 {
-			return nil, InvalidArgument(path, "integer %d overflows int64", rv.Uint())
+			return nil, InvalidArgument(path.String(), "integer %d overflows int64", rv.Uint())
 		}
 		return int64(rv.Uint()), nil
 	case reflect.Float32, reflect.Float64:
 		return normalizeFloat(path, rv.Float())
 	}
-	return nil, InvalidArgument(path, "cannot store a value of type %T", v)
+	return nil, InvalidArgument(path.String(), "cannot store a value of type %T", v)
 }
 
-func normalizeFloat(path string, f float64) (any, error) {
+func normalizeFloat(path *valuePath, f float64) (any, error) {
 	if math.IsNaN(f) || math.IsInf(f, 0) {
-		return nil, InvalidArgument(path, "float %v cannot be encoded", f)
+		return nil, InvalidArgument(path.String(), "float %v cannot be encoded", f)
 	}
 	return f, nil
 }
 
-func normalizeNumber(path, s string) (any, error) {
+func normalizeNumber(path *valuePath, s string) (any, error) {
 	if !strings.ContainsAny(s, ".eE") {
 		if i, err := strconv.ParseInt(s, 10, 64); err == nil {
 			return i, nil
@@ -182,7 +182,7 @@ func normalizeNumber(path, s string) (any, error) {
 	}
 	f, err := strconv.ParseFloat(s, 64)
 	if err != nil {
-		return nil, InvalidArgument(path, "bad number %q", s)
+		return nil, InvalidArgument(path.String(), "bad number %q", s)
 	}
 	return normalizeFloat(path, f)
 }
@@ -192,7 +192,7 @@ func NormalizeMap(path string, m map[string]any) (map[string]any, error) {
 	if m == nil {
 		return nil, nil
 	}
-	n, err := normalize(path, m, 0)
+	n, err := normalize(&valuePath{key: path}, m, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -261,4 +261,28 @@ func ValueSize(v any) int {
 		return ValueSize(map[string]any(x))
 	}
 	return len(fmt.Sprint(v))
+}
+
+// valuePath locates a value inside a nested structure for error messages.
+// It is built as normalize descends and turned into text only when an error
+// is reported, so valid input costs no string building.
+type valuePath struct {
+	parent  *valuePath
+	key     string
+	index   int
+	isIndex bool
+}
+
+// String renders the path as "root.key[3].child".
+func (p *valuePath) String() string {
+	if p == nil {
+		return ""
+	}
+	if p.parent == nil {
+		return p.key
+	}
+	if p.isIndex {
+		return p.parent.String() + "[" + strconv.Itoa(p.index) + "]"
+	}
+	return p.parent.String() + "." + p.key
 }
