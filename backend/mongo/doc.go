@@ -1,0 +1,124 @@
+// Package mongo is sessionkit's MongoDB backend (go.mongodb.org/mongo-driver/v2).
+// It stores sessions exactly as the Python "MongoDB Session Manager" does, so
+// the two can share a collection: documents the original wrote are read,
+// resumed and appended to here, and what this package writes is readable by
+// the original. Importing it registers the "mongodb" and "mongodb+srv" URL
+// schemes with session.Open.
+//
+// # Document layout
+//
+// One document per session: _id = session_id, session_id, session_type,
+// application_name, session_viewer_password (new documents hold the salted
+// hash from session.HashViewerPassword, never the plaintext; old plaintext
+// values still verify), BSON-date created_at/updated_at,
+// agents.<agent_id>.{agent_data, messages, created_at, updated_at}, message
+// elements {message, message_id, redact_message, created_at, updated_at,
+// event_loop_metrics?, guardrail_event?}, metadata (Options.MetadataFields
+// pre-filled with ""), feedbacks and guardrail_events. Binary content is BSON
+// binary (subtype 0). This package adds, where the original's reader ignores
+// them: schema_version (root, for later migrations), doc_size (root, an upper
+// bound of the document's size), agents.<id>.message_count (the next message
+// id) and feedback_id/agent_id/message_id on feedback entries. Nothing is
+// ever added inside agent_data or a message element, where the original
+// breaks on unknown keys. Documents without the added fields are repaired
+// lazily by the first write that needs them.
+//
+// Free-form maps (content blocks, state, metadata values, traces) may hold
+// keys with "." or a leading "$" (tool inputs, JSON schemas). FerretDB
+// rejects them as field names, so such keys — and only those — are stored
+// escaped: U+FFF0 followed by the key with "%", "." and "$" percent-encoded.
+// Reads reverse it. Values read back are canonical (see session.Normalize):
+// int32/int64 → int64, double → float64, binary → []byte, null → nil,
+// decimal128 → string, and a BSON date inside free-form data → its RFC 3339
+// UTC string with milliseconds. Times are kept at millisecond precision.
+//
+// # Round trips
+//
+// Every write is one conditional update whose filter carries its
+// preconditions, so it is atomic on MongoDB and costs one round trip:
+// CreateMessage filters on agents.<a>.message_count == id (the dense-id
+// rule) and $push-es the element while $inc-ing the count and doc_size;
+// UpdateAgent $set-s agent_data.state, .conversation_manager_state,
+// ._internal_state and the timestamps (never agent_data as a whole, which
+// lost the configuration in the original); GetAgent projects the agent
+// without its messages; ListMessages uses a $slice projection;
+// CountMessages reads message_count. Only a write whose filter fails reads
+// again, to tell ErrNotFound from ErrConflict or ErrTooLarge.
+//
+// # Servers and capabilities
+//
+// The server is probed once per client with buildInfo. MongoDB, Atlas and
+// mongo-java-server get the fast paths ($slice projections, positional "$"
+// updates). FerretDB v1 (buildInfo.ferretdbVersion) lacks them, loses
+// concurrent updates to one document, and skips a $set of a document that
+// differs only in field names; there the package slices messages in Go,
+// addresses messages by array index guarded by message_id, reads before
+// document-valued $set-s, and serializes writes per session inside the
+// process. Two processes must not share one FerretDB. Options.Capabilities
+// forces a capability set.
+//
+// # The 16 MiB wall
+//
+// doc_size is an upper bound of the document's BSON size, grown by every
+// write in the same update. A write's filter requires doc_size + growth <=
+// Options.MaxDocumentBytes (default 16 MiB minus 256 KiB); when it fails the
+// document is measured exactly once and the bound corrected, and only a
+// write that still does not fit returns session.ErrTooLarge, naming the
+// session, with nothing written. Sessions seen past Options.WarnDocumentBytes
+// are reported by Stats ("mongo_sessions_over_warning") and
+// SessionsOverWarning. The layout sits behind an internal interface so that
+// a second layout (messages in their own collection) can be added without
+// touching callers.
+//
+// # Indexes
+//
+// Created once per process, collection and client (not per repository):
+// created_at, updated_at, session_id and application_name as in the original
+// (listing by age and by application); (application_name, created_at -1) for
+// ListSessions filtered by application, newest first; metadata.<field> for
+// each configured metadata field, for lookups by those fields. _id serves
+// every per-session operation.
+//
+// # Production
+//
+// Sharding: shard the collection on {_id: "hashed"}. Every operation but
+// ListSessions targets one _id, so writes spread evenly over shards; listing
+// is a scatter-gather, acceptable for admin use.
+//
+// Read preference and write concern: keep the default primary reads for the
+// session path (an agent resumes from what it just wrote); use
+// secondaryPreferred only for analytics listings. Use w: "majority" (Atlas'
+// default) so an acknowledged message survives a failover; retryWrites stays
+// on (each write is a single-document update and safe to retry, the
+// dense-id filter turning a replayed CreateMessage into ErrConflict at
+// worst).
+//
+// Connection budget per instance (PoolOptions; the server's limit divided
+// by the number of instances is the ceiling):
+//
+//	workload                         maxPoolSize  minPoolSize  maxIdleTime
+//	Lambda / serverless function      10           2            60 s
+//	small service (< 100 req/s)       20           5            30 s
+//	default (the original's)          100          10           30 s
+//	high concurrency (> 1k req/s)     200          20           45 s
+//
+// Driver v2 has no waitQueueTimeoutMS and no socketTimeoutMS: the
+// operation's context (or PoolOptions.Timeout / Options.OperationTimeout,
+// 30 s by default, when it has no deadline) bounds the wait for a pooled
+// connection and the whole operation.
+//
+// Lambda: create the factory once per container (InitDefaultFactory in
+// init or the first invocation), never per invocation; use maxPoolSize 10,
+// minPoolSize 0–2 and a serverSelectionTimeout shorter than the function's
+// timeout; a repository per invocation from DefaultFactory is free.
+//
+// # Clients and factories
+//
+// Open takes a reference on a process-wide shared client (one per
+// connection string and PoolOptions); Close gives it back, and the client is
+// disconnected only when its last holder closes — closing one user never
+// breaks another (the original's B12). New borrows a caller-owned client and
+// never disconnects it. A Factory creates repositories per request with
+// per-call database, collection and metadata-field overrides; Stats reports
+// the driver's live pool and command statistics, never a credential.
+package mongo
