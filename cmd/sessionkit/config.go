@@ -88,14 +88,14 @@ func (b *backendFlags) resolve() (string, error) {
 	if b.redisURL == "" {
 		return raw, nil
 	}
-	u, err := url.Parse(raw)
-	if err != nil {
+	if _, err := url.Parse(raw); err != nil {
 		return "", session.InvalidArgument("backend url", "cannot parse %s", session.RedactURL(raw))
 	}
-	q := u.Query()
-	q.Set("cache", b.redisURL)
-	u.RawQuery = q.Encode()
-	return u.String(), nil
+	sep := "?"
+	if strings.Contains(raw, "?") {
+		sep = "&"
+	}
+	return raw + sep + "cache=" + url.QueryEscape(b.redisURL), nil
 }
 
 // open opens the repository the flags describe.
