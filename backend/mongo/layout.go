@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"regexp"
 	"sort"
 	"strings"
@@ -595,30 +594,39 @@ func (l *embeddedLayout) createMessage(ctx context.Context, sessionID, agentID s
 // [skip, limit] when the server has one, else the whole array. It reports
 // whether the agent exists, and whether the result was sliced on the server.
 func (l *embeddedLayout) messages(ctx context.Context, sessionID, agentID string, skip, limit int) (bson.A, bool, error) {
+	sliced := l.r.caps.SliceProjection && limit > 0
+	msgs, err := l.fetchMessages(ctx, sessionID, agentID, skip, limit, sliced)
+	var se driver.ServerError
+	if sliced && errors.As(err, &se) {
+		// mongo-java-server implements $slice but fails when skip is past the
+		// end of the array ("fromIndex > toIndex"); fetch the whole array.
+		msgs, err = l.fetchMessages(ctx, sessionID, agentID, 0, 0, false)
+		sliced = false
+	}
+	return msgs, sliced, err
+}
+
+func (l *embeddedLayout) fetchMessages(ctx context.Context, sessionID, agentID string, skip, limit int, sliced bool) (bson.A, error) {
 	k := agentKey(agentID)
 	proj := bson.D{{Key: k + "." + fAgentData + ".agent_id", Value: 1}}
-	sliced := l.r.caps.SliceProjection && (skip > 0 || limit > 0)
 	if sliced {
-		if limit <= 0 {
-			limit = math.MaxInt32
-		}
 		proj = append(proj, bson.E{Key: k + "." + fMessages, Value: bson.D{{Key: "$slice", Value: bson.A{skip, limit}}}})
 	} else {
 		proj = append(proj, bson.E{Key: k + "." + fMessages, Value: 1})
 	}
 	d, err := l.r.findOne(ctx, sessionID, proj)
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
 	if d == nil {
-		return nil, false, session.SessionError(sessionID, session.ErrNotFound)
+		return nil, session.SessionError(sessionID, session.ErrNotFound)
 	}
 	entry := docOf(mustField(docOf(mustField(d, fAgents)), agentID))
 	if _, ok := path(entry, fAgentData, "agent_id"); !ok {
-		return nil, false, session.AgentError(sessionID, agentID, session.ErrNotFound)
+		return nil, session.AgentError(sessionID, agentID, session.ErrNotFound)
 	}
 	msgs, _ := mustField(entry, fMessages).(bson.A)
-	return msgs, sliced, nil
+	return msgs, nil
 }
 
 func (l *embeddedLayout) getMessage(ctx context.Context, sessionID, agentID string, messageID int) (*session.Message, error) {

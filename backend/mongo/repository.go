@@ -129,7 +129,7 @@ func newRepository(ctx context.Context, client *driver.Client, sc *sharedClient,
 	}
 	r := &Repository{
 		opts: opts, client: client, shared: sc,
-		coll:       client.Database(opts.Database).Collection(opts.Collection),
+		coll: client.Database(opts.Database).Collection(opts.Collection),
 		// The write locks are keyed by database and collection only, not by
 		// client: two clients of one process on the same FerretDB must share
 		// them. Serializing same-named collections of different servers too
@@ -688,3 +688,9 @@ func (r *Repository) findOne(ctx context.Context, sessionID string, projection a
 	}
 	return d, nil
 }
+
+// Database and Collection name where the repository stores sessions.
+func (r *Repository) Database() string { return r.opts.Database }
+
+// Collection returns the collection name; see Database.
+func (r *Repository) Collection() string { return r.opts.Collection }

@@ -99,3 +99,6 @@ func ctxT(t testing.TB) context.Context {
 	t.Cleanup(cancel)
 	return ctx
 }
+
+// dbOfRepo is the database a repository from newRepo uses.
+func dbOfRepo(r *mongo.Repository) string { return r.Database() }
