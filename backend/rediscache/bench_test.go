@@ -1,0 +1,99 @@
+package rediscache
+
+import (
+	"context"
+	"fmt"
+	"os/exec"
+	"testing"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/sessionkit/sessionkit/backend/memory"
+	"github.com/sessionkit/sessionkit/internal/testservice"
+	"github.com/sessionkit/sessionkit/session"
+)
+
+// BenchmarkHit compares, for message logs of 20, 200 and 2,000 messages, a
+// cache hit of ListMessages with a raw go-redis GET of the same bytes and
+// with a read from the wrapped (in-memory) backend. It uses redis-server
+// when installed, miniredis otherwise (reported in the benchmark name).
+func BenchmarkHit(b *testing.B) {
+	server := "miniredis"
+	var addr string
+	if _, err := exec.LookPath("redis-server"); err == nil {
+		server = "redis-server"
+		addr = testservice.StartRedis(b).Addr
+	} else {
+		mr := miniredis.RunT(b)
+		addr = mr.Addr()
+	}
+	client := redis.NewClient(&redis.Options{Addr: addr, ContextTimeoutEnabled: true})
+	b.Cleanup(func() { _ = client.Close() })
+	ctx := context.Background()
+	for _, n := range []int{20, 200, 2000} {
+		backend := memory.New(memory.Options{})
+		c, err := New(backend, client, Options{Prefix: fmt.Sprintf("bench%d:", n), MaxValueBytes: 64 << 20, RedisTimeout: 5e9})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { _ = c.Close() })
+		if err := c.CreateSession(ctx, &session.Session{ID: "s"}); err != nil {
+			b.Fatal(err)
+		}
+		if err := c.CreateAgent(ctx, "s", &session.Agent{ID: "a"}); err != nil {
+			b.Fatal(err)
+		}
+		for i := range n {
+			role := session.RoleUser
+			if i%2 == 1 {
+				role = session.RoleAssistant
+			}
+			m := &session.Message{ID: i, Message: session.ChatMessage{Role: role, Content: []session.ContentBlock{
+				session.TextBlock(fmt.Sprintf("message %d: a typical sentence or two of conversation text, about a hundred bytes long.", i)),
+			}, Metadata: map[string]any{"usage": map[string]any{"inputTokens": int64(100 + i), "outputTokens": int64(40)}}}}
+			if err := c.CreateMessage(ctx, "s", "a", m); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if _, err := c.ListMessages(ctx, "s", "a", 0, 0); err != nil { // fill
+			b.Fatal(err)
+		}
+		keys := keysFor(c.opts.Prefix, "s")
+		gen, err := client.Get(ctx, keys.gen).Result()
+		if err != nil {
+			b.Fatal(err)
+		}
+		entryKey := keys.base + gen + ":" + fieldMessages("a", 0, 0)
+		raw, err := client.Get(ctx, entryKey).Bytes()
+		if err != nil {
+			b.Fatal(err)
+		}
+		name := fmt.Sprintf("%s/messages=%d/bytes=%d", server, n, len(raw))
+		b.Run(name+"/raw_get", func(b *testing.B) {
+			for b.Loop() {
+				if _, err := client.Get(ctx, entryKey).Bytes(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(name+"/cache_hit", func(b *testing.B) {
+			hits := c.hits.Load()
+			for b.Loop() {
+				if _, err := c.ListMessages(ctx, "s", "a", 0, 0); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if c.hits.Load()-hits < int64(b.N) {
+				b.Fatal("not all reads were hits")
+			}
+		})
+		b.Run(name+"/backend", func(b *testing.B) {
+			for b.Loop() {
+				if _, err := backend.ListMessages(ctx, "s", "a", 0, 0); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
