@@ -1,0 +1,16 @@
+module github.com/sessionkit/sessionkit/internal/browsertest
+
+go 1.26.0
+
+require (
+	github.com/chromedp/chromedp v0.23.0
+	github.com/sessionkit/sessionkit v0.0.0
+)
+
+require (
+	github.com/chromedp/cdproto v0.159.0 // indirect
+	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
+	golang.org/x/sync v0.25.0 // indirect
+)
+
+replace github.com/sessionkit/sessionkit => ../..
