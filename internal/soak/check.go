@@ -2,6 +2,7 @@ package soak
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"reflect"
@@ -168,7 +169,7 @@ func verifyLog(ctx context.Context, repo session.Repository, runID string, k log
 		if !ok {
 			continue
 		}
-		if prev, seen := last[w]; seen && seq <= prev {
+		if prev, seen := last[w]; seen && seq < prev {
 			rep.OutOfOrder++
 			rep.problem("%s: position %d holds worker %d op %d after op %d", where, i, w, seq, prev)
 		}
@@ -267,7 +268,7 @@ func CompareReads(ctx context.Context, cached, direct session.Repository, sessio
 	diff := func(what string, a, b any, errA, errB error) {
 		if (errA == nil) != (errB == nil) || (errA == nil && !reflect.DeepEqual(a, b)) {
 			if len(diffs) < 10 {
-				diffs = append(diffs, fmt.Sprintf("%s: cached %+v (err %v) != backend %+v (err %v)", what, a, errA, b, errB))
+				diffs = append(diffs, fmt.Sprintf("%s: cached %s (err %v) != backend %s (err %v)", what, render(a), errA, render(b), errB))
 			}
 		}
 	}
@@ -306,4 +307,13 @@ func CompareReads(ctx context.Context, cached, direct session.Repository, sessio
 		return fmt.Errorf("soak: cached reads differ from the backend:\n  %s", strings.Join(diffs, "\n  "))
 	}
 	return nil
+}
+
+// render shows a value in a difference: JSON, which follows pointers.
+func render(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprintf("%+v", v)
+	}
+	return string(b)
 }

@@ -166,8 +166,10 @@ func (c Config) withDefaults() (Config, error) {
 		_, _ = rand.Read(b[:])
 		c.RunID = hex.EncodeToString(b[:])
 	}
-	if err := session.ValidateSessionID(SessionID(c.RunID, 0)); err != nil {
-		return c, fmt.Errorf("soak run id: %w", err)
+	if len(c.RunID) > 64 || strings.IndexFunc(c.RunID, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_')
+	}) >= 0 {
+		return c, session.InvalidArgument("soak run id", "%q: want up to 64 letters, digits, '-' or '_'", c.RunID)
 	}
 	if c.Seed == 0 {
 		c.Seed = 1
