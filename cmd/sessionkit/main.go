@@ -52,6 +52,7 @@ func commands() []command {
 		{"demo", "write scripted demo conversations into the backend and print one timeline", runDemo},
 		{"export", "write sessions as JSON Lines or a Strands FileSessionManager directory", runExport},
 		{"import", "read sessions from JSON Lines or a Strands FileSessionManager directory", runImport},
+		{"soak", "load and fault test a backend, then verify nothing acknowledged was lost", runSoak},
 	}
 }
 
