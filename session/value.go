@@ -3,6 +3,7 @@ package session
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"reflect"
 	"strconv"
@@ -226,9 +227,14 @@ func CloneMap(m map[string]any) map[string]any {
 	if m == nil {
 		return nil
 	}
-	out := make(map[string]any, len(m))
-	for k, v := range m {
-		out[k] = CloneValue(v)
+	// maps.Clone copies the table in bulk, far cheaper than re-inserting
+	// every key; only nested containers then need their own copies.
+	out := maps.Clone(m)
+	for k, v := range out {
+		switch v.(type) {
+		case []byte, []any, map[string]any, ContentBlock:
+			out[k] = CloneValue(v)
+		}
 	}
 	return out
 }
