@@ -159,4 +159,3 @@ func deleteSoakSessions(ctx context.Context, repo session.Repository, cfg soak.C
 type unclosed struct{ session.Repository }
 
 func (unclosed) Close() error { return nil }
-
