@@ -27,17 +27,17 @@ func runGrowth(b *testing.B, sizes []int, open func(b *testing.B, n int) Fixture
 			}
 			b.Run("read-agent", func(b *testing.B) {
 				b.ReportAllocs()
-				m := start(f.Meter)
+				m := Measure(f.Meter)
 				for b.Loop() {
 					if _, err := f.Repo.GetAgent(ctx, f.SessionID, f.AgentID); err != nil {
 						b.Fatal(err)
 					}
 				}
-				m.report(b)
+				m.Report(b)
 			})
 			b.Run("list-last-20", func(b *testing.B) {
 				b.ReportAllocs()
-				m := start(f.Meter)
+				m := Measure(f.Meter)
 				for b.Loop() {
 					msgs, err := f.Repo.ListMessages(ctx, f.SessionID, f.AgentID, n-ListLastN, ListLastN)
 					if err != nil {
@@ -47,19 +47,19 @@ func runGrowth(b *testing.B, sizes []int, open func(b *testing.B, n int) Fixture
 						b.Fatalf("list-last-20 of %d: got %d messages", n, len(msgs))
 					}
 				}
-				m.report(b)
+				m.Report(b)
 			})
 			b.Run("append", func(b *testing.B) {
 				b.ReportAllocs()
 				next := n
-				m := start(f.Meter)
+				m := Measure(f.Meter)
 				for b.Loop() {
 					if err := f.Repo.CreateMessage(ctx, f.SessionID, f.AgentID, Message(next)); err != nil {
 						b.Fatal(err)
 					}
 					next++
 				}
-				m.report(b)
+				m.Report(b)
 			})
 		})
 	}

@@ -106,14 +106,14 @@ func runOps(b *testing.B, repo session.Repository, meter Meter) {
 			// The append op continues the log; other ops ignore i's range.
 			i := max(o.history, 0)
 			b.ReportAllocs()
-			m := start(meter)
+			m := Measure(meter)
 			for b.Loop() {
 				if err := o.run(ctx, repo, sid, i); err != nil {
 					b.Fatal(err)
 				}
 				i++
 			}
-			m.report(b)
+			m.Report(b)
 		})
 	}
 }

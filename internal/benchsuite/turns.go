@@ -141,7 +141,7 @@ func runTurns(b *testing.B, repo session.Repository, meter Meter, sessions, work
 func measureTurns(b *testing.B, counting *Counting, meter Meter, convs []*Conversation, workers int) {
 	ctx := context.Background()
 	calls := counting.Calls()
-	m := start(meter)
+	m := Measure(meter)
 	var (
 		next     atomic.Int64
 		wg       sync.WaitGroup
@@ -177,5 +177,5 @@ func measureTurns(b *testing.B, counting *Counting, meter Meter, convs []*Conver
 		b.ReportMetric(float64(b.N)/s, "turns/s")
 	}
 	b.ReportMetric(float64(counting.Calls()-calls)/float64(b.N), "calls/op")
-	m.report(b)
+	m.Report(b)
 }

@@ -91,22 +91,24 @@ func Seed(ctx context.Context, repo session.Repository, sid, aid string, n int) 
 	return nil
 }
 
-// measure reports traffic per operation between two snapshots of meter.
-type measure struct {
+// Measurement is the traffic of a meter since Measure was called.
+type Measurement struct {
 	meter  Meter
 	before Traffic
 }
 
-func start(meter Meter) measure {
-	m := measure{meter: meter}
+// Measure starts measuring meter's traffic (nil: nothing is reported).
+func Measure(meter Meter) Measurement {
+	m := Measurement{meter: meter}
 	if meter != nil {
 		m.before = meter()
 	}
 	return m
 }
 
-// report divides the traffic since start by b.N and reports it.
-func (m measure) report(b *testing.B) {
+// Report divides the traffic since Measure by b.N and reports it as rt/op,
+// B-sent/op and B-recv/op. Call it after the benchmark loop.
+func (m Measurement) Report(b *testing.B) {
 	if m.meter == nil || b.N == 0 {
 		return
 	}
