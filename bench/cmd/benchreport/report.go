@@ -162,7 +162,7 @@ func cell(b Bench, unit string) string {
 	case "rt/op", "calls/op":
 		return trim(v, 2)
 	case "turns/s":
-		return trim(v, 1)
+		return trim(v, 2)
 	}
 	return trim(v, 0)
 }

@@ -61,7 +61,7 @@ func (r *Report) targetAppendRT() Target {
 			if h := b.Labels["history"]; h != "" {
 				label = "history " + h
 			}
-			vals = append(vals, fmt.Sprintf("%s %s", label, trim(v, 2)))
+			vals = append(vals, fmt.Sprintf("%s: %s", label, trim(v, 2)))
 			if v > maxRTPerAppend+1e-9 {
 				t.Status = Gap
 			}
