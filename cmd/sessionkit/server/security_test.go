@@ -197,4 +197,3 @@ func TestSecurity_LoginLimiterIgnoresForwardedHeaders(t *testing.T) {
 		}
 	}
 }
-
