@@ -134,11 +134,11 @@ BenchmarkHit/miniredis/messages=20/bytes=10/cache_hit-2  10  200 ns/op
 `
 	m := targetsOf(t, out)
 	for name, want := range map[string]string{
-		"round trips per appended message (MongoDB)":                              Gap,
-		"round trips per four-message tool-using turn, syncs included (MongoDB)":  None,
+		"round trips per appended message (MongoDB)":                             Gap,
+		"round trips per four-message tool-using turn, syncs included (MongoDB)": None,
 		"list-last-20 bytes independent of history length (server with $slice)":  Gap,
-		"cache hit vs raw go-redis GET of the same bytes":                         Gap,
-		"memory-backend append vs bare mutex-guarded map append":                  Gap,
+		"cache hit vs raw go-redis GET of the same bytes":                        Gap,
+		"memory-backend append vs bare mutex-guarded map append":                 Gap,
 	} {
 		assert.Equal(t, want, m[name].Status, "%s: %s", name, m[name].Measured)
 	}
