@@ -32,6 +32,11 @@ type Factory struct {
 
 	mu     sync.Mutex
 	closed bool
+	// successor is the factory that replaced this one as the default
+	// (InitDefaultFactory): Repository calls that reach this factory after
+	// it was closed by the replacement go to the successor, so requests in
+	// flight during a re-initialisation keep working.
+	successor *Factory
 }
 
 // NewFactory connects (or borrows) the client and checks the server once by
@@ -66,13 +71,20 @@ type Overrides struct {
 
 // Repository returns a repository over the factory's client. Closing it
 // never closes the client; closing the factory does not break repositories
-// already handed out until the shared client's last holder is gone.
+// already handed out, which hold their own reference to the shared client.
+// After Close it returns session.ErrClosed, except on a default factory
+// replaced by InitDefaultFactory, whose calls go to its replacement.
 func (f *Factory) Repository(ctx context.Context, o Overrides) (*Repository, error) {
 	f.mu.Lock()
-	defer f.mu.Unlock()
 	if f.closed {
-		return nil, session.ErrClosed
+		next := f.successor
+		f.mu.Unlock()
+		if next == nil {
+			return nil, session.ErrClosed
+		}
+		return next.Repository(ctx, o)
 	}
+	f.mu.Unlock()
 	opts := f.cfg.Options
 	if o.Database != "" {
 		opts.Database = o.Database
@@ -86,7 +98,8 @@ func (f *Factory) Repository(ctx context.Context, o Overrides) (*Repository, err
 	if f.shared == nil {
 		return newRepository(ctx, f.client, nil, fmt.Sprintf("client@%p", f.client), opts)
 	}
-	// Each repository holds its own reference to the shared client.
+	// Each repository holds its own reference to the shared client, taken
+	// without the factory's lock: creating repositories never serializes.
 	sc, err := acquireClient(f.cfg.URI, f.cfg.Pool)
 	if err != nil {
 		return nil, err
@@ -146,9 +159,10 @@ var defaultFactory struct {
 var ErrNoDefaultFactory = errors.New("mongo: default factory not initialized; call InitDefaultFactory during startup")
 
 // InitDefaultFactory creates the default factory. If one exists it is
-// replaced and its reference released; repositories created from it keep
-// working, because they hold their own references (unlike the original,
-// which closed the client under them).
+// replaced and closed; repositories created from it keep working, because
+// they hold their own references (unlike the original, which closed the
+// client under them), and a request that fetched the old factory just
+// before the replacement gets its repository from the new one.
 func InitDefaultFactory(ctx context.Context, cfg FactoryConfig) (*Factory, error) {
 	f, err := NewFactory(ctx, cfg)
 	if err != nil {
@@ -159,6 +173,9 @@ func InitDefaultFactory(ctx context.Context, cfg FactoryConfig) (*Factory, error
 	defaultFactory.f = f
 	defaultFactory.Unlock()
 	if old != nil {
+		old.mu.Lock()
+		old.successor = f
+		old.mu.Unlock()
 		_ = old.Close()
 	}
 	return f, nil

@@ -464,13 +464,17 @@ func (l *embeddedLayout) listSessions(ctx context.Context, q session.SessionQuer
 	return page, nil
 }
 
+// createAgent sets the agent entry and appends its id to the root
+// agent_ids list (which ListAgents uses to leave messages out) in one
+// update whose filter requires the entry to be absent.
 func (l *embeddedLayout) createAgent(ctx context.Context, sessionID string, a *session.Agent) error {
 	now := bsonTime(l.r.opts.Now())
 	entry := encodeAgentEntry(a)
 	return l.apply(ctx, sessionID, a.ID, write{
 		cond:         bson.D{{Key: agentKey(a.ID), Value: bson.D{{Key: "$exists", Value: false}}}},
 		set:          bson.D{{Key: agentKey(a.ID), Value: entry}, {Key: fUpdatedAt, Value: now}},
-		grow:         sizeOf(a.ID, entry),
+		push:         bson.D{{Key: fAgentIDs, Value: a.ID}},
+		grow:         sizeOf(a.ID, entry) + sizeOf("0000000", a.ID),
 		createsAgent: true,
 	})
 }
@@ -551,21 +555,90 @@ func (l *embeddedLayout) updateAgentConfig(ctx context.Context, sessionID, agent
 	return l.apply(ctx, sessionID, agentID, write{cond: bson.D{agentExists(agentID)}, set: set, unset: unset, grow: grow})
 }
 
+// listAgents returns the session's agents without transferring their
+// messages. With Capabilities.Aggregation it is one aggregate that maps
+// each agent entry to its agent_data and timestamps. Without it (FerretDB)
+// it reads the root agent_ids list, then the session with an exclusion
+// projection of agents.<id>.messages for each of them: two round trips, but
+// bytes in proportion to the agents rather than to their history. An agent
+// missing from agent_ids (one the Python original added, or a document it
+// wrote) still comes back, with its messages, which are then ignored: the
+// answer never depends on the list being complete.
 func (l *embeddedLayout) listAgents(ctx context.Context, sessionID string) ([]*session.Agent, error) {
-	d, err := l.r.findOne(ctx, sessionID, bson.D{{Key: fAgents, Value: 1}})
-	if err != nil {
-		return nil, err
-	}
-	if d == nil {
-		return nil, session.SessionError(sessionID, session.ErrNotFound)
+	var agents bson.D
+	if l.r.caps.Aggregation {
+		var err error
+		if agents, err = l.aggregateAgents(ctx, sessionID); err != nil {
+			return nil, err
+		}
+	} else {
+		d, err := l.r.findOne(ctx, sessionID, bson.D{{Key: fAgentIDs, Value: 1}})
+		if err != nil {
+			return nil, err
+		}
+		if d == nil {
+			return nil, session.SessionError(sessionID, session.ErrNotFound)
+		}
+		ids, _ := mustField(d, fAgentIDs).(bson.A)
+		proj := bson.D{{Key: fMetadata, Value: 0}, {Key: fFeedbacks, Value: 0}, {Key: fGuardrailEvents, Value: 0}, {Key: fAgentIDs, Value: 0}}
+		for _, id := range ids {
+			if s, ok := id.(string); ok && session.ValidateAgentID(s) == nil {
+				proj = append(proj, bson.E{Key: agentKey(s) + "." + fMessages, Value: 0})
+			}
+		}
+		if d, err = l.r.findOne(ctx, sessionID, proj); err != nil {
+			return nil, err
+		}
+		if d == nil {
+			return nil, session.SessionError(sessionID, session.ErrNotFound)
+		}
+		agents = docOf(mustField(d, fAgents))
 	}
 	out := []*session.Agent{}
-	for _, e := range docOf(mustField(d, fAgents)) {
+	for _, e := range agents {
 		if a, ok := decodeAgent(e.Key, docOf(e.Value)); ok {
 			out = append(out, a)
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, nil
+}
+
+// aggregateAgents reads agents.<id>.{agent_data, created_at, updated_at}
+// of every agent in one aggregate ($objectToArray + $map), without the
+// messages.
+func (l *embeddedLayout) aggregateAgents(ctx context.Context, sessionID string) (bson.D, error) {
+	summary := bson.D{{Key: "k", Value: "$$this.k"}, {Key: "v", Value: bson.D{
+		{Key: fAgentData, Value: "$$this.v." + fAgentData},
+		{Key: fCreatedAt, Value: "$$this.v." + fCreatedAt},
+		{Key: fUpdatedAt, Value: "$$this.v." + fUpdatedAt},
+	}}}
+	pipeline := bson.A{
+		bson.D{{Key: "$match", Value: bson.D{{Key: fID, Value: sessionID}}}},
+		bson.D{{Key: "$project", Value: bson.D{{Key: fAgents, Value: bson.D{{Key: "$map", Value: bson.D{
+			{Key: "input", Value: bson.D{{Key: "$objectToArray", Value: "$" + fAgents}}},
+			{Key: "in", Value: summary},
+		}}}}}}},
+	}
+	cur, err := l.r.coll.Aggregate(ctx, pipeline)
+	if err != nil {
+		return nil, session.SessionError(sessionID, fmt.Errorf("mongo: list agents: %w", err))
+	}
+	var docs []bson.D
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, session.SessionError(sessionID, fmt.Errorf("mongo: list agents: %w", err))
+	}
+	if len(docs) == 0 {
+		return nil, session.SessionError(sessionID, session.ErrNotFound)
+	}
+	items, _ := mustField(docs[0], fAgents).(bson.A)
+	out := make(bson.D, 0, len(items))
+	for _, it := range items {
+		kv := docOf(it)
+		if k, ok := mustField(kv, "k").(string); ok {
+			out = append(out, bson.E{Key: k, Value: mustField(kv, "v")})
+		}
+	}
 	return out, nil
 }
 

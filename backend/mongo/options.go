@@ -79,6 +79,13 @@ type Capabilities struct {
 	// paths it sets (one more round trip) and sets the differing fields
 	// one by one.
 	ExactDocumentSet bool
+	// Aggregation: the server implements $objectToArray and $map in an
+	// aggregation $project, so ListAgents reads every agent without its
+	// messages in one round trip. Without it (FerretDB v1) ListAgents reads
+	// the root agent_ids list first and then the session with an exclusion
+	// projection of those agents' messages: two round trips, but bytes in
+	// proportion to the agents, not to their messages.
+	Aggregation bool
 	// Server is the server's name and version as detected, for diagnostics.
 	Server string
 }

@@ -137,6 +137,12 @@ func clientOptions(uri string, po PoolOptions, st *clientStats) *options.ClientO
 		o.SetWriteConcern(po.WriteConcern)
 	}
 	o.ApplyURI(uri)
+	// A connection string lowering maxPoolSize below the default
+	// minPoolSize lowers the minimum with it, unless it sets both.
+	if po.MinPoolSize == 0 && o.MaxPoolSize != nil && o.MinPoolSize != nil && *o.MaxPoolSize != 0 &&
+		*o.MinPoolSize > *o.MaxPoolSize && !strings.Contains(strings.ToLower(uri), "minpoolsize=") {
+		o.SetMinPoolSize(*o.MaxPoolSize)
+	}
 	o.SetPoolMonitor(st.poolMonitor())
 	o.SetMonitor(st.commandMonitor())
 	return o
@@ -170,7 +176,12 @@ func acquireClient(uri string, po PoolOptions) (*sharedClient, error) {
 		return sc, nil
 	}
 	st := &clientStats{}
-	client, err := driver.Connect(clientOptions(uri, po, st))
+	o := clientOptions(uri, po, st)
+	if err := o.Validate(); err != nil {
+		// A malformed connection string or option: the caller's mistake.
+		return nil, session.InvalidArgument("connection string", "%s: %v", session.RedactURL(uri), redactErr(err, uri))
+	}
+	client, err := driver.Connect(o)
 	if err != nil {
 		return nil, fmt.Errorf("mongo: connect %s: %w", session.RedactURL(uri), redactErr(err, uri))
 	}
@@ -265,8 +276,8 @@ type capsEntry struct {
 
 // detectCapabilities runs buildInfo once per client. FerretDB reports
 // ferretdbVersion and lacks $slice projections, positional updates and
-// atomic single-document updates (mongo-servers.md §3); MongoDB and
-// mongo-java-server have all three.
+// atomic single-document updates (mongo-servers.md §3) and the aggregation
+// operators ListAgents uses ($map); MongoDB and mongo-java-server have them.
 func detectCapabilities(ctx context.Context, client *driver.Client) (Capabilities, error) {
 	v, _ := capsCache.LoadOrStore(client, &capsEntry{})
 	e := v.(*capsEntry)
@@ -282,7 +293,7 @@ func detectCapabilities(ctx context.Context, client *driver.Client) (Capabilitie
 			e.caps = Capabilities{Server: fmt.Sprintf("FerretDB %v (MongoDB %s wire)", fv, version)}
 			return
 		}
-		e.caps = Capabilities{SliceProjection: true, Positional: true, AtomicUpdates: true, ExactDocumentSet: true, Server: "MongoDB " + version}
+		e.caps = Capabilities{SliceProjection: true, Positional: true, AtomicUpdates: true, ExactDocumentSet: true, Aggregation: true, Server: "MongoDB " + version}
 	})
 	if e.err != nil {
 		// Do not cache a failure: the server may come up later.

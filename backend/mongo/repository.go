@@ -273,6 +273,7 @@ func (r *Repository) Stats() map[string]float64 {
 		"mongo_server_atomic_updates":     b2f(r.caps.AtomicUpdates),
 		"mongo_server_slice_projection":   b2f(r.caps.SliceProjection),
 		"mongo_server_positional_updates": b2f(r.caps.Positional),
+		"mongo_server_aggregation":        b2f(r.caps.Aggregation),
 	}
 	if r.shared != nil {
 		r.shared.stats.snapshot(out)

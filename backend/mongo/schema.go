@@ -27,6 +27,7 @@ const (
 	fGuardrailEvents  = "guardrail_events"
 	fSchemaVersion    = "schema_version" // root, added by this backend
 	fDocSize          = "doc_size"       // root, added: upper bound of the document's BSON size
+	fAgentIDs         = "agent_ids"      // root, added: ids of the agents this backend created, in order
 	fAgentData        = "agent_data"
 	fMessages         = "messages"
 	fMessageCount     = "message_count" // agent level, added: len(messages), the next message id
@@ -66,6 +67,7 @@ func encodeSession(s *session.Session, metadataFields []string) bson.D {
 		{Key: fCreatedAt, Value: bsonTime(s.CreatedAt)},
 		{Key: fUpdatedAt, Value: bsonTime(s.UpdatedAt)},
 		{Key: fAgents, Value: bson.D{}},
+		{Key: fAgentIDs, Value: bson.A{}},
 		{Key: fMetadata, Value: mapToD(md)},
 		{Key: fFeedbacks, Value: bson.A{}},
 		{Key: fGuardrailEvents, Value: bson.A{}},
