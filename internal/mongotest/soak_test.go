@@ -119,7 +119,9 @@ func TestSoak_CacheOverFerretDB_ServerAndRedisRestarted(t *testing.T) {
 	t.Cleanup(func() { goleak.VerifyNone(t, goleak.IgnoreCurrent()) }) // runs last
 	scale, err := soak.ParseScale(os.Getenv(soak.ScaleEnv))
 	require.NoError(t, err)
-	ctx := ctxT(t)
+	// FerretDB serializes each session's writes: give larger runs time.
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second+time.Duration(scale.Agents*scale.Ops)*100*time.Millisecond)
+	t.Cleanup(cancel)
 
 	ferret := startRestartableFerret(t)
 	rds := testservice.StartRedis(t)
