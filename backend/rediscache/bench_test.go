@@ -64,16 +64,30 @@ func BenchmarkHit(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		entryKey := keys.base + gen + ":" + fieldMessages("a", 0, 0)
+		entryKey := keys.entry(fieldMessages("a", 0, 0))
 		raw, err := client.Get(ctx, entryKey).Bytes()
 		if err != nil {
 			b.Fatal(err)
+		}
+		if token, _, ok := splitEntry(string(raw)); !ok || token != gen {
+			b.Fatal("the entry is not of the current generation")
 		}
 		name := fmt.Sprintf("%s/messages=%d/bytes=%d", server, n, len(raw))
 		b.Run(name+"/raw_get", func(b *testing.B) {
 			for b.Loop() {
 				if _, err := client.Get(ctx, entryKey).Bytes(); err != nil {
 					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(name+"/raw_get+decode", func(b *testing.B) {
+			for b.Loop() {
+				v, err := client.Get(ctx, entryKey).Result()
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, _, ok := decodeEntry(messagesCodec, v); !ok {
+					b.Fatal("entry does not decode")
 				}
 			}
 		})

@@ -187,28 +187,27 @@ func newToken() string {
 	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
-// lookupScript returns {generation, entry}: it reads the session's
-// generation token — creating it from ARGV[3] when absent — and the entry
-// stored under that generation. KEYS[1] is the generation key; the entry key
-// base..token..":"..field shares its hash tag, hence its Cluster slot.
-var lookupScript = redis.NewScript(`
+// genScript returns the session's generation token, creating it from
+// ARGV[1] (with a PX of ARGV[2]) when absent. KEYS[1] is the generation key.
+// Hits never run it: it is needed only when a lookup found no generation.
+var genScript = redis.NewScript(`
 local g = redis.call('GET', KEYS[1])
-if not g then
-  redis.call('SET', KEYS[1], ARGV[3], 'PX', ARGV[4])
-  return {ARGV[3], false}
-end
-return {g, redis.call('GET', ARGV[1] .. g .. ':' .. ARGV[2])}
+if g then return g end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return ARGV[1]
 `)
 
-// fillScript stores an entry only if the session's generation is still the
-// token the reader saw before it read the backend; a write in between
-// deleted or replaced the token, and the old value is dropped. It keeps the
-// generation alive at least as long as the entry.
+// fillScript stores an entry (ARGV[2], which embeds the token ARGV[1]) at
+// KEYS[2] only if the session's generation KEYS[1] is still the token the
+// reader saw before it read the backend; a write in between deleted or
+// replaced the token, and the old value is dropped. It keeps the generation
+// alive at least as long as the entry. Both keys share the session's hash
+// tag, hence its Cluster slot.
 var fillScript = redis.NewScript(`
-if redis.call('GET', KEYS[1]) ~= ARGV[3] then return 0 end
-redis.call('SET', ARGV[1] .. ARGV[3] .. ':' .. ARGV[2], ARGV[4], 'PX', ARGV[5])
-if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[5]) then
-  redis.call('PEXPIRE', KEYS[1], ARGV[5])
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[3]) then
+  redis.call('PEXPIRE', KEYS[1], ARGV[3])
 end
 return 1
 `)
@@ -356,33 +355,64 @@ type codec[T any] struct {
 	dec  func(*decoder) T
 }
 
-// encodeEntry returns the cache entry for a backend answer, or nil when the
-// answer is not cacheable (an error other than not-found).
-func encodeEntry[T any](cd codec[T], v T, err error) ([]byte, error) {
+// encodeEntry returns the cache entry for a backend answer read under
+// generation token gen, or nil when the answer is not cacheable (an error
+// other than not-found). See splitEntry for the layout.
+func encodeEntry[T any](cd codec[T], gen string, v T, err error) ([]byte, error) {
+	if len(gen) > 255 {
+		return nil, fmt.Errorf("rediscache: generation token of %d bytes", len(gen))
+	}
 	if err != nil {
 		if !errors.Is(err, session.ErrNotFound) {
 			return nil, nil
 		}
-		e := newEncoder(statusNotFound)
+		e := newEncoder(gen, statusNotFound)
 		e.string(err.Error())
 		return e.buf, nil
 	}
-	e := newEncoder(statusFound)
+	e := newEncoder(gen, statusFound)
 	if eerr := cd.enc(e, v); eerr != nil {
 		return nil, eerr
 	}
 	return e.buf, nil
 }
 
-// decodeEntry decodes an entry into a fresh value (or the cached not-found
-// error).
-func decodeEntry[T any](cd codec[T], b []byte) (T, error, bool) {
-	var zero T
-	if len(b) < 2 || b[0] != formatVersion {
+// splitEntry splits an entry into the generation token it was filled under
+// and its body (status byte and record). An entry is
+//
+//	version byte, token length byte, token, status byte, record
+//
+// ok is false for another format version or a truncated header.
+func splitEntry(b string) (token, body string, ok bool) {
+	if len(b) < 2 || b[0] != formatVersion || len(b)-2 < int(b[1]) {
+		return "", "", false
+	}
+	n := 2 + int(b[1])
+	return b[2:n], b[n:], true
+}
+
+// decodeEntry decodes a whole entry (whatever its token) into a fresh
+// value or the cached not-found error; see decodeBody.
+func decodeEntry[T any](cd codec[T], b string) (T, error, bool) {
+	_, body, ok := splitEntry(b)
+	if !ok {
+		var zero T
 		return zero, nil, false
 	}
-	d := &decoder{buf: b[2:]}
-	switch b[1] {
+	return decodeBody(cd, body)
+}
+
+// decodeBody decodes an entry's body into a fresh value (or the cached
+// not-found error). The value's strings are substrings of b (see decoder);
+// nothing else in it is shared with b or with any other decode. ok is false
+// when the body does not decode.
+func decodeBody[T any](cd codec[T], b string) (T, error, bool) {
+	var zero T
+	if len(b) < 1 {
+		return zero, nil, false
+	}
+	d := &decoder{buf: b[1:]}
+	switch b[0] {
 	case statusNotFound:
 		msg := d.string()
 		if d.err != nil || len(d.buf) != 0 {
@@ -414,9 +444,10 @@ func (c *Cache) ttl(kind Kind, negative bool) time.Duration {
 // joined it: the encoded entry (each caller decodes its own copy) or the
 // value itself when it could not be encoded.
 type flightResult struct {
-	entry []byte
-	value any
-	err   error
+	entry    string
+	hasEntry bool
+	value    any
+	err      error
 }
 
 // read serves one read through the cache. load reads the backend.
@@ -430,26 +461,25 @@ func read[T any](ctx context.Context, c *Cache, sessionID, field string, cd code
 		return load(ctx)
 	}
 	keys := keysFor(c.opts.Prefix, sessionID)
-	rctx, cancel := c.redisCtx(ctx)
-	res, err := lookupScript.Run(rctx, c.client, []string{keys.gen},
-		keys.base, field, newToken(), c.opts.maxTTL().Milliseconds()).Slice()
-	cancel()
-	if !c.redisDone(ctx, err) {
+	entryKey := keys.entry(field)
+	gen, raw, found, ok := c.lookup(ctx, keys, entryKey)
+	if !ok {
 		c.bypasses.Add(1)
 		return load(ctx)
 	}
-	gen, _ := res[0].(string)
-	if len(res) != 2 || gen == "" {
-		c.errs.Add(1)
-		c.bypasses.Add(1)
-		return load(ctx)
-	}
-	if raw, ok := res[1].(string); ok {
-		if v, err, ok := decodeEntry(cd, []byte(raw)); ok {
-			c.hits.Add(1)
-			return v, err
+	if found {
+		switch token, body, hdrOK := splitEntry(raw); {
+		case !hdrOK:
+			c.errs.Add(1) // corrupt or foreign entry: reload and overwrite it
+		case token != gen:
+			// Filled under an older generation: a write has happened since.
+		default:
+			if v, err, ok := decodeBody(cd, body); ok {
+				c.hits.Add(1)
+				return v, err
+			}
+			c.errs.Add(1)
 		}
-		c.errs.Add(1) // corrupt or foreign entry: reload and overwrite it
 	}
 	c.misses.Add(1)
 
@@ -458,19 +488,23 @@ func read[T any](ctx context.Context, c *Cache, sessionID, field string, cd code
 	// read that started before the write.
 	ch := c.flight.DoChan(keys.gen+"\x00"+gen+"\x00"+field, func() (any, error) {
 		v, lerr := load(ctx)
-		entry, eerr := encodeEntry(cd, v, lerr)
+		b, eerr := encodeEntry(cd, gen, v, lerr)
 		switch {
 		case eerr != nil:
 			c.errs.Add(1)
 			return flightResult{value: v, err: lerr}, nil
-		case entry == nil:
+		case b == nil:
 			return flightResult{err: lerr}, nil
-		case len(entry) > c.opts.MaxValueBytes:
-			c.oversize.Add(1)
-			return flightResult{entry: entry, err: lerr}, nil
 		}
-		c.fill(ctx, keys, gen, field, entry, c.ttl(cd.kind, lerr != nil))
-		return flightResult{entry: entry, err: lerr}, nil
+		// One immutable copy that every caller decodes from (and that go-redis
+		// sends as it is).
+		entry := string(b)
+		if len(entry) > c.opts.MaxValueBytes {
+			c.oversize.Add(1)
+		} else {
+			c.fill(ctx, keys.gen, entryKey, gen, entry, c.ttl(cd.kind, lerr != nil))
+		}
+		return flightResult{entry: entry, hasEntry: true, err: lerr}, nil
 	})
 	var r singleflight.Result
 	select {
@@ -484,7 +518,7 @@ func read[T any](ctx context.Context, c *Cache, sessionID, field string, cd code
 		// The read we joined died with its leader's context, not ours.
 		return load(ctx)
 	}
-	if fr.entry == nil {
+	if !fr.hasEntry {
 		if fr.err != nil {
 			var zero T
 			return zero, fr.err
@@ -504,14 +538,55 @@ func read[T any](ctx context.Context, c *Cache, sessionID, field string, cd code
 	return v, derr
 }
 
-// fill stores an entry if the generation is still gen.
-func (c *Cache) fill(ctx context.Context, keys sessionKeys, gen, field string, entry []byte, ttl time.Duration) {
+// lookup reads the session's generation token and the entry at entryKey in
+// one MULTI/EXEC: atomic, one round trip, and sent to the primary by every
+// go-redis client (a Cluster client in ReadOnly mode routes transactions to
+// the slot's master), so the token is never a replica's lagging copy. The
+// entry bytes reach the caller as go-redis read them, never copied through
+// Lua. When the session has no generation, a second call (genScript)
+// creates one; that read is a miss anyway. ok is false when Redis failed.
+func (c *Cache) lookup(ctx context.Context, keys sessionKeys, entryKey string) (gen, entry string, found, ok bool) {
+	rctx, cancel := c.redisCtx(ctx)
+	defer cancel()
+	var genCmd, entryCmd *redis.StringCmd
+	_, err := c.client.TxPipelined(rctx, func(p redis.Pipeliner) error {
+		genCmd = p.Get(rctx, keys.gen)
+		entryCmd = p.Get(rctx, entryKey)
+		return nil
+	})
+	// err is the first failed command's error, which may be redis.Nil
+	// although the other command failed for real: look at both.
+	gen, gerr := genCmd.Result()
+	entry, eerr := entryCmd.Result()
+	for _, e := range []error{err, gerr, eerr} {
+		if e != nil && !errors.Is(e, redis.Nil) {
+			err = e
+		}
+	}
+	if !c.redisDone(ctx, err) {
+		return "", "", false, false
+	}
+	switch {
+	case gerr == nil && eerr == nil:
+		return gen, entry, true, true
+	case gerr == nil:
+		return gen, "", false, true
+	}
+	gen, err = genScript.Run(rctx, c.client, []string{keys.gen}, newToken(), c.opts.maxTTL().Milliseconds()).Text()
+	if !c.redisDone(ctx, err) || gen == "" {
+		return "", "", false, false
+	}
+	return gen, "", false, true
+}
+
+// fill stores entry at entryKey if the generation is still gen.
+func (c *Cache) fill(ctx context.Context, genKey, entryKey, gen, entry string, ttl time.Duration) {
 	if !c.br.allow() {
 		return
 	}
 	rctx, cancel := c.redisCtx(ctx)
-	n, err := fillScript.Run(rctx, c.client, []string{keys.gen},
-		keys.base, field, gen, entry, ttl.Milliseconds()).Int()
+	n, err := fillScript.Run(rctx, c.client, []string{genKey, entryKey},
+		gen, entry, ttl.Milliseconds()).Int()
 	cancel()
 	if !c.redisDone(ctx, err) {
 		return

@@ -330,7 +330,9 @@ func TestRead_CorruptEntryIsReloaded(t *testing.T) {
 	require.NoError(t, err)
 	gen, err := f.mr.Get(keysFor(DefaultPrefix, "s1").gen)
 	require.NoError(t, err)
-	require.NoError(t, f.mr.Set(keysFor(DefaultPrefix, "s1").base+gen+":"+fieldMetadata(), "\x01\x01\xff\xff"))
+	// The current version and token, then a record that does not decode.
+	corrupt := string([]byte{formatVersion, byte(len(gen))}) + gen + "\x01\xff\xff"
+	require.NoError(t, f.mr.Set(keysFor(DefaultPrefix, "s1").entry(fieldMetadata()), corrupt))
 	md, err := f.cache.GetMetadata(ctx, "s1")
 	require.NoError(t, err)
 	assert.Equal(t, "v", md["k"])

@@ -10,11 +10,14 @@ import (
 	"github.com/sessionkit/sessionkit/session"
 )
 
-// The cached value format: one version byte, one status byte, then the
+// The cached value format (see splitEntry): one version byte, the
+// generation token the entry was filled under, one status byte, then the
 // record. A reader that meets another version treats the entry as a miss, so
-// a rolling upgrade that changes the format never decodes garbage.
+// a rolling upgrade that changes the format never decodes garbage. Version 1
+// kept the token in the key instead; its keys are never read by this
+// version.
 const (
-	formatVersion byte = 1
+	formatVersion byte = 2
 
 	statusFound    byte = 1
 	statusNotFound byte = 2 // followed by the backend's error text
@@ -41,8 +44,12 @@ var errCorrupt = errors.New("rediscache: corrupt cache entry")
 // encoder appends the compact encoding to buf.
 type encoder struct{ buf []byte }
 
-func newEncoder(status byte) *encoder {
-	return &encoder{buf: append(make([]byte, 0, 256), formatVersion, status)}
+// newEncoder starts an entry filled under generation token gen (at most
+// 255 bytes).
+func newEncoder(gen string, status byte) *encoder {
+	buf := append(make([]byte, 0, 256), formatVersion, byte(len(gen)))
+	buf = append(buf, gen...)
+	return &encoder{buf: append(buf, status)}
 }
 
 func (e *encoder) uvarint(v uint64) { e.buf = binary.AppendUvarint(e.buf, v) }
@@ -138,21 +145,33 @@ func (e *encoder) mapValue(m map[string]any) error {
 	return nil
 }
 
-// decoder reads the compact encoding. Every read is bounds-checked: a
-// corrupt or truncated entry yields errCorrupt, never a panic.
+// decoder reads the compact encoding from the entry as one string. Every
+// string it returns is a substring of that entry, so decoding allocates no
+// string data: strings are immutable, and sharing them between the values
+// handed to different callers is safe (the whole entry stays in memory while
+// any of its strings is referenced). []byte values are mutable and are
+// always copied. Every read is bounds-checked: a corrupt or truncated entry
+// yields errCorrupt, never a panic.
 type decoder struct {
-	buf []byte
+	buf string
 	err error
+
+	// blocks is spare capacity from which message content slices are cut,
+	// so that a page of messages allocates its content slices in a few
+	// chunks rather than one each; blockHint sizes the next chunk.
+	blocks    []session.ContentBlock
+	blockHint int
 }
 
 func (d *decoder) fail() {
 	if d.err == nil {
 		d.err = errCorrupt
 	}
+	d.buf = ""
 }
 
 func (d *decoder) byte() byte {
-	if d.err != nil || len(d.buf) == 0 {
+	if len(d.buf) == 0 {
 		d.fail()
 		return 0
 	}
@@ -161,30 +180,38 @@ func (d *decoder) byte() byte {
 	return b
 }
 
+// uvarint reads what binary.AppendUvarint wrote, accepting exactly the
+// inputs binary.Uvarint accepts.
 func (d *decoder) uvarint() uint64 {
-	if d.err != nil {
-		return 0
+	var x uint64
+	var s uint
+	for i := 0; i < len(d.buf); i++ {
+		if i == binary.MaxVarintLen64 {
+			break // overflow
+		}
+		b := d.buf[i]
+		if b < 0x80 {
+			if i == binary.MaxVarintLen64-1 && b > 1 {
+				break // overflow
+			}
+			d.buf = d.buf[i+1:]
+			return x | uint64(b)<<s
+		}
+		x |= uint64(b&0x7f) << s
+		s += 7
 	}
-	v, n := binary.Uvarint(d.buf)
-	if n <= 0 {
-		d.fail()
-		return 0
-	}
-	d.buf = d.buf[n:]
-	return v
+	d.fail()
+	return 0
 }
 
+// varint reads what binary.AppendVarint wrote (zig-zag).
 func (d *decoder) varint() int64 {
-	if d.err != nil {
-		return 0
+	ux := d.uvarint()
+	x := int64(ux >> 1)
+	if ux&1 != 0 {
+		x = ^x
 	}
-	v, n := binary.Varint(d.buf)
-	if n <= 0 {
-		d.fail()
-		return 0
-	}
-	d.buf = d.buf[n:]
-	return v
+	return x
 }
 
 // length reads a count of items each at least min bytes long, rejecting
@@ -206,16 +233,16 @@ func (d *decoder) int() int { return int(d.varint()) }
 
 func (d *decoder) bool() bool { return d.byte() == 1 }
 
+// string returns the next string as a substring of the entry (no copy).
 func (d *decoder) string() string {
 	n := d.length(0)
-	if d.err != nil {
-		return ""
-	}
-	s := string(d.buf[:n])
+	s := d.buf[:n]
 	d.buf = d.buf[n:]
 	return s
 }
 
+// bytes returns a fresh copy of the next byte string: unlike strings,
+// byte slices can be modified by whoever receives them.
 func (d *decoder) bytes() []byte {
 	n := d.length(0)
 	if d.err != nil {
@@ -228,13 +255,15 @@ func (d *decoder) bytes() []byte {
 }
 
 func (d *decoder) float() float64 {
-	if d.err != nil || len(d.buf) < 8 {
+	if len(d.buf) < 8 {
 		d.fail()
 		return 0
 	}
-	f := math.Float64frombits(binary.LittleEndian.Uint64(d.buf))
+	b := d.buf[:8]
+	u := uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
+		uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
 	d.buf = d.buf[8:]
-	return f
+	return math.Float64frombits(u)
 }
 
 func (d *decoder) time() time.Time {
@@ -306,6 +335,18 @@ func (d *decoder) mapValue() map[string]any {
 	return nil
 }
 
+// contentBlocks returns a slice of n blocks cut from the decoder's spare
+// capacity, capped at n so that appending to it never reaches a
+// neighbour's blocks.
+func (d *decoder) contentBlocks(n int) []session.ContentBlock {
+	if n > cap(d.blocks)-len(d.blocks) {
+		d.blocks = make([]session.ContentBlock, 0, max(n, d.blockHint))
+	}
+	l := len(d.blocks)
+	d.blocks = d.blocks[:l+n]
+	return d.blocks[l : l+n : l+n]
+}
+
 // --- records ---
 
 func (e *encoder) session(s *session.Session) error {
@@ -357,7 +398,13 @@ func (e *encoder) agent(a *session.Agent) error {
 }
 
 func (d *decoder) agent() *session.Agent {
-	a := &session.Agent{ID: d.string()}
+	a := new(session.Agent)
+	d.agentInto(a)
+	return a
+}
+
+func (d *decoder) agentInto(a *session.Agent) {
+	a.ID = d.string()
 	a.State = d.mapValue()
 	a.ConversationManagerState = d.mapValue()
 	a.InternalState = d.mapValue()
@@ -376,7 +423,6 @@ func (d *decoder) agent() *session.Agent {
 	}
 	a.CreatedAt = d.time()
 	a.UpdatedAt = d.time()
-	return a
 }
 
 func (e *encoder) chat(c *session.ChatMessage) error {
@@ -399,8 +445,7 @@ func (e *encoder) chat(c *session.ChatMessage) error {
 func (d *decoder) chat() session.ChatMessage {
 	c := session.ChatMessage{Role: session.Role(d.string())}
 	if d.bool() {
-		n := d.length(1)
-		c.Content = make([]session.ContentBlock, n)
+		c.Content = d.contentBlocks(d.length(1))
 		for i := range c.Content {
 			c.Content[i] = d.mapValue()
 		}
@@ -559,7 +604,14 @@ func (e *encoder) message(m *session.Message) error {
 }
 
 func (d *decoder) message() *session.Message {
-	m := &session.Message{ID: d.int(), Message: d.chat()}
+	m := new(session.Message)
+	d.messageInto(m)
+	return m
+}
+
+func (d *decoder) messageInto(m *session.Message) {
+	m.ID = d.int()
+	m.Message = d.chat()
 	if d.bool() {
 		r := d.chat()
 		m.RedactMessage = &r
@@ -572,7 +624,6 @@ func (d *decoder) message() *session.Message {
 	}
 	m.CreatedAt = d.time()
 	m.UpdatedAt = d.time()
-	return m
 }
 
 func (e *encoder) feedback(f *session.Feedback) error {
@@ -588,15 +639,14 @@ func (e *encoder) feedback(f *session.Feedback) error {
 	return e.mapValue(f.Extra)
 }
 
-func (d *decoder) feedback() *session.Feedback {
-	f := &session.Feedback{ID: d.string(), Rating: session.Rating(d.string()), Comment: d.string(), AgentID: d.string()}
+func (d *decoder) feedbackInto(f *session.Feedback) {
+	*f = session.Feedback{ID: d.string(), Rating: session.Rating(d.string()), Comment: d.string(), AgentID: d.string()}
 	if d.bool() {
 		id := d.int()
 		f.MessageID = &id
 	}
 	f.CreatedAt = d.time()
 	f.Extra = d.mapValue()
-	return f
 }
 
 func (e *encoder) sessionGuardrail(ev *session.SessionGuardrailEvent) {
@@ -608,10 +658,9 @@ func (e *encoder) sessionGuardrail(ev *session.SessionGuardrailEvent) {
 	e.policies(ev.PoliciesTriggered)
 }
 
-func (d *decoder) sessionGuardrail() *session.SessionGuardrailEvent {
-	ev := &session.SessionGuardrailEvent{AgentID: d.string(), MessageID: d.int(), Action: d.string(), Timestamp: d.time(), StopReason: d.string()}
+func (d *decoder) sessionGuardrailInto(ev *session.SessionGuardrailEvent) {
+	*ev = session.SessionGuardrailEvent{AgentID: d.string(), MessageID: d.int(), Action: d.string(), Timestamp: d.time(), StopReason: d.string()}
 	ev.PoliciesTriggered = d.policies()
-	return ev
 }
 
 // list encodes a slice of records, keeping nil distinct from empty.
@@ -626,18 +675,35 @@ func encodeList[T any](e *encoder, items []T, one func(*encoder, T) error) error
 	return nil
 }
 
-func decodeList[T any](d *decoder, one func(*decoder) T) []T {
+// decodeList decodes a list written by encodeList into records cut from
+// one backing array (one allocation for the whole list instead of one per
+// record). Every record still belongs to this decode alone. min is the
+// fewest bytes one record encodes to, so that a corrupt count cannot make
+// the decoder allocate far more than the entry's size.
+func decodeList[T any](d *decoder, min int, into func(*decoder, *T)) []*T {
 	notNil := d.bool()
-	n := d.length(1)
+	n := d.length(min)
 	if !notNil {
 		if n != 0 {
 			d.fail()
 		}
 		return nil
 	}
-	out := make([]T, n)
+	d.blockHint = n // about one content block per record, where there are any
+	slab := make([]T, n)
+	out := make([]*T, n)
 	for i := range out {
-		out[i] = one(d)
+		out[i] = &slab[i]
+		into(d, out[i])
 	}
 	return out
 }
+
+// The fewest bytes one record of each listed kind encodes to (every
+// string, map, flag and time takes at least one byte).
+const (
+	minAgentBytes            = 9  // id, 3 maps, model, prompt, flag, 2 times
+	minMessageBytes          = 10 // id, role, flag, 2 maps, 3 flags, 2 times
+	minFeedbackBytes         = 7  // 4 strings, flag, time, map
+	minSessionGuardrailBytes = 6  // agent, message, action, time, reason, flag
+)

@@ -16,10 +16,14 @@ var tagEscaper = strings.NewReplacer("%", "%25", "{", "%7B", "}", "%7D")
 type sessionKeys struct {
 	// gen is "<prefix>{<id>}:g", the session's generation token.
 	gen string
-	// base is "<prefix>{<id>}:" — an entry's key is base + gen token + ":" +
-	// field.
+	// base is "<prefix>{<id>}:"; an entry's key is base + "e:" + field.
 	base string
 }
+
+// entry returns the key of one cached entry: "<prefix>{<id>}:e:<field>".
+// The key does not depend on the generation; the entry's value carries the
+// token it was filled under (see splitEntry).
+func (k sessionKeys) entry(field string) string { return k.base + "e:" + field }
 
 func keysFor(prefix, sessionID string) sessionKeys {
 	base := prefix + "{" + tagEscaper.Replace(sessionID) + "}:"

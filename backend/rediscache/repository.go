@@ -16,13 +16,13 @@ var (
 		dec: func(d *decoder) *session.Agent { return d.agent() }}
 	agentsCodec = codec[[]*session.Agent]{kind: KindAgents,
 		enc: func(e *encoder, as []*session.Agent) error { return encodeList(e, as, (*encoder).agent) },
-		dec: func(d *decoder) []*session.Agent { return decodeList(d, (*decoder).agent) }}
+		dec: func(d *decoder) []*session.Agent { return decodeList(d, minAgentBytes, (*decoder).agentInto) }}
 	messageCodec = codec[*session.Message]{kind: KindMessage,
 		enc: func(e *encoder, m *session.Message) error { return e.message(m) },
 		dec: func(d *decoder) *session.Message { return d.message() }}
 	messagesCodec = codec[[]*session.Message]{kind: KindMessages,
 		enc: func(e *encoder, ms []*session.Message) error { return encodeList(e, ms, (*encoder).message) },
-		dec: func(d *decoder) []*session.Message { return decodeList(d, (*decoder).message) }}
+		dec: func(d *decoder) []*session.Message { return decodeList(d, minMessageBytes, (*decoder).messageInto) }}
 	countCodec = codec[int]{kind: KindCount,
 		enc: func(e *encoder, n int) error { e.varint(int64(n)); return nil },
 		dec: func(d *decoder) int { return d.int() }}
@@ -31,12 +31,12 @@ var (
 		dec: func(d *decoder) map[string]any { return d.mapValue() }}
 	feedbackCodec = codec[[]*session.Feedback]{kind: KindFeedback,
 		enc: func(e *encoder, fs []*session.Feedback) error { return encodeList(e, fs, (*encoder).feedback) },
-		dec: func(d *decoder) []*session.Feedback { return decodeList(d, (*decoder).feedback) }}
+		dec: func(d *decoder) []*session.Feedback { return decodeList(d, minFeedbackBytes, (*decoder).feedbackInto) }}
 	guardrailsCodec = codec[[]*session.SessionGuardrailEvent]{kind: KindGuardrails,
 		enc: func(e *encoder, evs []*session.SessionGuardrailEvent) error {
 			return encodeList(e, evs, func(e *encoder, ev *session.SessionGuardrailEvent) error { e.sessionGuardrail(ev); return nil })
 		},
-		dec: func(d *decoder) []*session.SessionGuardrailEvent { return decodeList(d, (*decoder).sessionGuardrail) }}
+		dec: func(d *decoder) []*session.SessionGuardrailEvent { return decodeList(d, minSessionGuardrailBytes, (*decoder).sessionGuardrailInto) }}
 )
 
 // validPath reports whether the ids can name cache keys. Reads with bad
