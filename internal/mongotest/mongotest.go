@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sync"
 	"testing"
 	"time"
 
@@ -39,12 +40,16 @@ func Start(t testing.TB) (uri string, kind string) {
 	if uri := os.Getenv("MONGODB_URI"); uri != "" {
 		return uri, KindMongoDB
 	}
+	// ferretdb.New writes a package-level variable of FerretDB's: tests
+	// starting servers in parallel must not call it at the same time.
+	newMu.Lock()
 	f, err := ferretdb.New(&ferretdb.Config{
 		Listener:  ferretdb.ListenerConfig{TCP: "127.0.0.1:0"},
 		Handler:   "sqlite",
 		SQLiteURL: "file:" + t.TempDir() + "/",
 		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
+	newMu.Unlock()
 	if err != nil {
 		t.Fatalf("mongotest: ferretdb: %v", err)
 	}
@@ -60,6 +65,9 @@ func Start(t testing.TB) (uri string, kind string) {
 	})
 	return f.MongoDBURI(), KindFerretDB
 }
+
+// newMu serializes ferretdb.New.
+var newMu sync.Mutex
 
 // JarEnv names the environment variable that points at the
 // mongo-java-server launcher jar (built by scripts/mongo-java.sh build).
