@@ -111,3 +111,52 @@ func BenchmarkHit(b *testing.B) {
 		})
 	}
 }
+
+// benchMessages returns n messages shaped like BenchmarkHit's.
+func benchMessages(n int) []*session.Message {
+	out := make([]*session.Message, n)
+	for i := range out {
+		role := session.RoleUser
+		if i%2 == 1 {
+			role = session.RoleAssistant
+		}
+		out[i] = &session.Message{ID: i, Message: session.ChatMessage{Role: role, Content: []session.ContentBlock{
+			session.TextBlock(fmt.Sprintf("message %d: a typical sentence or two of conversation text, about a hundred bytes long.", i)),
+		}, Metadata: map[string]any{"usage": map[string]any{"inputTokens": int64(100 + i), "outputTokens": int64(40)}}}}
+	}
+	return out
+}
+
+// BenchmarkDecodeVsClone compares decoding a message-page entry with deep
+// cloning the same decoded page (what a process-local copy of decoded
+// entries would cost per hit instead of the decode).
+func BenchmarkDecodeVsClone(b *testing.B) {
+	for _, n := range []int{20, 200, 2000} {
+		b.Run(fmt.Sprintf("messages=%d", n), func(b *testing.B) {
+			raw, err := encodeEntry(messagesCodec, newToken(), benchMessages(n), nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			entry := string(raw)
+			page, _, ok := decodeEntry(messagesCodec, entry)
+			if !ok {
+				b.Fatal("entry does not decode")
+			}
+			b.Run("decode", func(b *testing.B) {
+				for b.Loop() {
+					if _, _, ok := decodeEntry(messagesCodec, entry); !ok {
+						b.Fatal("entry does not decode")
+					}
+				}
+			})
+			b.Run("clone", func(b *testing.B) {
+				for b.Loop() {
+					out := make([]*session.Message, len(page))
+					for i, m := range page {
+						out[i] = m.Clone()
+					}
+				}
+			})
+		})
+	}
+}

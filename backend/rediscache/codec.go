@@ -339,6 +339,9 @@ func (d *decoder) mapValue() map[string]any {
 // capacity, capped at n so that appending to it never reaches a
 // neighbour's blocks.
 func (d *decoder) contentBlocks(n int) []session.ContentBlock {
+	if n == 0 {
+		return []session.ContentBlock{} // empty, not nil (no allocation)
+	}
 	if n > cap(d.blocks)-len(d.blocks) {
 		d.blocks = make([]session.ContentBlock, 0, max(n, d.blockHint))
 	}
