@@ -17,8 +17,9 @@
 // pre-filled with ""), feedbacks and guardrail_events. Binary content is BSON
 // binary (subtype 0). This package adds, where the original's reader ignores
 // them: schema_version (root, for later migrations), doc_size (root, an upper
-// bound of the document's size), agents.<id>.message_count (the next message
-// id) and feedback_id/agent_id/message_id on feedback entries. Nothing is
+// bound of the document's size), agent_ids (root, the ids of the agents this
+// package created, for ListAgents), agents.<id>.message_count (the next
+// message id) and feedback_id/agent_id/message_id on feedback entries. Nothing is
 // ever added inside agent_data or a message element, where the original
 // breaks on unknown keys. Documents without the added fields are repaired
 // lazily by the first write that needs them.
@@ -44,6 +45,24 @@
 // without its messages; ListMessages uses a $slice projection;
 // CountMessages reads message_count. Only a write whose filter fails reads
 // again, to tell ErrNotFound from ErrConflict or ErrTooLarge.
+//
+// ListAgents never transfers message arrays. Where the server has
+// aggregation ($objectToArray, $map: MongoDB, mongo-java-server) it is one
+// aggregate mapping each agent to its agent_data and timestamps. FerretDB
+// v1 has neither, so there it reads the root agent_ids list and then the
+// session with an exclusion projection of agents.<id>.messages for those
+// ids: two round trips, but bytes in proportion to the agents instead of
+// their histories (measured: about 1 KB for two agents holding 60 KB of
+// messages, where one unprojected read would move all 60 KB). The answer
+// never depends on agent_ids being complete: an agent the Python original
+// added is still listed, only with its messages transferred.
+//
+// Measured per operation (tests in internal/mongotest): one round trip for
+// every operation on MongoDB-compatible servers; on FerretDB UpdateAgent,
+// UpdateAgentConfig, UpdateMessage with metrics, and UpdateMetadata with
+// document values add one read (see Capabilities.ExactDocumentSet), and
+// ListAgents takes two. A four-message Strands tool turn through
+// session/manager costs 6 round trips on mongo-java-server and 8 on FerretDB.
 //
 // # Servers and capabilities
 //
