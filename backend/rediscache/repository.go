@@ -36,7 +36,9 @@ var (
 		enc: func(e *encoder, evs []*session.SessionGuardrailEvent) error {
 			return encodeList(e, evs, func(e *encoder, ev *session.SessionGuardrailEvent) error { e.sessionGuardrail(ev); return nil })
 		},
-		dec: func(d *decoder) []*session.SessionGuardrailEvent { return decodeList(d, minSessionGuardrailBytes, (*decoder).sessionGuardrailInto) }}
+		dec: func(d *decoder) []*session.SessionGuardrailEvent {
+			return decodeList(d, minSessionGuardrailBytes, (*decoder).sessionGuardrailInto)
+		}}
 )
 
 // validPath reports whether the ids can name cache keys. Reads with bad
