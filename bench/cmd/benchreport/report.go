@@ -255,7 +255,7 @@ func (r *Report) floors() []floor {
 			continue
 		}
 		for _, f := range hits {
-			if f.Labels["messages"] != o.Labels["messages"] {
+			if f.Labels["messages"] != o.Labels["messages"] || f.Labels["bytes"] != o.Labels["bytes"] {
 				continue
 			}
 			switch f.Op {
@@ -280,7 +280,7 @@ func (r *Report) cacheHits() []floor {
 			continue
 		}
 		for _, f := range hits {
-			if f.Op == server+"/raw_get" && f.Labels["messages"] == o.Labels["messages"] {
+			if f.Op == server+"/raw_get" && f.Labels["messages"] == o.Labels["messages"] && f.Labels["bytes"] == o.Labels["bytes"] {
 				what := fmt.Sprintf("cache hit, ListMessages of %s messages (%s B entry) on %s", o.Labels["messages"], o.Labels["bytes"], server)
 				out = append(out, floor{what, "Cache.ListMessages hit", "go-redis GET of the same bytes", o, f})
 			}
