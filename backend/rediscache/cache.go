@@ -253,9 +253,10 @@ func (c *Cache) clearPending(sessionID string, seq uint64) {
 }
 
 // invalidate runs after a write reached the backend: it deletes the
-// session's generation token, which orphans every entry of the session
-// (they expire on their own) and defeats any fill in flight. When Redis
-// cannot be reached the session is marked pending instead.
+// session's generation token, which makes every entry of the session
+// unusable (the next fill overwrites it, or it expires) and defeats any fill
+// in flight. When Redis cannot be reached the session is marked pending
+// instead.
 func (c *Cache) invalidate(ctx context.Context, sessionID string) {
 	if session.ValidateSessionID(sessionID) != nil {
 		return
