@@ -385,3 +385,51 @@ func TestRead_CallerDeadlineIsRespectedWhileWaitingForAFlight(t *testing.T) {
 	_, err := f.cache.GetSession(ctx, "s1")
 	assert.True(t, errors.Is(err, context.DeadlineExceeded), "got %v", err)
 }
+
+// TestRead_EntryOfAnOlderGenerationIsNotServed checks the token carried in
+// every entry: once the generation has changed (a writer elsewhere deleted
+// it and a reader there started a new one) the entry still sits under its
+// key but is a miss, not an error, and the refill overwrites it with the
+// new generation's token.
+func TestRead_EntryOfAnOlderGenerationIsNotServed(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, Options{})
+	ctx := ctxT(t)
+	mustCreateSession(t, f.cache, "s1", map[string]any{"v": int64(1)})
+	_, err := f.cache.GetMetadata(ctx, "s1")
+	require.NoError(t, err)
+	keys := keysFor(DefaultPrefix, "s1")
+	oldGen, err := f.mr.Get(keys.gen)
+	require.NoError(t, err)
+
+	// Another process writes the backend and deletes the generation; a
+	// reader there starts the next one before anything is refilled.
+	require.NoError(t, f.backend.Repository.UpdateMetadata(ctx, "s1", map[string]any{"v": int64(2)}))
+	f.mr.Del(keys.gen)
+	require.NoError(t, f.mr.Set(keys.gen, newToken()))
+	old, err := f.mr.Get(keys.entry(fieldMetadata()))
+	require.NoError(t, err, "the old entry is still stored")
+	token, _, ok := splitEntry(old)
+	require.True(t, ok)
+	require.Equal(t, oldGen, token)
+
+	md, err := f.cache.GetMetadata(ctx, "s1")
+	require.NoError(t, err)
+	assert.Equal(t, int64(2), md["v"])
+	assert.Equal(t, 0, stat(f.cache, "cache_errors_total"))
+	assert.Equal(t, 2, stat(f.cache, "cache_misses_total"))
+
+	newGen, err := f.mr.Get(keys.gen)
+	require.NoError(t, err)
+	require.NotEqual(t, oldGen, newGen)
+	refilled, err := f.mr.Get(keys.entry(fieldMetadata()))
+	require.NoError(t, err)
+	token, _, ok = splitEntry(refilled)
+	require.True(t, ok)
+	assert.Equal(t, newGen, token, "the refill overwrote the old entry")
+
+	md, err = f.cache.GetMetadata(ctx, "s1")
+	require.NoError(t, err)
+	assert.Equal(t, int64(2), md["v"])
+	assert.Equal(t, 1, stat(f.cache, "cache_hits_total"))
+}
