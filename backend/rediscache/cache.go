@@ -328,13 +328,18 @@ func (c *Cache) retryPending() {
 }
 
 // written invalidates sessionID after a write, unless err proves the write
-// changed nothing.
+// was refused before it looked at the stored state (bad input, a closed
+// repository).
+//
+// Refusals that did look at it — already exists, not found, conflict, too
+// large — invalidate too: the caller has just seen the backend's current
+// state, which may come from another writer whose own invalidation has not
+// reached Redis yet (it is between its backend write and its DEL, or Redis
+// was unreachable when it tried). Without this, a caller told "already
+// exists" by the backend could read a cached "not found" right after.
 func (c *Cache) written(ctx context.Context, sessionID string, err error) error {
-	for _, unchanged := range []error{session.ErrInvalidArgument, session.ErrNotFound,
-		session.ErrAlreadyExists, session.ErrConflict, session.ErrTooLarge, session.ErrClosed} {
-		if err != nil && errors.Is(err, unchanged) {
-			return err
-		}
+	if err != nil && (errors.Is(err, session.ErrInvalidArgument) || errors.Is(err, session.ErrClosed)) {
+		return err
 	}
 	c.invalidate(ctx, sessionID)
 	return err

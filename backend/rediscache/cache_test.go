@@ -180,8 +180,6 @@ func TestWrite_RejectedInputWritesNothingAndKeepsCache(t *testing.T) {
 
 	err = f.cache.UpdateMetadata(ctx, "s1", map[string]any{"a.b": 1})
 	require.ErrorIs(t, err, session.ErrInvalidArgument)
-	err = f.cache.CreateSession(ctx, &session.Session{ID: "s1"})
-	require.ErrorIs(t, err, session.ErrAlreadyExists)
 	_, err = f.cache.GetSession(ctx, "bad/id")
 	require.ErrorIs(t, err, session.ErrInvalidArgument)
 
@@ -189,6 +187,79 @@ func TestWrite_RejectedInputWritesNothingAndKeepsCache(t *testing.T) {
 	keys := f.mr.Keys()
 	for _, k := range keys {
 		assert.NotContains(t, k, "bad/id")
+	}
+}
+
+// A writer in another process has written the backend but not yet deleted
+// the generation (it is between the two, or Redis was unreachable). A caller
+// whose own write is refused because of that change — already exists,
+// conflict, not found — has seen the new state, so its next read must not be
+// the cached old one. This is how two requests starting the same new agent
+// at once met a cached "no such agent" after "already exists" in a soak run
+// with Redis killed mid-run.
+func TestWrite_RefusalThatSawAnotherWritersChangeInvalidates(t *testing.T) {
+	t.Parallel()
+	ctx := ctxT(t)
+	for _, tc := range []struct {
+		name    string
+		other   func(session.Repository) error // the other writer, straight to the backend
+		refused func(session.Repository) error // our write, through the cache
+		want    error
+		check   func(*testing.T, session.Repository)
+	}{
+		{
+			name:    "create agent: already exists",
+			other:   func(r session.Repository) error { return r.CreateAgent(ctx, "s1", &session.Agent{ID: "a1"}) },
+			refused: func(r session.Repository) error { return r.CreateAgent(ctx, "s1", &session.Agent{ID: "a1"}) },
+			want:    session.ErrAlreadyExists,
+			check: func(t *testing.T, r session.Repository) {
+				_, err := r.GetAgent(ctx, "s1", "a1")
+				assert.NoError(t, err)
+			},
+		},
+		{
+			name: "append: conflict",
+			other: func(r session.Repository) error {
+				return r.CreateMessage(ctx, "s1", "a0", &session.Message{ID: 0, Message: session.ChatMessage{Role: "user", Content: []session.ContentBlock{{"text": "theirs"}}}})
+			},
+			refused: func(r session.Repository) error {
+				return r.CreateMessage(ctx, "s1", "a0", &session.Message{ID: 0, Message: session.ChatMessage{Role: "user", Content: []session.ContentBlock{{"text": "ours"}}}})
+			},
+			want: session.ErrConflict,
+			check: func(t *testing.T, r session.Repository) {
+				n, err := r.CountMessages(ctx, "s1", "a0")
+				assert.NoError(t, err)
+				assert.Equal(t, 1, n)
+			},
+		},
+		{
+			name:    "update agent: not found after a delete",
+			other:   func(r session.Repository) error { return r.DeleteSession(ctx, "s1") },
+			refused: func(r session.Repository) error { return r.UpdateAgent(ctx, "s1", &session.Agent{ID: "a0"}) },
+			want:    session.ErrNotFound,
+			check: func(t *testing.T, r session.Repository) {
+				_, err := r.GetSession(ctx, "s1")
+				assert.ErrorIs(t, err, session.ErrNotFound)
+			},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t, Options{})
+			mustCreateSession(t, f.cache, "s1", nil)
+			require.NoError(t, f.cache.CreateAgent(ctx, "s1", &session.Agent{ID: "a0"}))
+			// Fill the cache with the state before the other writer's change.
+			_, _ = f.cache.GetSession(ctx, "s1")
+			_, _ = f.cache.GetAgent(ctx, "s1", "a1")
+			_, _ = f.cache.CountMessages(ctx, "s1", "a0")
+			hits := stat(f.cache, "cache_hits_total")
+			_, _ = f.cache.GetAgent(ctx, "s1", "a1")
+			require.Equal(t, hits+1, stat(f.cache, "cache_hits_total"), "the old state is cached")
+
+			require.NoError(t, tc.other(f.backend.Repository))
+			require.ErrorIs(t, tc.refused(f.cache), tc.want)
+			tc.check(t, f.cache)
+		})
 	}
 }
 

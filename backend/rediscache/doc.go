@@ -36,7 +36,11 @@
 // session unusable (they are overwritten by the next fill or expire by
 // their TTL), and makes any fill still in flight — a slow reader holding
 // the value from before the write — fail its check, whichever process it
-// runs in.
+// runs in. A write the backend refuses after looking at the stored state
+// (already exists, not found, conflict, too large) deletes it too: the
+// refusal may be the caller's first sight of another writer's change whose
+// own DEL has not landed yet, and the caller's next read must not be older
+// than what it has just seen.
 //
 // Why a hit is never stale: let a write return before a read starts. The
 // write's DEL removed whatever token existed, and tokens are random and
