@@ -73,7 +73,10 @@
 // differs only in field names; there the package slices messages in Go,
 // addresses messages by array index guarded by message_id, reads before
 // document-valued $set-s, and serializes writes per session inside the
-// process. Two processes must not share one FerretDB. Options.Capabilities
+// process, holding a session's lock until the server has answered even when
+// the caller's context ends first (the caller gets its context's error at
+// once; the write finishes within Options.OperationTimeout and Close waits
+// for it). Two processes must not share one FerretDB. Options.Capabilities
 // forces a capability set.
 //
 // # The 16 MiB wall

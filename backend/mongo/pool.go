@@ -320,30 +320,36 @@ var sessionLocks = struct {
 }{m: map[string]*sessionLock{}}
 
 type sessionLock struct {
-	mu   sync.Mutex
+	ch   chan struct{} // holds one token while locked
 	refs int
 }
 
-// lockSession locks key and returns the unlock function. Entries are removed
-// when nobody holds or waits on them, so the map does not grow.
-func lockSession(key string) func() {
+// lockSession locks key and returns the unlock function, or ctx's error if
+// ctx ends first. Entries are removed when nobody holds or waits on them, so
+// the map does not grow.
+func lockSession(ctx context.Context, key string) (func(), error) {
 	sessionLocks.Lock()
 	l := sessionLocks.m[key]
 	if l == nil {
-		l = &sessionLock{}
+		l = &sessionLock{ch: make(chan struct{}, 1)}
 		sessionLocks.m[key] = l
 	}
 	l.refs++
 	sessionLocks.Unlock()
-	l.mu.Lock()
-	return func() {
-		l.mu.Unlock()
+	release := func() {
 		sessionLocks.Lock()
 		l.refs--
 		if l.refs == 0 {
 			delete(sessionLocks.m, key)
 		}
 		sessionLocks.Unlock()
+	}
+	select {
+	case l.ch <- struct{}{}:
+		return func() { <-l.ch; release() }, nil
+	case <-ctx.Done():
+		release()
+		return nil, ctx.Err()
 	}
 }
 

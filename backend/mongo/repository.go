@@ -33,6 +33,8 @@ type Repository struct {
 	layout     layout
 
 	closed    atomic.Bool
+	closeMu   sync.RWMutex   // orders inflight.Add before Close's Wait
+	inflight  sync.WaitGroup // detached writes (see write)
 	closeOnce sync.Once
 	closeErr  error
 	counters  counters
@@ -231,10 +233,15 @@ func keySpec(v any) string {
 
 // Close releases the repository: a shared client loses one reference (and
 // is disconnected when it was the last), a borrowed client is left alone.
+// It first waits for writes that outlived their caller's context on a server
+// without atomic updates (each bounded by Options.OperationTimeout).
 // Idempotent; later calls on the repository return session.ErrClosed.
 func (r *Repository) Close() error {
 	r.closeOnce.Do(func() {
+		r.closeMu.Lock()
 		r.closed.Store(true)
+		r.closeMu.Unlock()
+		r.inflight.Wait()
 		if r.shared != nil {
 			ctx, cancel := context.WithTimeout(context.Background(), 10e9)
 			defer cancel()
@@ -296,9 +303,8 @@ func (r *Repository) opCtx(ctx context.Context) (context.Context, context.Cancel
 	return context.WithTimeout(ctx, r.opts.OperationTimeout)
 }
 
-// begin starts an operation: it checks Close, bounds ctx, and on servers
-// without atomic updates takes the session's write lock when write is set.
-func (r *Repository) begin(ctx context.Context, sessionID string, write bool) (context.Context, func(), error) {
+// begin starts a read: it checks Close and bounds ctx.
+func (r *Repository) begin(ctx context.Context) (context.Context, context.CancelFunc, error) {
 	if r.closed.Load() {
 		return nil, nil, session.ErrClosed
 	}
@@ -307,11 +313,66 @@ func (r *Repository) begin(ctx context.Context, sessionID string, write bool) (c
 	}
 	r.counters.operations.Add(1)
 	ctx, cancel := r.opCtx(ctx)
-	if !write || r.caps.AtomicUpdates {
-		return ctx, cancel, nil
+	return ctx, cancel, nil
+}
+
+// write runs one write of sessionID and counts its failure.
+//
+// On servers with atomic single-document updates it is an ordinary call
+// bounded by ctx. On servers without them (FerretDB v1) writes to a session
+// are serialized in this process, and the lock must be held until the
+// server has answered: a write the client gave up on may still be applied
+// by the server, and the next writer's read-modify-write running beside it
+// would silently lose one of the two. So once it holds the lock, the write
+// runs on a context detached from ctx's cancellation, bounded by
+// Options.OperationTimeout (DefaultOperationTimeout when that is negative),
+// while the caller returns ctx's error as soon as ctx ends — the write's
+// outcome is then unknown to it, as with any timed-out write. Close waits
+// for such writes.
+func (r *Repository) write(ctx context.Context, sessionID string, op func(context.Context) error) error {
+	if r.caps.AtomicUpdates {
+		ctx, cancel, err := r.begin(ctx)
+		if err != nil {
+			return err
+		}
+		defer cancel()
+		return r.fail(op(ctx))
 	}
-	unlock := lockSession(r.lockPrefix + sessionID)
-	return ctx, func() { unlock(); cancel() }, nil
+	if r.closed.Load() {
+		return session.ErrClosed
+	}
+	unlock, err := lockSession(ctx, r.lockPrefix+sessionID)
+	if err != nil {
+		return session.SessionError(sessionID, fmt.Errorf("mongo: waiting for the session's write lock: %w", err))
+	}
+	r.closeMu.RLock() // so that Close never waits while a write is being added
+	if r.closed.Load() {
+		r.closeMu.RUnlock()
+		unlock()
+		return session.ErrClosed
+	}
+	r.inflight.Add(1)
+	r.closeMu.RUnlock()
+	r.counters.operations.Add(1)
+	timeout := r.opts.OperationTimeout
+	if timeout < 0 {
+		timeout = DefaultOperationTimeout
+	}
+	result := make(chan error, 1)
+	go func() {
+		defer r.inflight.Done()
+		defer unlock()
+		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
+		defer cancel()
+		result <- r.fail(op(wctx))
+	}()
+	select {
+	case err := <-result:
+		return err
+	case <-ctx.Done():
+		r.counters.failures.Add(1)
+		return session.SessionError(sessionID, fmt.Errorf("mongo: write outcome unknown: %w", ctx.Err()))
+	}
 }
 
 // fail counts a failed operation and returns err.
@@ -331,12 +392,9 @@ func (r *Repository) CreateSession(ctx context.Context, s *session.Session) erro
 	if err != nil {
 		return err
 	}
-	ctx, done, err := r.begin(ctx, p.ID, true)
-	if err != nil {
-		return err
-	}
-	defer done()
-	return r.fail(r.layout.createSession(ctx, p))
+	return r.write(ctx, p.ID, func(ctx context.Context) error {
+		return r.layout.createSession(ctx, p)
+	})
 }
 
 // GetSession implements session.SessionStore.
@@ -344,7 +402,7 @@ func (r *Repository) GetSession(ctx context.Context, sessionID string) (*session
 	if err := session.ValidateSessionID(sessionID); err != nil {
 		return nil, err
 	}
-	ctx, done, err := r.begin(ctx, sessionID, false)
+	ctx, done, err := r.begin(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -358,12 +416,9 @@ func (r *Repository) DeleteSession(ctx context.Context, sessionID string) error 
 	if err := session.ValidateSessionID(sessionID); err != nil {
 		return err
 	}
-	ctx, done, err := r.begin(ctx, sessionID, true)
-	if err != nil {
-		return err
-	}
-	defer done()
-	return r.fail(r.layout.deleteSession(ctx, sessionID))
+	return r.write(ctx, sessionID, func(ctx context.Context) error {
+		return r.layout.deleteSession(ctx, sessionID)
+	})
 }
 
 // ListSessions implements session.SessionStore.
@@ -372,7 +427,7 @@ func (r *Repository) ListSessions(ctx context.Context, q session.SessionQuery) (
 	if err != nil {
 		return session.SessionPage{}, err
 	}
-	ctx, done, err := r.begin(ctx, "", false)
+	ctx, done, err := r.begin(ctx)
 	if err != nil {
 		return session.SessionPage{}, err
 	}
@@ -390,12 +445,9 @@ func (r *Repository) CreateAgent(ctx context.Context, sessionID string, a *sessi
 	if err != nil {
 		return err
 	}
-	ctx, done, err := r.begin(ctx, sessionID, true)
-	if err != nil {
-		return err
-	}
-	defer done()
-	return r.fail(r.layout.createAgent(ctx, sessionID, p))
+	return r.write(ctx, sessionID, func(ctx context.Context) error {
+		return r.layout.createAgent(ctx, sessionID, p)
+	})
 }
 
 // GetAgent implements session.AgentStore.
@@ -403,7 +455,7 @@ func (r *Repository) GetAgent(ctx context.Context, sessionID, agentID string) (*
 	if err := validateIDs(sessionID, agentID); err != nil {
 		return nil, err
 	}
-	ctx, done, err := r.begin(ctx, sessionID, false)
+	ctx, done, err := r.begin(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -421,12 +473,9 @@ func (r *Repository) UpdateAgent(ctx context.Context, sessionID string, a *sessi
 	if err != nil {
 		return err
 	}
-	ctx, done, err := r.begin(ctx, sessionID, true)
-	if err != nil {
-		return err
-	}
-	defer done()
-	return r.fail(r.layout.updateAgent(ctx, sessionID, p))
+	return r.write(ctx, sessionID, func(ctx context.Context) error {
+		return r.layout.updateAgent(ctx, sessionID, p)
+	})
 }
 
 // UpdateAgentConfig implements session.AgentStore.
@@ -440,12 +489,9 @@ func (r *Repository) UpdateAgentConfig(ctx context.Context, sessionID, agentID s
 	if err := session.ValidatePromptMetadata(patch.PromptMetadata); err != nil {
 		return err
 	}
-	ctx, done, err := r.begin(ctx, sessionID, true)
-	if err != nil {
-		return err
-	}
-	defer done()
-	return r.fail(r.layout.updateAgentConfig(ctx, sessionID, agentID, patch))
+	return r.write(ctx, sessionID, func(ctx context.Context) error {
+		return r.layout.updateAgentConfig(ctx, sessionID, agentID, patch)
+	})
 }
 
 // ListAgents implements session.AgentStore.
@@ -453,7 +499,7 @@ func (r *Repository) ListAgents(ctx context.Context, sessionID string) ([]*sessi
 	if err := session.ValidateSessionID(sessionID); err != nil {
 		return nil, err
 	}
-	ctx, done, err := r.begin(ctx, sessionID, false)
+	ctx, done, err := r.begin(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -471,12 +517,9 @@ func (r *Repository) CreateMessage(ctx context.Context, sessionID, agentID strin
 	if err != nil {
 		return err
 	}
-	ctx, done, err := r.begin(ctx, sessionID, true)
-	if err != nil {
-		return err
-	}
-	defer done()
-	return r.fail(r.layout.createMessage(ctx, sessionID, agentID, p))
+	return r.write(ctx, sessionID, func(ctx context.Context) error {
+		return r.layout.createMessage(ctx, sessionID, agentID, p)
+	})
 }
 
 // GetMessage implements session.MessageStore.
@@ -487,7 +530,7 @@ func (r *Repository) GetMessage(ctx context.Context, sessionID, agentID string, 
 	if err := session.ValidateMessageID(messageID); err != nil {
 		return nil, err
 	}
-	ctx, done, err := r.begin(ctx, sessionID, false)
+	ctx, done, err := r.begin(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -505,12 +548,9 @@ func (r *Repository) UpdateMessage(ctx context.Context, sessionID, agentID strin
 	if err != nil {
 		return err
 	}
-	ctx, done, err := r.begin(ctx, sessionID, true)
-	if err != nil {
-		return err
-	}
-	defer done()
-	return r.fail(r.layout.updateMessage(ctx, sessionID, agentID, p, m.EventLoopMetrics != nil, m.GuardrailEvent != nil))
+	return r.write(ctx, sessionID, func(ctx context.Context) error {
+		return r.layout.updateMessage(ctx, sessionID, agentID, p, m.EventLoopMetrics != nil, m.GuardrailEvent != nil)
+	})
 }
 
 // ListMessages implements session.MessageStore.
@@ -521,7 +561,7 @@ func (r *Repository) ListMessages(ctx context.Context, sessionID, agentID string
 	if offset < 0 {
 		return nil, session.InvalidArgument("offset", "%d is negative", offset)
 	}
-	ctx, done, err := r.begin(ctx, sessionID, false)
+	ctx, done, err := r.begin(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -535,7 +575,7 @@ func (r *Repository) CountMessages(ctx context.Context, sessionID, agentID strin
 	if err := validateIDs(sessionID, agentID); err != nil {
 		return 0, err
 	}
-	ctx, done, err := r.begin(ctx, sessionID, false)
+	ctx, done, err := r.begin(ctx)
 	if err != nil {
 		return 0, err
 	}
@@ -553,12 +593,9 @@ func (r *Repository) UpdateMetadata(ctx context.Context, sessionID string, metad
 	if err != nil {
 		return err
 	}
-	ctx, done, err := r.begin(ctx, sessionID, true)
-	if err != nil {
-		return err
-	}
-	defer done()
-	return r.fail(r.layout.updateMetadata(ctx, sessionID, md))
+	return r.write(ctx, sessionID, func(ctx context.Context) error {
+		return r.layout.updateMetadata(ctx, sessionID, md)
+	})
 }
 
 // GetMetadata implements session.MetadataStore.
@@ -566,7 +603,7 @@ func (r *Repository) GetMetadata(ctx context.Context, sessionID string) (map[str
 	if err := session.ValidateSessionID(sessionID); err != nil {
 		return nil, err
 	}
-	ctx, done, err := r.begin(ctx, sessionID, false)
+	ctx, done, err := r.begin(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -584,12 +621,9 @@ func (r *Repository) DeleteMetadata(ctx context.Context, sessionID string, keys 
 	if err != nil {
 		return err
 	}
-	ctx, done, err := r.begin(ctx, sessionID, true)
-	if err != nil {
-		return err
-	}
-	defer done()
-	return r.fail(r.layout.deleteMetadata(ctx, sessionID, keys))
+	return r.write(ctx, sessionID, func(ctx context.Context) error {
+		return r.layout.deleteMetadata(ctx, sessionID, keys)
+	})
 }
 
 // AddFeedback implements session.FeedbackStore.
@@ -606,13 +640,10 @@ func (r *Repository) AddFeedback(ctx context.Context, sessionID string, f *sessi
 		return nil, err
 	}
 	p.CreatedAt = msTime(p.CreatedAt)
-	ctx, done, err := r.begin(ctx, sessionID, true)
-	if err != nil {
+	if err := r.write(ctx, sessionID, func(ctx context.Context) error {
+		return r.layout.addFeedback(ctx, sessionID, p)
+	}); err != nil {
 		return nil, err
-	}
-	defer done()
-	if err := r.layout.addFeedback(ctx, sessionID, p); err != nil {
-		return nil, r.fail(err)
 	}
 	return p.Clone(), nil
 }
@@ -622,7 +653,7 @@ func (r *Repository) ListFeedback(ctx context.Context, sessionID string) ([]*ses
 	if err := session.ValidateSessionID(sessionID); err != nil {
 		return nil, err
 	}
-	ctx, done, err := r.begin(ctx, sessionID, false)
+	ctx, done, err := r.begin(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -643,12 +674,9 @@ func (r *Repository) RecordGuardrailEvent(ctx context.Context, sessionID, agentI
 	if err != nil {
 		return err
 	}
-	ctx, done, err := r.begin(ctx, sessionID, true)
-	if err != nil {
-		return err
-	}
-	defer done()
-	return r.fail(r.layout.recordGuardrailEvent(ctx, sessionID, agentID, messageID, p))
+	return r.write(ctx, sessionID, func(ctx context.Context) error {
+		return r.layout.recordGuardrailEvent(ctx, sessionID, agentID, messageID, p)
+	})
 }
 
 // ListGuardrailEvents implements session.GuardrailStore.
@@ -656,7 +684,7 @@ func (r *Repository) ListGuardrailEvents(ctx context.Context, sessionID string) 
 	if err := session.ValidateSessionID(sessionID); err != nil {
 		return nil, err
 	}
-	ctx, done, err := r.begin(ctx, sessionID, false)
+	ctx, done, err := r.begin(ctx)
 	if err != nil {
 		return nil, err
 	}
