@@ -342,6 +342,13 @@ func (r *Repository) write(ctx context.Context, sessionID string, op func(contex
 		return session.ErrClosed
 	}
 	unlock, err := lockSession(ctx, r.lockPrefix+sessionID)
+	if err == nil {
+		// A ready lock can win the select over an ended ctx: never start a
+		// write that ctx has already given up on.
+		if err = ctx.Err(); err != nil {
+			unlock()
+		}
+	}
 	if err != nil {
 		return session.SessionError(sessionID, fmt.Errorf("mongo: waiting for the session's write lock: %w", err))
 	}
