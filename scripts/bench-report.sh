@@ -44,6 +44,8 @@ bench floors . "side-by-side floors again, for medians of 6 runs (memory append 
 	-bench='^BenchmarkAppend_(Memory|BareMap)$' -benchtime=200ms -count=5 ./backend/memory
 bench cache-hit . "cache hit vs raw GET again, for medians of 4 runs" \
 	-bench='^BenchmarkHit$' -benchtime=200ms -count=3 ./backend/rediscache
+bench hooks . "storage path with and without hooks again, for medians of 6 runs" \
+	-bench='^Benchmark(StoragePath|HookChainFixedStorage)$' -benchtime=200ms -count=5 ./hooks
 if [[ -f internal/mongotest/go.mod ]]; then
 	bench mongo internal/mongotest "MongoDB-wire servers: per operation and turns, fixed iteration count" \
 		-bench=. -skip='^Benchmark(Growth|VersusDriver)$' -benchtime=20x -count=1 .

@@ -38,14 +38,17 @@ BenchmarkHit/redis-server/messages=20/bytes=2803/raw_get-2         	   10000	   
 BenchmarkHit/redis-server/messages=20/bytes=2803/cache_hit-2       	   10000	     50000 ns/op
 BenchmarkHit/redis-server/messages=20/bytes=2803/backend-2         	   10000	      5000 ns/op
 pkg: github.com/sessionkit/sessionkit/hooks
-BenchmarkStoragePath-2   	   50000	     24000 ns/op	    2000 B/op	      30 allocs/op
+BenchmarkStoragePath/backend=memory/hooks=false-2   	   50000	     10000 ns/op	    2000 B/op	      30 allocs/op
+BenchmarkStoragePath/backend=memory/hooks=true-2    	   50000	     14000 ns/op	    2600 B/op	      40 allocs/op
+BenchmarkStoragePath/backend=sqlite/hooks=false-2   	    1000	    200000 ns/op	    9000 B/op	     100 allocs/op
+BenchmarkStoragePath/backend=sqlite/hooks=true-2    	    1000	    204000 ns/op	    9600 B/op	     110 allocs/op
 `
 
 func TestParse_ReadsNamesLabelsAndMetrics(t *testing.T) {
 	t.Parallel()
 	rs, err := Parse(strings.NewReader(sample))
 	require.NoError(t, err)
-	require.Len(t, rs, 19)
+	require.Len(t, rs, 22)
 	r := rs[0]
 	assert.Equal(t, "github.com/sessionkit/sessionkit/backend/memory", r.Pkg)
 	assert.Equal(t, "BenchmarkOps/backend=memory/append", r.Name, "GOMAXPROCS suffix dropped")
@@ -92,7 +95,7 @@ func targetsOf(t *testing.T, out string) map[string]Target {
 	for _, tg := range rep.Targets() {
 		m[tg.Name] = tg
 	}
-	require.Len(t, m, 5)
+	require.Len(t, m, 6)
 	return m
 }
 
@@ -108,6 +111,7 @@ func TestTargets_JudgeMeasuredValues(t *testing.T) {
 		{"list-last-20 bytes independent of history length (server with $slice)", Pass, []string{"mongo-java-server 100: 10966 B, 10000: 11020 B (1×)", "not judged"}},
 		{"cache hit vs raw go-redis GET of the same bytes", Pass, []string{"50 µs vs 40 µs = 1.25×"}},
 		{"memory-backend append vs bare mutex-guarded map append", Pass, []string{"400 ns vs 200 ns = 2×"}},
+		{"storage path with hooks attached, endpoint down, vs without", Pass, []string{"StoragePath over sqlite: 204 µs vs 200 µs = 1.02×", "StoragePath over memory: 14 µs vs 10 µs = 1.4×"}},
 	}
 	for _, tc := range tests {
 		tg, ok := m[tc.target]
@@ -131,6 +135,9 @@ BenchmarkGrowth/server=javaserver/backend=mongo/history=10000/list-last-20-2   5
 pkg: github.com/sessionkit/sessionkit/backend/rediscache
 BenchmarkHit/miniredis/messages=20/bytes=10/raw_get-2    10  100 ns/op
 BenchmarkHit/miniredis/messages=20/bytes=10/cache_hit-2  10  200 ns/op
+pkg: github.com/sessionkit/sessionkit/hooks
+BenchmarkStoragePath/backend=sqlite/hooks=false-2  10  100 ns/op
+BenchmarkStoragePath/backend=sqlite/hooks=true-2   10  120 ns/op
 `
 	m := targetsOf(t, out)
 	for name, want := range map[string]string{
@@ -139,6 +146,7 @@ BenchmarkHit/miniredis/messages=20/bytes=10/cache_hit-2  10  200 ns/op
 		"list-last-20 bytes independent of history length (server with $slice)":  Gap,
 		"cache hit vs raw go-redis GET of the same bytes":                        Gap,
 		"memory-backend append vs bare mutex-guarded map append":                 Gap,
+		"storage path with hooks attached, endpoint down, vs without":            Gap,
 	} {
 		assert.Equal(t, want, m[name].Status, "%s: %s", name, m[name].Measured)
 	}
@@ -168,7 +176,7 @@ func TestReport_WritesEverySection(t *testing.T) {
 		"## Targets", "## 1. Per operation and backend", "### memory", "| append | 9.71 µs | 16 | 1192 |",
 		"## 2. Against the floor", "| **2×** |", "## 3. Growth", "### mongo on mongo-java-server",
 		"## 4. A Strands turn", "| mongo on FerretDB | 1 | 1 | 3.96 |", "## 5. Memory", "8.69 MB per 1,000 sessions",
-		"## 6. Other benchmarks", "| hooks | StoragePath | 24 µs |", "| backend/rediscache | Hit/redis-server/messages=20/bytes=2803/backend | 5 µs |",
+		"## 6. Other benchmarks", "| hooks | StoragePath/backend=sqlite/hooks=true | 204 µs |", "| backend/rediscache | Hit/redis-server/messages=20/bytes=2803/backend | 5 µs |",
 	} {
 		assert.Contains(t, md, want)
 	}

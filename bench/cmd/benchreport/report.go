@@ -38,6 +38,7 @@ const (
 	maxSliceGrowth      = 1.10 // list-last-20 bytes, largest history over smallest
 	maxCacheHitRatio    = 1.5
 	maxMemoryAppendRate = 3.0
+	maxHooksRatio       = 1.1 // storage path with hooks (endpoint down) over without
 )
 
 // used records which benchmarks a section showed, so that the rest can be
