@@ -371,11 +371,11 @@ func (r *Repository) write(ctx context.Context, sessionID string, op func(contex
 		defer unlock()
 		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
 		defer cancel()
-		result <- r.fail(op(wctx))
+		result <- op(wctx)
 	}()
 	select {
 	case err := <-result:
-		return err
+		return r.fail(err)
 	case <-ctx.Done():
 		r.counters.failures.Add(1)
 		return session.SessionError(sessionID, fmt.Errorf("mongo: write outcome unknown: %w", ctx.Err()))
