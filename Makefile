@@ -50,10 +50,14 @@ bench: ## full benchmark run and Markdown report (bench/REPORT.md)
 	@if [ -x scripts/bench-report.sh ]; then scripts/bench-report.sh; \
 	else $(GO) test -run='^$$' -bench=. -benchmem ./...; fi
 
-lint: ## gofmt, go vet, staticcheck (pinned)
+lint: ## gofmt, go vet, staticcheck (pinned), in the root and nested modules
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) run $(STATICCHECK) ./...
+	@for m in $(NESTED); do \
+	  echo "== lint $$m"; \
+	  (cd $$m && $(GO) vet ./... && $(GO) run $(STATICCHECK) ./...) || exit 1; \
+	done
 
 cover: ## test coverage report (coverage.html)
 	$(GO) test -race -coverprofile=coverage.out ./...

@@ -3,7 +3,6 @@ package mongo
 import (
 	"context"
 	"fmt"
-	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -351,14 +350,4 @@ func lockSession(ctx context.Context, key string) (func(), error) {
 		release()
 		return nil, ctx.Err()
 	}
-}
-
-// sortedKeys returns m's keys in order.
-func sortedKeys(m map[string]float64) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -39,7 +39,6 @@ func uniqueDB(t testing.TB) string {
 // commandCounter counts the commands a client sends, and their bytes.
 type commandCounter struct {
 	commands, sent, received atomic.Int64
-	names                    chan string
 }
 
 func (c *commandCounter) monitor() *event.CommandMonitor {

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -429,15 +428,4 @@ func (r *Report) writeOthers(p *printer, u used) {
 			strings.TrimPrefix(b.Name, "Benchmark"), cell(b, "ns/op"), cell(b, "B/op"), cell(b, "allocs/op"), strings.Join(extra, ", "))
 	}
 	p.f("\n")
-}
-
-// worst returns the largest value of unit over bs, and the benches.
-func maxOf(bs []Bench, unit string) (float64, bool) {
-	m, any := math.Inf(-1), false
-	for _, b := range bs {
-		if v, ok := b.Metric(unit); ok {
-			m, any = math.Max(m, v), true
-		}
-	}
-	return m, any
 }
