@@ -36,7 +36,8 @@ type DeliveryOptions struct {
 	// Only throttling, 5xx and transport errors are retried.
 	MaxAttempts int
 	// BaseBackoff is the wait before the first retry (default 100ms); it
-	// doubles per retry up to MaxBackoff (default 5s), with full jitter.
+	// doubles per retry up to MaxBackoff (default 5s); each wait is drawn
+	// between half and all of that (equal jitter).
 	BaseBackoff time.Duration
 	MaxBackoff  time.Duration
 	// AttemptTimeout bounds one send (default 10s).
@@ -232,7 +233,9 @@ func (d *dispatcher) deliver(j job) {
 	}
 }
 
-// backoff is full jitter over an exponentially growing cap.
+// backoff is "equal jitter" over an exponentially growing cap: half the
+// cap plus a random share of the other half, so a retry never comes sooner
+// than half the nominal wait yet retries from many sessions spread out.
 func (d *dispatcher) backoff(attempt int) time.Duration {
 	ceiling := d.opts.BaseBackoff << min(attempt-1, 30)
 	if ceiling <= 0 || ceiling > d.opts.MaxBackoff {

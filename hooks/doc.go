@@ -23,7 +23,7 @@
 // hook owns a bounded queue and a small worker pool (DeliveryOptions).
 // Events are sharded onto workers by session id, so one session's
 // notifications go out in the order its writes succeeded. Throttling, 5xx
-// and transport errors are retried with exponential backoff and full jitter;
+// and transport errors are retried with exponential backoff and equal jitter;
 // the AWS SDK's own retryer is turned off for these calls so that the
 // counters (Stats: Sent, Retried, Dropped, Failed, Skipped) tell the whole
 // story. A full queue drops the event (counted) instead of waiting; errors

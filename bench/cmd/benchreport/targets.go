@@ -176,7 +176,7 @@ func (r *Report) targetCacheHit() Target {
 	for _, f := range fs {
 		on, _ := f.o.Metric("ns/op")
 		fn, _ := f.f.Metric("ns/op")
-		parts = append(parts, fmt.Sprintf("%s messages (%s B): %s vs %s = %s", f.o.Labels["messages"], f.o.Labels["bytes"], duration(on), duration(fn), ratio(on, fn)))
+		parts = append(parts, fmt.Sprintf("%s messages (%s B): %s vs %s = %s", f.o.Labels["messages"], entryBytes(f.o), duration(on), duration(fn), ratio(on, fn)))
 		if fn == 0 || on/fn > maxCacheHitRatio {
 			t.Status = Gap
 		}
