@@ -10,15 +10,16 @@ NESTED        := internal/mongotest internal/browsertest
 FUZZTIME      ?= 5s
 BENCHTIME     ?= 1x
 ARTIFACTS     ?= $(CURDIR)/artifacts
+MOTO          := moto[server]==5.2.5
 
-.PHONY: help test test-unit test-nested fuzz bench-smoke bench lint cover run demo mongo-java clean
+.PHONY: help test test-unit test-nested fuzz bench-smoke bench lint cover run demo mongo-java moto clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
 test: test-unit test-nested fuzz bench-smoke ## everything CI runs: unit + integration tests with -race, short fuzzing, benchmark smoke run
 
-test-unit: ## root module tests with -race (servers the tests need are started by the tests)
+test-unit: moto ## root module tests with -race (servers the tests need are started by the tests)
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 15m ./...
 
@@ -33,7 +34,16 @@ test-nested: mongo-java ## nested-module tests: MongoDB-wire servers, headless b
 
 mongo-java: ## build the mongo-java-server launcher jar (needs Maven; skipped when mvn is missing)
 	@if [ -x scripts/mongo-java.sh ] && command -v mvn >/dev/null; then scripts/mongo-java.sh build; \
+	elif [ "$${SESSIONKIT_REQUIRE_SERVICES:-}" = 1 ]; then echo "mongo-java: mvn is missing"; exit 1; \
 	else echo "mongo-java: mvn or scripts/mongo-java.sh missing, skipping"; fi
+
+moto: ## install the pinned moto server the hooks tests start (pip; skipped when pip is unavailable)
+	@if ! command -v moto_server >/dev/null; then \
+	  if python3 -m pip install -q --disable-pip-version-check '$(MOTO)'; then \
+	    command -v pyenv >/dev/null && pyenv rehash || true; \
+	  elif [ "$${SESSIONKIT_REQUIRE_SERVICES:-}" = 1 ]; then echo "moto: pip install failed"; exit 1; \
+	  else echo "moto: not installed; the moto-backed hooks tests will skip"; fi; \
+	fi
 
 fuzz: ## run every fuzz target briefly (FUZZTIME=5s)
 	@$(GO) list -f '{{.Dir}}' ./... | while read -r dir; do \
@@ -43,8 +53,12 @@ fuzz: ## run every fuzz target briefly (FUZZTIME=5s)
 	  done; \
 	done
 
-bench-smoke: ## run every benchmark once so they keep compiling and stay honest (not timed)
+bench-smoke: mongo-java ## run every benchmark once, nested modules included, so they keep compiling and stay honest (not timed)
 	$(GO) test -run='^$$' -bench=. -benchtime=$(BENCHTIME) -count=1 ./...
+	@for m in $(NESTED); do \
+	  echo "== bench-smoke $$m"; \
+	  (cd $$m && $(GO) test -run='^$$' -bench=. -benchtime=$(BENCHTIME) -count=1 ./...) || exit 1; \
+	done
 
 bench: ## full benchmark run and Markdown report (bench/REPORT.md)
 	@if [ -x scripts/bench-report.sh ]; then scripts/bench-report.sh; \
