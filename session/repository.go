@@ -25,6 +25,16 @@ import (
 //     what was stored.
 //   - Times are UTC. A backend may store them at a coarser precision than
 //     microseconds (MongoDB keeps milliseconds).
+//   - Reads (Get*, List*, Count*) change nothing and may be retried freely;
+//     each returns a state that existed at some moment during the call.
+//   - Every write is atomic: concurrent readers see all of it or none of it.
+//     Writes to one session apply one at a time; concurrent updates of the
+//     same fields are last-writer-wins, of different metadata keys both
+//     apply. Methods marked Idempotent may be retried after an unknown
+//     outcome (a timeout) with the same effect as one call. Creates report
+//     ErrAlreadyExists on a retry that follows a success; AddFeedback and
+//     RecordGuardrailEvent append, so retrying them after an unknown
+//     outcome can record the same thing twice.
 type Repository interface {
 	SessionStore
 	AgentStore
@@ -49,7 +59,9 @@ type SessionStore interface {
 	GetSession(ctx context.Context, sessionID string) (*Session, error)
 	// DeleteSession removes a session and everything under it: agents,
 	// messages, metadata, feedback, guardrail events. Contract: ErrNotFound
-	// if it does not exist.
+	// if it does not exist, so a retry after a success reports ErrNotFound.
+	// A write racing the delete either lands before it (and is deleted) or
+	// fails with ErrNotFound; it never recreates part of the session.
 	DeleteSession(ctx context.Context, sessionID string) error
 	// ListSessions returns sessions matching q, newest first (by CreatedAt,
 	// then by id descending), one page at a time. Contract:
@@ -173,7 +185,9 @@ type FeedbackStore interface {
 	// AddFeedback appends f (see PrepareFeedback for defaults) and returns
 	// the stored copy, with its ID and CreatedAt. Contract: ErrNotFound if
 	// the session does not exist, or if f points at an agent or message that
-	// does not exist; ErrInvalidArgument for a bad rating or field.
+	// does not exist; ErrInvalidArgument for a bad rating or field. Not
+	// idempotent: each call appends one entry, and concurrent calls all
+	// land.
 	AddFeedback(ctx context.Context, sessionID string, f *Feedback) (*Feedback, error)
 	// ListFeedback returns a session's feedback in the order it was added.
 	// Contract: ErrNotFound if the session does not exist.
@@ -184,7 +198,9 @@ type FeedbackStore interface {
 type GuardrailStore interface {
 	// RecordGuardrailEvent sets ev on the message and appends the matching
 	// SessionGuardrailEvent to the session, in one atomic write. Contract:
-	// ErrNotFound if the session, agent or message does not exist.
+	// ErrNotFound if the session, agent or message does not exist. Not
+	// idempotent: each call appends one session event (the message keeps
+	// the last).
 	RecordGuardrailEvent(ctx context.Context, sessionID, agentID string, messageID int, ev *GuardrailEvent) error
 	// ListGuardrailEvents returns the session's guardrail events in the
 	// order they were recorded. Contract: ErrNotFound if the session does not

@@ -32,6 +32,13 @@ type Redaction struct {
 // session.ErrInvalidArgument for a bad replacement or a trace that cannot be
 // stored, with nothing written. A malformed trace shape never fails the
 // call: unknown parts are skipped.
+//
+// The two writes are not one transaction: the redaction comes first, so
+// what the agent sees is never the unredacted text once the call has got
+// that far. If the audit write then fails, its error is returned with the
+// message already redacted; calling RedactLatest again with the same
+// arguments completes it (the redaction is idempotent, the event is
+// recorded once more on the session's trail).
 func (a *AgentSession) RedactLatest(ctx context.Context, replacement session.ChatMessage, r Redaction) error {
 	m := a.m
 	if err := m.checkOpen(); err != nil {
