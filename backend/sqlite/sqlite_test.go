@@ -515,6 +515,61 @@ func TestWrite_WaitsForAnotherConnectionsLockWithinDeadline(t *testing.T) {
 	require.NoError(t, r.CreateMessage(context.Background(), "s1", "a1", textMessage(0, "x")))
 }
 
+// holdWriteLock takes the file's write lock on a foreign connection, as
+// another process would, and returns the function that releases it.
+func holdWriteLock(t *testing.T, r *Repository) (release func()) {
+	t.Helper()
+	other, err := sql.Open("sqlite", dsn(r.Path(), nil))
+	require.NoError(t, err)
+	conn, err := other.Conn(context.Background())
+	require.NoError(t, err)
+	_, err = conn.ExecContext(context.Background(), "BEGIN IMMEDIATE")
+	require.NoError(t, err)
+	var once sync.Once
+	release = func() {
+		once.Do(func() {
+			_, err := conn.ExecContext(context.Background(), "ROLLBACK")
+			assert.NoError(t, err)
+			_ = conn.Close()
+			_ = other.Close()
+		})
+	}
+	t.Cleanup(release)
+	return release
+}
+
+func TestWrite_BusyIsRetriedAtMostMaxBusyRetriesTimes(t *testing.T) {
+	t.Parallel()
+	r := openTest(t, t.TempDir(), Options{BusyTimeout: 10 * time.Millisecond, MaxBusyRetries: 2})
+	seed(t, r, 0)
+	holdWriteLock(t, r)
+
+	err := r.CreateMessage(context.Background(), "s1", "a1", textMessage(0, "x"))
+	require.Error(t, err)
+	assert.True(t, isBusy(err), "the busy error is returned once the retries are spent: %v", err)
+	assert.Equal(t, 2.0, r.Stats()["sqlite_busy_retries_total"])
+	n, err := r.CountMessages(context.Background(), "s1", "a1")
+	require.NoError(t, err, "readers are not blocked by the writer (WAL)")
+	assert.Zero(t, n, "nothing was written")
+}
+
+func TestWrite_BusyRetrySucceedsOnceTheLockIsReleased(t *testing.T) {
+	t.Parallel()
+	r := openTest(t, t.TempDir(), Options{BusyTimeout: 10 * time.Millisecond, MaxBusyRetries: 5})
+	seed(t, r, 0)
+	release := holdWriteLock(t, r)
+
+	done := make(chan error, 1)
+	go func() { done <- r.CreateMessage(context.Background(), "s1", "a1", textMessage(0, "x")) }()
+	require.Eventually(t, func() bool { return r.Stats()["sqlite_busy_retries_total"] >= 1 },
+		10*time.Second, time.Millisecond, "the write met the lock and is retrying")
+	release()
+	require.NoError(t, <-done)
+	n, err := r.CountMessages(context.Background(), "s1", "a1")
+	require.NoError(t, err)
+	assert.Equal(t, 1, n)
+}
+
 func TestOpen_RefusesNewerSchemaAndForeignFiles(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
