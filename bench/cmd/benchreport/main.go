@@ -37,6 +37,7 @@ func run(args []string) error {
 	out := fs.String("out", "bench/REPORT.md", "Markdown file to write (- for stdout)")
 	goVersion := fs.String("go", "", "Go toolchain that ran the benchmarks (go version)")
 	commit := fs.String("commit", "", "commit the benchmarks ran on")
+	date := fs.String("date", time.Now().UTC().Format("2006-01-02 15:04 UTC"), "when the benchmarks ran (to re-render an older run)")
 	cpuinfo := fs.String("cpuinfo", "/proc/cpuinfo", "CPU description file")
 	meminfo := fs.String("meminfo", "/proc/meminfo", "memory description file")
 	var runs runsFlag
@@ -65,7 +66,7 @@ func run(args []string) error {
 	}
 	rep := &Report{
 		Machine: ReadMachine(*cpuinfo, *meminfo, *goVersion),
-		Date:    time.Now().UTC().Format("2006-01-02 15:04 UTC"),
+		Date:    *date,
 		Commit:  *commit,
 		Runs:    runs,
 		Set:     NewSet(results),

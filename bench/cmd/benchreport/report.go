@@ -246,6 +246,7 @@ func (r *Report) floors() []floor {
 		}
 	}
 	out = append(out, r.cacheHits()...)
+	out = append(out, r.cacheVersusBackend()...)
 	// When rediscache also measured GET plus decoding and the bare lookup
 	// script, show them: they split a hit's cost into its parts.
 	hits := r.Set.Select("backend/rediscache", "BenchmarkHit")
@@ -263,6 +264,28 @@ func (r *Report) floors() []floor {
 				out = append(out, floor{fmt.Sprintf("cache hit, %s messages, vs GET + decode", o.Labels["messages"]), "Cache.ListMessages hit", "GET + decoding the entry", o, f})
 			case server + "/raw_lookup_script":
 				out = append(out, floor{fmt.Sprintf("cache hit, %s messages, vs lookup script alone", o.Labels["messages"]), "Cache.ListMessages hit", "the lookup Lua script, no decode", o, f})
+			}
+		}
+	}
+	return out
+}
+
+// cacheVersusBackend pairs each read through the cache over Mongo (hits
+// after the first call) with the same read from the Mongo backend alone on
+// the same server (mongo-java-server). The two come from separate go test
+// runs of one make bench.
+func (r *Report) cacheVersusBackend() []floor {
+	var out []floor
+	for _, o := range r.Set.Select("internal/benchsuite", "BenchmarkCacheOverMongoOps") {
+		switch o.Op {
+		case "get-session", "get-agent", "get-message", "list-last-20", "count-messages", "get-metadata":
+		default:
+			continue
+		}
+		for _, f := range r.Set.Select("internal/mongotest", "BenchmarkOps") {
+			if f.Op == o.Op && f.Labels["server"] == "javaserver" && f.Labels["backend"] == "mongo" {
+				out = append(out, floor{"cache hit vs the wrapped Mongo backend (mongo-java-server): " + o.Op,
+					"cache-over-mongo " + o.Op, "mongo " + o.Op + ", no cache", o, f})
 			}
 		}
 	}
