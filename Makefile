@@ -19,7 +19,7 @@ help: ## list targets
 
 test: test-unit test-nested fuzz bench-smoke ## everything CI runs: unit + integration tests with -race, short fuzzing, benchmark smoke run
 
-test-unit: moto ## root module tests with -race (servers the tests need are started by the tests)
+test-unit: moto mongo-java ## root module tests with -race (servers the tests need are started by the tests)
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 15m ./...
 

@@ -3,9 +3,7 @@ package benchsuite_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -46,26 +44,10 @@ func redisServer(b *testing.B) (client *redis.Client, mr *miniredis.Miniredis, k
 	return client, mr, kind
 }
 
-// javaServer starts mongo-java-server from its launcher jar
-// (SESSIONKIT_MONGO_JAVA_JAR, else internal/mongojava/target/mongojava.jar),
-// as internal/mongotest.StartJava does; it skips when the jar or java is
-// missing.
+// javaServer starts mongo-java-server (see testservice.StartMongoJava).
 func javaServer(b *testing.B) string {
 	b.Helper()
-	jar := os.Getenv("SESSIONKIT_MONGO_JAVA_JAR")
-	if jar == "" {
-		jar = filepath.Join("..", "mongojava", "target", "mongojava.jar")
-	}
-	if _, err := os.Stat(jar); err != nil {
-		testservice.Unavailable(b, "mongo-java-server jar: %v (run scripts/mongo-java.sh build)", err)
-		return ""
-	}
-	if _, err := exec.LookPath("java"); err != nil {
-		testservice.Unavailable(b, "java: %v", err)
-		return ""
-	}
-	p := testservice.Start(b, 60*time.Second, nil, "java", "-Xss4m", "-jar", jar, "{port}")
-	return "mongodb://" + p.Addr + "/"
+	return testservice.StartMongoJava(b)
 }
 
 // mongoMeter counts the commands a client sends and the BSON bytes of

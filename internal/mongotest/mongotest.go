@@ -12,11 +12,8 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
-	"runtime"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/FerretDB/FerretDB/ferretdb"
 
@@ -69,43 +66,9 @@ func Start(t testing.TB) (uri string, kind string) {
 // newMu serializes ferretdb.New.
 var newMu sync.Mutex
 
-// JarEnv names the environment variable that points at the
-// mongo-java-server launcher jar (built by scripts/mongo-java.sh build).
-const JarEnv = "SESSIONKIT_MONGO_JAVA_JAR"
-
 // StartJava starts mongo-java-server (in-memory backend) on a free loopback
-// port and returns its connection string. The jar comes from
-// SESSIONKIT_MONGO_JAVA_JAR or internal/mongojava/target/; when there is
-// none, or java is missing, the test is skipped (or fails when
-// SESSIONKIT_REQUIRE_SERVICES=1).
+// port and returns its connection string; see testservice.StartMongoJava.
 func StartJava(t testing.TB) (uri string, kind string) {
 	t.Helper()
-	jar := os.Getenv(JarEnv)
-	if jar == "" {
-		jar = defaultJar()
-	}
-	if jar == "" {
-		testservice.Unavailable(t, "mongo-java-server jar not built (run scripts/mongo-java.sh build or set %s)", JarEnv)
-		return "", ""
-	}
-	if _, err := os.Stat(jar); err != nil {
-		testservice.Unavailable(t, "mongo-java-server jar %s: %v", jar, err)
-		return "", ""
-	}
-	p := testservice.Start(t, 60*time.Second, nil, "java", "-Xss4m", "-jar", jar, "{port}")
-	return "mongodb://" + p.Addr + "/", KindJavaServer
-}
-
-// defaultJar finds internal/mongojava/target/mongojava.jar next to this
-// package's source.
-func defaultJar() string {
-	_, file, _, ok := runtime.Caller(0)
-	if !ok {
-		return ""
-	}
-	jar := filepath.Join(filepath.Dir(file), "..", "mongojava", "target", "mongojava.jar")
-	if _, err := os.Stat(jar); err != nil {
-		return ""
-	}
-	return jar
+	return testservice.StartMongoJava(t), KindJavaServer
 }

@@ -20,6 +20,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"sync"
 	"testing"
@@ -180,4 +181,31 @@ func tail(b []byte, n int) []byte {
 		return b[len(b)-n:]
 	}
 	return b
+}
+
+// MongoJavaJarEnv names the mongo-java-server launcher jar to run; by default
+// it is internal/mongojava/target/mongojava.jar of this repository, built by
+// scripts/mongo-java.sh build (make mongo-java).
+const MongoJavaJarEnv = "SESSIONKIT_MONGO_JAVA_JAR"
+
+// StartMongoJava runs mongo-java-server (in-memory, reporting wire version
+// 13) on a free loopback port and returns its connection string. A missing
+// jar or java skips the test (fails it when services are required).
+func StartMongoJava(t testing.TB) string {
+	t.Helper()
+	jar := os.Getenv(MongoJavaJarEnv)
+	if jar == "" {
+		_, file, _, _ := runtime.Caller(0)
+		jar = filepath.Join(filepath.Dir(file), "..", "mongojava", "target", "mongojava.jar")
+	}
+	if _, err := os.Stat(jar); err != nil {
+		Unavailable(t, "mongo-java-server jar: %v (run make mongo-java or set %s)", err, MongoJavaJarEnv)
+		return ""
+	}
+	if _, err := exec.LookPath("java"); err != nil {
+		Unavailable(t, "java: %v", err)
+		return ""
+	}
+	p := Start(t, 60*time.Second, nil, "java", "-Xss4m", "-jar", jar, "{port}")
+	return "mongodb://" + p.Addr + "/"
 }

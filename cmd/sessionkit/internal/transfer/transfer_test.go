@@ -3,18 +3,22 @@ package transfer_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/sessionkit/sessionkit/backend/memory"
+	_ "github.com/sessionkit/sessionkit/backend/mongo" // mongodb://
 	"github.com/sessionkit/sessionkit/backend/sqlite"
 	"github.com/sessionkit/sessionkit/cmd/sessionkit/demo"
 	"github.com/sessionkit/sessionkit/cmd/sessionkit/internal/transfer"
+	"github.com/sessionkit/sessionkit/internal/testservice"
 	"github.com/sessionkit/sessionkit/session"
 )
 
@@ -95,6 +99,81 @@ func TestJSONL_RoundTripMemoryToSQLiteAndBack(t *testing.T) {
 	orig, err := src.GetSession(ctx, "demo-x-support")
 	require.NoError(t, err)
 	assert.Equal(t, orig.ViewerPasswordHash, s.ViewerPasswordHash)
+}
+
+// atMillis renders records as JSON values with every timestamp cut to the
+// millisecond, the precision MongoDB stores.
+func atMillis(t *testing.T, recs map[string]*transfer.Record) any {
+	t.Helper()
+	b, err := json.Marshal(recs)
+	require.NoError(t, err)
+	var v any
+	require.NoError(t, json.Unmarshal(b, &v))
+	var walk func(any) any
+	walk = func(v any) any {
+		switch x := v.(type) {
+		case map[string]any:
+			for k, e := range x {
+				x[k] = walk(e)
+			}
+		case []any:
+			for i, e := range x {
+				x[i] = walk(e)
+			}
+		case string:
+			if ts, err := session.ParsePythonTime(x); err == nil {
+				return session.FormatPythonTime(ts.Truncate(time.Millisecond))
+			}
+		}
+		return v
+	}
+	return walk(v)
+}
+
+// withoutAgentUpdatedAt blanks each agent's UpdatedAt: the Mongo backend,
+// like the Python original's layout, moves it when a message is appended
+// (agents.<id>.updated_at), so an import that appends the log stamps it.
+func withoutAgentUpdatedAt(recs map[string]*transfer.Record) map[string]*transfer.Record {
+	for _, rec := range recs {
+		for _, a := range rec.Agents {
+			a.UpdatedAt = nil
+		}
+	}
+	return recs
+}
+
+// The service's move between backends: export from SQLite, import into
+// MongoDB (mongo-java-server), export again and import into a fresh SQLite.
+// Everything is reproduced except what the contract cannot restore (see
+// readAll and withoutAgentUpdatedAt), with times at MongoDB's millisecond
+// precision.
+func TestJSONL_SQLiteToMongoAndBackReproducesEverySession(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	uri := testservice.StartMongoJava(t)
+	src := openSQLite(t)
+	_, err := demo.Run(ctx, src, demo.Options{RunID: "m"})
+	require.NoError(t, err)
+
+	var buf bytes.Buffer
+	sum, err := transfer.ExportJSONL(ctx, src, session.SessionQuery{}, &buf, nil)
+	require.NoError(t, err)
+	mongoRepo, err := session.Open(ctx, uri+"transfer?collection=sessions")
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = mongoRepo.Close() })
+	isum, err := transfer.ImportJSONL(ctx, mongoRepo, &buf, transfer.ImportOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, sum, isum)
+	want := atMillis(t, withoutAgentUpdatedAt(readAll(t, src)))
+	assert.Equal(t, want, atMillis(t, withoutAgentUpdatedAt(readAll(t, mongoRepo))), "SQLite → Mongo")
+
+	var again bytes.Buffer
+	_, err = transfer.ExportJSONL(ctx, mongoRepo, session.SessionQuery{}, &again, nil)
+	require.NoError(t, err)
+	back := openSQLite(t)
+	_, err = transfer.ImportJSONL(ctx, back, &again, transfer.ImportOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, want, atMillis(t, withoutAgentUpdatedAt(readAll(t, back))), "Mongo → SQLite")
 }
 
 func TestJSONL_ImportSkipsExistingUnlessOverwrite(t *testing.T) {
