@@ -45,7 +45,9 @@ func checkResponse(t *testing.T, method, target string, rec *httptest.ResponseRe
 	if rec.Code >= 500 {
 		t.Fatalf("%s %q: status %d, body %s", method, target, rec.Code, rec.Body.String())
 	}
-	if rec.Code < 400 || method == "HEAD" || !strings.HasPrefix(target, "/api") {
+	// The API is /api and what is under /api/; "/api0" is any other path
+	// (the viewer's plain 404).
+	if rec.Code < 400 || method == "HEAD" || (target != "/api" && !strings.HasPrefix(target, "/api/")) {
 		return
 	}
 	if ct := rec.Header().Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
