@@ -44,12 +44,6 @@ func redisServer(b *testing.B) (client *redis.Client, mr *miniredis.Miniredis, k
 	return client, mr, kind
 }
 
-// javaServer starts mongo-java-server (see testservice.StartMongoJava).
-func javaServer(b *testing.B) string {
-	b.Helper()
-	return testservice.StartMongoJava(b)
-}
-
 // mongoMeter counts the commands a client sends and the BSON bytes of
 // commands and replies (handshakes and heartbeats excluded).
 type mongoMeter struct{ commands, sent, received atomic.Int64 }
@@ -78,7 +72,7 @@ func (m *mongoMeter) meter() benchsuite.Traffic {
 // mongo-java-server; the meter counts Mongo traffic only.
 func cacheOverMongo(b *testing.B) (*rediscache.Cache, benchsuite.Meter) {
 	b.Helper()
-	uri := javaServer(b)
+	uri := testservice.StartMongoJava(b)
 	mm := &mongoMeter{}
 	c, err := driver.Connect(options.Client().ApplyURI(uri).SetMonitor(mm.monitor()))
 	if err != nil {
