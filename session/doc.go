@@ -32,7 +32,8 @@
 // every method are on Repository itself: ctx bounds every call, bad input
 // writes nothing, returned values are the caller's own, times are UTC.
 // Optional capabilities are separate interfaces a repository may implement:
-// Pinger (health checks) and StatsReporter (counters for /metrics).
+// Pinger (health checks), StatsReporter (counters for /metrics) and
+// MessageAppender (appends whose id the store assigns).
 //
 // # Errors
 //

@@ -208,6 +208,25 @@ type GuardrailStore interface {
 	ListGuardrailEvents(ctx context.Context, sessionID string) ([]*SessionGuardrailEvent, error)
 }
 
+// MessageAppender is implemented by repositories whose store can assign the
+// next message id itself, atomically with the write: the SQLite transaction,
+// the memory backend's lock, one conditional MongoDB update. It is what makes
+// an append without an id succeed under any number of concurrent writers on
+// one agent, where CreateMessage's "id must be the next one" rule makes all
+// but one of them retry. Decorators (the cache, fault injection) implement it
+// by delegation when the repository they wrap does.
+type MessageAppender interface {
+	// AppendMessage stores m as the agent's next message and returns the id
+	// it was stored under: the number of messages the agent held just
+	// before, assigned by the store in the same atomic write. m.ID is
+	// ignored and m is not modified. Contract: as CreateMessage —
+	// ErrNotFound if the session or agent does not exist, ErrTooLarge over
+	// the size limit, ErrInvalidArgument for bad input — but never
+	// ErrConflict because another writer appended first. Not idempotent: a
+	// retry after an unknown outcome may store the message twice.
+	AppendMessage(ctx context.Context, sessionID, agentID string, m *Message) (int, error)
+}
+
 // Pinger is implemented by repositories that can check their backend is
 // reachable, for health checks.
 type Pinger interface {
