@@ -3,6 +3,8 @@ package server_test
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -166,4 +168,34 @@ func TestAPI_KeyRequestsValidated(t *testing.T) {
 	}
 	status, _, _ := f.do(t, request{method: "DELETE", path: "/api/keys/a%2Fb"})
 	assert.Equal(t, 400, status)
+}
+
+// An API key appears in the response that creates it and nowhere else: not
+// in logs (even at debug level), not in key lists, not in any other answer.
+func TestSecurity_APIKeyNeverLogged(t *testing.T) {
+	t.Parallel()
+	logs := &syncBuffer{}
+	f := newFixture(t, func(o *server.Options) {
+		o.Logger = slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	})
+	status, body, _ := f.do(t, request{method: "POST", path: "/api/keys", body: `{"application_name":"` + demo.AppSupport + `"}`})
+	require.Equal(t, 201, status)
+	key := body["key"].(string)
+	app := map[string]string{"Authorization": "Bearer " + key}
+	wrong := map[string]string{"Authorization": "Bearer " + key + "x"}
+	var seen strings.Builder
+	for _, r := range []request{
+		{method: "GET", path: "/api/sessions/demo-t-support", noAuth: true, header: app},
+		{method: "GET", path: "/api/sessions/demo-t-support", noAuth: true, header: wrong},
+		{method: "GET", path: "/api/keys"},
+		{method: "POST", path: "/api/login", noAuth: true, body: `{"api_key":"` + key + `x"}`},
+	} {
+		_, b, _ := f.do(t, r)
+		seen.WriteString(toJSON(t, b))
+	}
+	require.NotEmpty(t, logs.String())
+	for _, secret := range []string{key, key[4:], session.HashAPIKey(key)} {
+		assert.NotContains(t, logs.String(), secret)
+		assert.NotContains(t, seen.String(), secret)
+	}
 }
