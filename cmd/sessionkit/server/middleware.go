@@ -184,7 +184,7 @@ func checkPath(path string) error {
 		switch {
 		case seg == "" && i < len(segs)-1:
 			return session.InvalidArgument("path", "empty path segment (a doubled slash); nothing is redirected")
-		case seg == "" && api && len(segs) > 0 && i == len(segs)-1:
+		case seg == "" && api:
 			return session.InvalidArgument("path", "trailing slash; API paths have none and nothing is redirected")
 		case seg == "." || seg == "..":
 			return session.InvalidArgument("path", "%q segments are not allowed; nothing is redirected", seg)
