@@ -174,7 +174,7 @@ func parseTime(s string) (time.Time, error) {
 
 // listSessions is GET /api/sessions: search newest first, with counts.
 func (s *Server) listSessions(w http.ResponseWriter, r *http.Request) {
-	if !s.search.allow(s.clientIP(r)) {
+	if !s.search.allow(clientKey(s.clientIP(r))) {
 		s.writeError(w, r, errSearchLimited)
 		return
 	}

@@ -154,7 +154,7 @@ func (s *Server) checkToken(ctx context.Context, token string) (principal, strin
 // target, and returns the error to answer: 401, or 429 once either budget
 // is spent.
 func (s *Server) failure(r *http.Request, target string) error {
-	client := s.login.take(s.clientIP(r))
+	client := s.login.take(clientKey(s.clientIP(r)))
 	tgt := s.targets.take(target)
 	if !client || !tgt {
 		return errRateLimited
@@ -297,6 +297,21 @@ func (s *Server) clientIP(r *http.Request) string {
 		peer = a
 	}
 	return peer.String()
+}
+
+// clientKey is the per-client limiters' key for address ip: the address
+// itself for IPv4, its /64 for IPv6, since one host commonly holds a whole
+// /64 and could otherwise rotate through it.
+func clientKey(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil || !a.Is6() {
+		return ip
+	}
+	p, err := a.Prefix(64)
+	if err != nil {
+		return ip
+	}
+	return p.String()
 }
 
 func (s *Server) trusted(a netip.Addr) bool {

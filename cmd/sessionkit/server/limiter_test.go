@@ -116,6 +116,10 @@ func TestLimiter_TrustedProxies(t *testing.T) {
 	assert.Equal(t, 401, bad("203.0.113.1, 198.51.100.7"), "the address the proxy appended counts, not the one the client wrote")
 	assert.Equal(t, 429, bad("198.51.100.9, 203.0.113.1"), "A cannot reset its budget by prepending an address")
 	assert.Equal(t, 429, bad("203.0.113.1, 127.0.0.1"), "trusted hops are skipped from the right")
+	assert.Equal(t, 401, bad("2001:db8:0:1::1"))
+	assert.Equal(t, 401, bad("2001:db8:0:1::2"))
+	assert.Equal(t, 429, bad("2001:db8:0:1:ffff::3"), "an IPv6 client is its /64")
+	assert.Equal(t, 401, bad("2001:db8:0:2::1"), "another /64 is another client")
 }
 
 // A wrong viewer password takes the same minimum time whether the session

@@ -25,7 +25,7 @@
 // credential. Failures draw from two token buckets: one per client
 // (Options.LoginRate; the client is the connecting address, or the
 // X-Forwarded-For address a trusted proxy appended, see
-// Options.TrustedProxies) and one per target, the credential being guessed
+// Options.TrustedProxies; an IPv6 client is its /64) and one per target, the credential being guessed
 // (one session's viewer password, the admin token, API keys:
 // Options.TargetRate), which is the ceiling that rotating source addresses
 // cannot get around. A failure with both buckets non-empty is 401, past
