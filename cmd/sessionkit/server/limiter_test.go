@@ -88,6 +88,7 @@ func TestLimiter_RotatingAddressesGainNothing(t *testing.T) {
 		})
 	}
 	wg.Wait()
+	t.Logf("500 guesses from 50 addresses: %v", counts)
 	assert.Equal(t, 500, counts[401]+counts[429], "every guess failed: %v", counts)
 	assert.LessOrEqual(t, counts[401], perTarget, "the target's ceiling holds across addresses: %v", counts)
 	assert.Equal(t, 200, statusOf(t, clientFrom("127.0.1.1"), "GET", f.url+"/api/sessions/demo-t-support",
