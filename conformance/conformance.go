@@ -139,6 +139,7 @@ func allCases() []testCase {
 		concurrencyCases(),
 		lifecycleCases(),
 		sharedStoreCases(),
+		apiKeyCases(),
 	} {
 		all = append(all, part...)
 	}

@@ -41,6 +41,8 @@ type Repository struct {
 	closed   bool
 	sessions map[string]*sessionEntry
 	messages int // total messages, for Stats
+
+	keys apiKeyTable // API keys, apart from sessions (apikeys.go)
 }
 
 // sessionEntry is everything stored under one session id.

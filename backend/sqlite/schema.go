@@ -119,6 +119,7 @@ CREATE TABLE guardrail_events (
 );
 CREATE INDEX guardrail_events_by_session ON guardrail_events (session_id, seq);
 `,
+	apiKeysSchema, // 2: per-application API keys (apikeys.go)
 }
 
 // migrate brings db up to len(steps) in one IMMEDIATE transaction, so that
