@@ -139,6 +139,7 @@ func allCases() []testCase {
 		concurrencyCases(),
 		lifecycleCases(),
 		sharedStoreCases(),
+		multiAgentCases(),
 	} {
 		all = append(all, part...)
 	}
