@@ -89,7 +89,9 @@ func (c *Cache) GetMultiAgent(ctx context.Context, sessionID, multiAgentID strin
 	if err != nil {
 		return nil, err
 	}
-	load := func(ctx context.Context) (*session.MultiAgent, error) { return ma.GetMultiAgent(ctx, sessionID, multiAgentID) }
+	load := func(ctx context.Context) (*session.MultiAgent, error) {
+		return ma.GetMultiAgent(ctx, sessionID, multiAgentID)
+	}
 	if !validPath(sessionID, nil) || session.ValidateMultiAgentID(multiAgentID) != nil {
 		return direct(c, ctx, load)
 	}

@@ -29,7 +29,7 @@ func TestMultiAgent_StoredAtTheRootWhereTheOriginalIgnoresIt(t *testing.T) {
 			}
 			const sid = "customer-12345"
 			state := map[string]any{"type": "graph", "id": "default_graph", "status": "executing",
-				"current_task": []any{map[string]any{"image": map[string]any{"source": map[string]any{"bytes": []byte{1, 2}}}}},
+				"current_task":   []any{map[string]any{"image": map[string]any{"source": map[string]any{"bytes": []byte{1, 2}}}}},
 				"node.with.dots": map[string]any{"$ref": "x"}}
 			require.NoError(t, r.CreateMultiAgent(ctx, sid, &session.MultiAgent{ID: "default_graph", State: state}))
 			require.NoError(t, r.UpdateMultiAgent(ctx, sid, &session.MultiAgent{ID: "default_graph", State: state}))
