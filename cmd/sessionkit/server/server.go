@@ -166,6 +166,7 @@ func (s *Server) routes() {
 	m.Handle("PUT /api/sessions/{id}/agents/{agent}", s.scoped(s.updateAgent))
 	m.Handle("GET /api/sessions/{id}/agents/{agent}/messages", s.scoped(s.listMessages))
 	m.Handle("POST /api/sessions/{id}/agents/{agent}/messages", s.scoped(s.appendMessage))
+	s.multiAgentRoutes(m)
 
 	m.HandleFunc(apiFallback, s.noRoute)
 }
