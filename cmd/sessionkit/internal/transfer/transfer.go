@@ -35,12 +35,14 @@ type Progress func(done int)
 // Summary counts what a transfer did.
 type Summary struct {
 	Sessions, Agents, Messages, Feedback, Skipped int
+	// MultiAgents counts Graph and Swarm orchestrator records.
+	MultiAgents int
 }
 
 // String renders the summary for the end of a run.
 func (s Summary) String() string {
-	return fmt.Sprintf("%d sessions, %d agents, %d messages, %d feedback; %d skipped (already present)",
-		s.Sessions, s.Agents, s.Messages, s.Feedback, s.Skipped)
+	return fmt.Sprintf("%d sessions, %d agents, %d multi-agents, %d messages, %d feedback; %d skipped (already present)",
+		s.Sessions, s.Agents, s.MultiAgents, s.Messages, s.Feedback, s.Skipped)
 }
 
 // Read loads a whole session from repo.
@@ -260,6 +262,8 @@ type plan struct {
 	// guards are the session-level guardrail audit entries, replayed with
 	// RecordGuardrailEvent.
 	guards []*session.SessionGuardrailEvent
+	// multiAgents are the session's orchestrator records (multiagent.go).
+	multiAgents []*session.MultiAgent
 }
 
 func decode(rec *Record) (*plan, error) {
@@ -349,5 +353,5 @@ func (p *plan) write(ctx context.Context, repo session.Repository) error {
 			return err
 		}
 	}
-	return nil
+	return p.writeMultiAgents(ctx, repo)
 }
