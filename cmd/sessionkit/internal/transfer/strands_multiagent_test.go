@@ -1,11 +1,14 @@
 package transfer_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -183,4 +186,38 @@ func TestStrands_UnmappableFilesAreErrorsNamingTheFile(t *testing.T) {
 			assert.ErrorIs(t, err, session.ErrNotFound, "nothing of the session is written")
 		})
 	}
+}
+
+// The JSON Lines export carries orchestrator records too, with their times.
+func TestJSONL_MultiAgentsRoundTrip(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	src := filled(t)
+	created := time.Date(2026, 3, 4, 5, 6, 7, 891000000, time.UTC)
+	state := map[string]any{"type": "swarm", "id": "default_swarm", "blob": []byte{0, 0xff}, "n": int64(2), "f": 2.0}
+	require.NoError(t, src.CreateMultiAgent(ctx, "demo-x-support", &session.MultiAgent{ID: "default_swarm", State: state,
+		CreatedAt: created, UpdatedAt: created.Add(time.Minute)}))
+	var buf bytes.Buffer
+	sum, err := transfer.ExportJSONL(ctx, src, session.SessionQuery{}, &buf, nil)
+	require.NoError(t, err)
+	assert.Equal(t, 1, sum.MultiAgents)
+
+	dst := openSQLite(t)
+	isum, err := transfer.ImportJSONL(ctx, dst, &buf, transfer.ImportOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, sum, isum)
+	got, err := dst.(session.MultiAgentStore).GetMultiAgent(ctx, "demo-x-support", "default_swarm")
+	require.NoError(t, err)
+	assert.Equal(t, state, got.State)
+	assert.True(t, created.Equal(got.CreatedAt), "CreatedAt %s", got.CreatedAt)
+	assert.True(t, created.Add(time.Minute).Equal(got.UpdatedAt), "UpdatedAt %s", got.UpdatedAt)
+	assert.Equal(t, readAll(t, src), readAll(t, dst))
+
+	// A bad orchestrator id in a line is refused before anything is written.
+	line := `{"session":{"session_id":"z"},"agents":[],"feedback":[],"guardrail_events":[],"multi_agents":[{"multi_agent_id":"a.b","state":{}}]}`
+	_, err = transfer.ImportJSONL(ctx, dst, strings.NewReader(line), transfer.ImportOptions{})
+	require.ErrorIs(t, err, session.ErrInvalidArgument)
+	assert.Contains(t, err.Error(), "multi_agent_id")
+	_, err = dst.GetSession(ctx, "z")
+	require.ErrorIs(t, err, session.ErrNotFound)
 }

@@ -21,6 +21,9 @@ type Record struct {
 	Agents          []*AgentRecord                `json:"agents"`
 	Feedback        []*wire.Feedback              `json:"feedback"`
 	GuardrailEvents []*wire.SessionGuardrailEvent `json:"guardrail_events"`
+	// MultiAgents are the Graph and Swarm orchestrator records; absent when
+	// there are none, so lines without them read as before.
+	MultiAgents []*wire.MultiAgent `json:"multi_agents,omitempty"`
 }
 
 // AgentRecord is one agent with its whole message log.
@@ -97,6 +100,9 @@ func Read(ctx context.Context, repo session.Repository, id string) (*Record, err
 	for _, g := range gs {
 		rec.GuardrailEvents = append(rec.GuardrailEvents, wire.FromSessionGuardrail(g))
 	}
+	if rec.MultiAgents, err = readMultiAgents(ctx, repo, id); err != nil {
+		return nil, err
+	}
 	return rec, nil
 }
 
@@ -160,6 +166,7 @@ func (s *Summary) add(rec *Record) {
 		s.Messages += len(a.Messages)
 	}
 	s.Feedback += len(rec.Feedback)
+	s.MultiAgents += len(rec.MultiAgents)
 }
 
 // MaxLineBytes bounds one JSON Lines record on import.
@@ -311,6 +318,9 @@ func decode(rec *Record) (*plan, error) {
 	for _, g := range rec.GuardrailEvents {
 		p.guards = append(p.guards, &session.SessionGuardrailEvent{AgentID: g.AgentID, MessageID: g.MessageID, Action: g.Action,
 			Timestamp: g.Timestamp, StopReason: g.StopReason, PoliciesTriggered: g.PoliciesTriggered})
+	}
+	if p.multiAgents, err = decodeMultiAgents(s.ID, rec.MultiAgents); err != nil {
+		return nil, err
 	}
 	return p, nil
 }
