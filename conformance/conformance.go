@@ -140,6 +140,7 @@ func allCases() []testCase {
 		lifecycleCases(),
 		sharedStoreCases(),
 		multiAgentCases(),
+		strandsFieldCases(),
 	} {
 		all = append(all, part...)
 	}
