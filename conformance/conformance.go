@@ -140,6 +140,8 @@ func allCases() []testCase {
 		lifecycleCases(),
 		sharedStoreCases(),
 		apiKeyCases(),
+		multiAgentCases(),
+		strandsFieldCases(),
 	} {
 		all = append(all, part...)
 	}

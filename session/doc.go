@@ -33,8 +33,10 @@
 // writes nothing, returned values are the caller's own, times are UTC.
 // Optional capabilities are separate interfaces a repository may implement:
 // Pinger (health checks), StatsReporter (counters for /metrics),
-// MessageAppender (appends whose id the store assigns) and APIKeyStore
-// (per-application API keys, stored hashed, for the service).
+// MessageAppender (appends whose id the store assigns), APIKeyStore
+// (per-application API keys, stored hashed, for the service) and
+// MultiAgentStore (Graph and Swarm orchestrator state, Strands'
+// create/read/update_multi_agent).
 //
 // # Errors
 //

@@ -51,6 +51,7 @@ type sessionEntry struct {
 	agents     map[string]*agentEntry
 	feedback   []*session.Feedback
 	guardrails []*session.SessionGuardrailEvent
+	multi      map[string]*session.MultiAgent // orchestrators (multiagent.go); nil until the first
 	// size is the estimated stored size in bytes; maintained only when
 	// Options.MaxSessionBytes > 0.
 	size int

@@ -27,7 +27,7 @@ const (
 )
 
 // Kinds lists every Kind.
-var Kinds = []Kind{KindSession, KindAgents, KindAgent, KindMessages, KindMessage, KindCount, KindMetadata, KindFeedback, KindGuardrails}
+var Kinds = []Kind{KindSession, KindAgents, KindAgent, KindMessages, KindMessage, KindCount, KindMetadata, KindFeedback, KindGuardrails, KindMultiAgent}
 
 // Defaults applied by New to zero Options fields.
 const (

@@ -241,6 +241,7 @@ func (s *Server) routes() {
 	m.Handle("GET /api/keys", s.admin(s.listKeys))
 	m.Handle("POST /api/keys", s.admin(s.createKey))
 	m.Handle("DELETE /api/keys/{key}", s.admin(s.deleteKey))
+	s.multiAgentRoutes(m)
 
 	m.HandleFunc(apiFallback, s.noRoute)
 }
