@@ -116,7 +116,8 @@ type Repository struct {
 var (
 	_ session.Repository    = (*Repository)(nil)
 	_ session.Pinger        = (*Repository)(nil)
-	_ session.StatsReporter = (*Repository)(nil)
+	_ session.StatsReporter   = (*Repository)(nil)
+	_ session.MessageAppender = (*Repository)(nil)
 )
 
 // Open opens (creating when missing) the database file opts.FileName in dir,
