@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sessionkit/sessionkit/backend/sqlite"
+	"github.com/sessionkit/sessionkit/internal/faultinject"
 	"github.com/sessionkit/sessionkit/session"
 	"github.com/sessionkit/sessionkit/session/manager"
 )
@@ -464,6 +465,48 @@ func TestAppend_SixtyFourHandlesOnOneAgentAllSucceed(t *testing.T) {
 				text, _ := c.Content[0].Text()
 				require.False(t, texts[text], "%q stored twice", text)
 				texts[text] = true
+			}
+		})
+	}
+}
+
+// plainRepository hides the optional capabilities of the repository it
+// embeds, as a third-party repository without AppendMessage would be.
+type plainRepository struct{ session.Repository }
+
+// Append uses the store's AppendMessage when it has one and falls back to
+// CreateMessage at the next id otherwise — also behind a decorator that
+// reports errors.ErrUnsupported because the repository it wraps lacks it.
+func TestAppend_UsesAppendMessageOrFallsBack(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		repo func(inner session.Repository) session.Repository
+	}{
+		{"MessageAppender", func(inner session.Repository) session.Repository { return inner }},
+		{"without the capability", func(inner session.Repository) session.Repository { return plainRepository{inner} }},
+		{"decorator over a repository without it", func(inner session.Repository) session.Repository {
+			return faultinject.New(plainRepository{inner}, faultinject.Options{})
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			inner := newMemory()
+			repo := tt.repo(inner)
+			a1 := initAgent(t, newManager(t, repo, "s", manager.Options{}), "a", manager.AgentOptions{})
+			a2 := initAgent(t, newManager(t, repo, "s", manager.Options{}), "a", manager.AgentOptions{})
+			for i, h := range []*manager.AgentSession{a1, a2, a1} {
+				stored, err := h.Append(ctx, userText(fmt.Sprintf("m%d", i)))
+				require.NoError(t, err)
+				assert.Equal(t, i, stored.ID, "the id the store holds, not the handle's stale count")
+			}
+			got := storedEffective(t, inner, "s", "a")
+			require.Len(t, got, 3)
+			for i, c := range got {
+				text, _ := c.Content[0].Text()
+				assert.Equal(t, fmt.Sprintf("m%d", i), text)
 			}
 		})
 	}

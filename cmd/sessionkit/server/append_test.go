@@ -93,6 +93,11 @@ func TestAPI_AppendWithoutIDUnderContentionIsAlwaysAcknowledged(t *testing.T) {
 			r := openSQLite(t, t.TempDir())
 			return r, []string{contentionServer(t, r)}
 		}},
+		{"memory without AppendMessage (CreateMessage retries)", func(t *testing.T) (session.Repository, []string) {
+			r := memory.New(memory.Options{})
+			t.Cleanup(func() { _ = r.Close() })
+			return r, []string{contentionServer(t, plainRepository{r})}
+		}},
 		{"sqlite two servers on one directory", func(t *testing.T) (session.Repository, []string) {
 			dir := t.TempDir()
 			r1, r2 := openSQLite(t, dir), openSQLite(t, dir)
@@ -159,6 +164,55 @@ func TestAPI_AppendWithoutIDUnderContentionIsAlwaysAcknowledged(t *testing.T) {
 				got, _ := m.Message.Content[0].Text()
 				assert.Equal(t, byID[i], got, "message %d holds what was acknowledged for it", i)
 			}
+		})
+	}
+}
+
+// plainRepository hides the optional capabilities of the repository it
+// embeds, as a third-party repository without AppendMessage would be.
+type plainRepository struct{ session.Repository }
+
+// alwaysConflicting loses every CreateMessage race.
+type alwaysConflicting struct{ plainRepository }
+
+func (alwaysConflicting) CreateMessage(context.Context, string, string, *session.Message) error {
+	return session.ErrConflict
+}
+
+// An append without an id on a store without AppendMessage retries lost
+// races until the request's deadline, and then answers 504, not 409: the
+// client did nothing wrong. With message_id a lost race stays a 409.
+func TestAPI_AppendWithoutIDGivesUpOnlyAtTheDeadline(t *testing.T) {
+	t.Parallel()
+	repo := memory.New(memory.Options{})
+	t.Cleanup(func() { _ = repo.Close() })
+	ctx := context.Background()
+	require.NoError(t, repo.CreateSession(ctx, &session.Session{ID: "s"}))
+	require.NoError(t, repo.CreateAgent(ctx, "s", &session.Agent{ID: "a"}))
+	srv, err := server.New(server.Options{
+		Repository:     alwaysConflicting{plainRepository{repo}},
+		AdminToken:     adminToken,
+		Logger:         slog.New(slog.NewTextHandler(io.Discard, nil)),
+		RequestTimeout: 200 * time.Millisecond,
+	})
+	require.NoError(t, err)
+	ts := httptest.NewServer(srv.Handler())
+	t.Cleanup(ts.Close)
+	tests := []struct {
+		name, body string
+		want       int
+		code       string
+	}{
+		{"without message_id", `{"message":{"role":"user","content":[{"text":"x"}]}}`, http.StatusGatewayTimeout, "deadline_exceeded"},
+		{"with message_id", `{"message_id":0,"message":{"role":"user","content":[{"text":"x"}]}}`, http.StatusConflict, "conflict"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			status, body, err := postJSON(ctx, http.DefaultClient, ts.URL+"/api/sessions/s/agents/a/messages", tt.body)
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, status, "%v", body)
+			assert.Equal(t, tt.code, body["error"].(map[string]any)["code"])
 		})
 	}
 }
