@@ -61,8 +61,8 @@ type agentEntry struct {
 }
 
 var (
-	_ session.Repository    = (*Repository)(nil)
-	_ session.Pinger        = (*Repository)(nil)
+	_ session.Repository      = (*Repository)(nil)
+	_ session.Pinger          = (*Repository)(nil)
 	_ session.StatsReporter   = (*Repository)(nil)
 	_ session.MessageAppender = (*Repository)(nil)
 )

@@ -114,8 +114,8 @@ type Repository struct {
 }
 
 var (
-	_ session.Repository    = (*Repository)(nil)
-	_ session.Pinger        = (*Repository)(nil)
+	_ session.Repository      = (*Repository)(nil)
+	_ session.Pinger          = (*Repository)(nil)
 	_ session.StatsReporter   = (*Repository)(nil)
 	_ session.MessageAppender = (*Repository)(nil)
 )
