@@ -8,7 +8,7 @@
 #   BASELINE=/path/to/previous/sessionkit scripts/loadtest-16core.sh
 #
 # Environment: SERVER_CPU_SETS (default "0-1 0-3 0-7"), LOAD_CPUS (8-15),
-# CLIENTS (64), DURATION (10s), BASELINE (a previous sessionkit binary to
+# CLIENTS (64), DURATION (10s), REPEAT (3 runs per scenario and build), BASELINE (a previous sessionkit binary to
 # compare), MONGO_URL (adds MongoDB scenarios), OUT.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +16,7 @@ cd "$(dirname "$0")/.."
 SERVER_CPU_SETS=${SERVER_CPU_SETS:-"0-1 0-3 0-7"}
 LOAD_CPUS=${LOAD_CPUS:-8-15}
 CLIENTS=${CLIENTS:-64}
+REPEAT=${REPEAT:-3}
 DURATION=${DURATION:-10s}
 OUT=${OUT:-bench/LOAD-16core.md}
 
@@ -31,7 +32,7 @@ go build -o artifacts/sessionkit ./cmd/sessionkit
 
 : >"$OUT"
 for cpus in $SERVER_CPU_SETS; do
-  args=(-sessionkit "$PWD/artifacts/sessionkit" -clients "$CLIENTS" -duration "$DURATION"
+  args=(-sessionkit "$PWD/artifacts/sessionkit" -clients "$CLIENTS" -duration "$DURATION" -repeat "$REPEAT"
         -server-cpus "$cpus" -out "$PWD/artifacts/load-$cpus.md"
         -note "servers on CPUs $cpus, load generator on CPUs $LOAD_CPUS")
   if [ -n "${BASELINE:-}" ]; then args+=(-compare "baseline=$BASELINE"); fi

@@ -55,6 +55,7 @@ type config struct {
 	mongoURL  string
 	serverCPU string
 	only      string
+	repeat    int
 	out       string
 	note      string
 }
@@ -81,16 +82,30 @@ func (s scenario) name() string {
 	return s.backend + ", " + target
 }
 
-// outcome is what one scenario measured.
+// outcome is what the runs of one scenario with one build measured, summed
+// over the runs.
 type outcome struct {
 	scenario scenario
 	binary   string
-	metrics  vegeta.Metrics
+	metrics  vegeta.Metrics // every request of every run
 	acked    int
-	ackRate  float64
+	rates    []float64      // acknowledged appends per second, one per run
 	failures map[string]int // status (or transport error) → count
 	sample   string         // one failure body, for the report
 	check    readBack
+}
+
+// add merges the read-back of one run into the totals.
+func (rb *readBack) add(o readBack) {
+	rb.stored += o.stored
+	rb.lost += o.lost
+	rb.duplicated += o.duplicated
+	rb.wrongID += o.wrongID
+	rb.unacked += o.unacked
+	rb.dense = rb.dense && o.dense
+	if rb.err == nil {
+		rb.err = o.err
+	}
 }
 
 // readBack is the verification of the stored logs against the
@@ -121,6 +136,7 @@ func run() error {
 	flag.StringVar(&cfg.only, "only", "", "run only scenarios whose name contains this text")
 	flag.StringVar(&cfg.out, "out", "", "write the Markdown report here (default stdout)")
 	flag.StringVar(&cfg.note, "note", "", "a line about the machine, printed in the report")
+	flag.IntVar(&cfg.repeat, "repeat", 1, "runs of each scenario per build, interleaved across builds; the report gives the median ack/s and its range")
 	flag.Parse()
 	if bin == "" {
 		return errors.New("-sessionkit is required")
@@ -133,8 +149,8 @@ func run() error {
 		}
 		cfg.binaries = append(cfg.binaries, binary{label, path})
 	}
-	if cfg.clients < 1 || cfg.instances < 1 || cfg.duration <= 0 {
-		return errors.New("-clients, -instances and -duration must be positive")
+	if cfg.clients < 1 || cfg.instances < 1 || cfg.duration <= 0 || cfg.repeat < 1 {
+		return errors.New("-clients, -instances, -duration and -repeat must be positive")
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -155,15 +171,27 @@ func run() error {
 		if cfg.only != "" && !strings.Contains(s.name(), cfg.only) {
 			continue
 		}
-		for _, b := range cfg.binaries {
-			fmt.Fprintf(os.Stderr, "== %s (%s)\n", s.name(), b.label)
-			o, err := runScenario(ctx, cfg, b, s)
-			if err != nil {
-				return fmt.Errorf("%s (%s): %w", s.name(), b.label, err)
+		runs := make([]*outcome, len(cfg.binaries))
+		for i, b := range cfg.binaries {
+			runs[i] = &outcome{scenario: s, binary: b.label, failures: map[string]int{}, check: readBack{dense: true}}
+		}
+		// Builds alternate run by run, so that a noisy neighbour hurts
+		// both alike.
+		for r := range cfg.repeat {
+			for i, b := range cfg.binaries {
+				fmt.Fprintf(os.Stderr, "== %s (%s) run %d/%d\n", s.name(), b.label, r+1, cfg.repeat)
+				o := runs[i]
+				acked, lost := o.acked, o.check.lost
+				if err := runScenario(ctx, cfg, b, s, o); err != nil {
+					return fmt.Errorf("%s (%s): %w", s.name(), b.label, err)
+				}
+				fmt.Fprintf(os.Stderr, "   %d acknowledged (%.0f/s), failures so far %v, lost %d\n",
+					o.acked-acked, o.rates[len(o.rates)-1], o.failures, o.check.lost-lost)
 			}
-			fmt.Fprintf(os.Stderr, "   %d acknowledged (%.0f/s), failures %v, p99 %s, lost %d, duplicated %d\n",
-				o.acked, o.ackRate, o.failures, o.metrics.Latencies.P99, o.check.lost, o.check.duplicated)
-			outcomes = append(outcomes, o)
+		}
+		for _, o := range runs {
+			o.metrics.Close()
+			outcomes = append(outcomes, *o)
 		}
 	}
 	var w io.Writer = os.Stdout
@@ -185,16 +213,17 @@ type server struct {
 	log *bytes.Buffer
 }
 
-func runScenario(ctx context.Context, cfg config, b binary, s scenario) (outcome, error) {
-	o := outcome{scenario: s, binary: b.label, failures: map[string]int{}}
+// runScenario runs s once with build b on fresh servers and a fresh store,
+// adding what it measured to o.
+func runScenario(ctx context.Context, cfg config, b binary, s scenario, o *outcome) error {
 	dir, err := os.MkdirTemp("", "sessionkit-load-")
 	if err != nil {
-		return o, err
+		return err
 	}
 	defer os.RemoveAll(dir)
 	backendURL, err := storeURL(cfg, s.backend, dir)
 	if err != nil {
-		return o, err
+		return err
 	}
 	var servers []*server
 	defer func() {
@@ -205,7 +234,7 @@ func runScenario(ctx context.Context, cfg config, b binary, s scenario) (outcome
 	for range s.instances {
 		srv, err := start(ctx, cfg, b.path, backendURL)
 		if err != nil {
-			return o, err
+			return err
 		}
 		servers = append(servers, srv)
 	}
@@ -218,7 +247,7 @@ func runScenario(ctx context.Context, cfg config, b binary, s scenario) (outcome
 		}
 	}
 	if err := setup(ctx, client, servers[0].url, agents); err != nil {
-		return o, err
+		return err
 	}
 
 	var seq atomic.Uint64
@@ -239,6 +268,8 @@ func runScenario(ctx context.Context, cfg config, b binary, s scenario) (outcome
 	for _, a := range agents {
 		acked[a] = map[string]int{}
 	}
+	began := time.Now()
+	acks := 0
 	results := attacker.Attack(vegeta.Targeter(targeter), vegeta.ConstantPacer{}, cfg.duration, s.name())
 	stopped := false
 	for res := range results {
@@ -250,10 +281,10 @@ func runScenario(ctx context.Context, cfg config, b binary, s scenario) (outcome
 		if res.Code == http.StatusCreated {
 			agent, text, id, err := parseAck(res)
 			if err != nil {
-				return o, err
+				return err
 			}
 			acked[agent][text] = id
-			o.acked++
+			acks++
 			continue
 		}
 		key := strconv.Itoa(int(res.Code))
@@ -265,15 +296,14 @@ func runScenario(ctx context.Context, cfg config, b binary, s scenario) (outcome
 			o.sample = strings.TrimSpace(string(res.Body) + " " + res.Error)
 		}
 	}
-	o.metrics.Close()
+	elapsed := time.Since(began)
 	if err := ctx.Err(); err != nil {
-		return o, err
+		return err
 	}
-	if elapsed := o.metrics.Duration + o.metrics.Wait; elapsed > 0 {
-		o.ackRate = float64(o.acked) / elapsed.Seconds()
-	}
-	o.check = verify(ctx, client, servers[0].url, acked)
-	return o, nil
+	o.acked += acks
+	o.rates = append(o.rates, float64(acks)/elapsed.Seconds())
+	o.check.add(verify(ctx, client, servers[0].url, acked))
+	return nil
 }
 
 // storeURL is the backend URL of one scenario: its own memory store, SQLite
@@ -493,7 +523,8 @@ func report(w io.Writer, cfg config, outcomes []outcome) error {
 		"Each request is `POST /api/sessions/load/agents/{a}/messages` without `message_id`, a one-block user message; "+
 		"\"one agent per client\" sends request n to agent n mod %d, \"one shared agent\" sends all to one agent; with several instances, request n goes to instance n mod N.\n",
 		cfg.clients, cfg.duration, cfg.clients)
-	fmt.Fprintf(&b, "- Acknowledged = 201; ack/s = acknowledged ÷ (attack time + wait for the last answers). Latencies over all requests.\n")
+	fmt.Fprintf(&b, "- %d run(s) of each scenario per build, builds alternating run by run. Requests, acknowledged, failures and read-back are totals over the runs; "+
+		"ack/s is the median over the runs (range in brackets), each run's acknowledged ÷ its wall time until the last answer; latencies over every request of every run.\n", cfg.repeat)
 	fmt.Fprintf(&b, "- Read-back: every agent's log read through the API after the run. lost = acknowledged but not stored; dup = a message stored twice; "+
 		"wrong id = stored under another id than acknowledged; unacked = stored although its request failed (an error after the write); dense = ids 0..n-1 without gaps.\n\n")
 	fmt.Fprintf(&b, "| scenario | build | requests | acknowledged | ack/s | failures | p50 | p99 | max | stored | lost | dup | wrong id | unacked | dense |\n")
@@ -507,8 +538,8 @@ func report(w io.Writer, cfg config, outcomes []outcome) error {
 		if o.check.err != nil {
 			dense = "read-back failed: " + o.check.err.Error()
 		}
-		fmt.Fprintf(&b, "| %s | %s | %d | %d | %.0f | %s | %s | %s | %s | %d | %d | %d | %d | %d | %s |\n",
-			o.scenario.name(), o.binary, o.metrics.Requests, o.acked, o.ackRate, failures(o.failures),
+		fmt.Fprintf(&b, "| %s | %s | %d | %d | %s | %s | %s | %s | %s | %d | %d | %d | %d | %d | %s |\n",
+			o.scenario.name(), o.binary, o.metrics.Requests, o.acked, rates(o.rates), failures(o.failures),
 			ms(l.P50), ms(l.P99), ms(l.Max), o.check.stored, o.check.lost, o.check.duplicated, o.check.wrongID, o.check.unacked, dense)
 	}
 	var samples []string
@@ -522,6 +553,24 @@ func report(w io.Writer, cfg config, outcomes []outcome) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// rates is the median of per-run rates, with their range when there are
+// several.
+func rates(r []float64) string {
+	s := append([]float64(nil), r...)
+	sort.Float64s(s)
+	if len(s) == 0 {
+		return "–"
+	}
+	med := s[len(s)/2]
+	if len(s)%2 == 0 {
+		med = (s[len(s)/2-1] + s[len(s)/2]) / 2
+	}
+	if len(s) == 1 {
+		return fmt.Sprintf("%.0f", med)
+	}
+	return fmt.Sprintf("%.0f (%.0f–%.0f)", med, s[0], s[len(s)-1])
 }
 
 func failures(m map[string]int) string {
