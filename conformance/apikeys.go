@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -13,12 +14,16 @@ import (
 )
 
 // apiKeyStore returns r as a session.APIKeyStore, or skips: the role is
-// optional.
+// optional, and a decorator over a repository without it reports
+// errors.ErrUnsupported (probed with ListAPIKeys, a read).
 func apiKeyStore(t *testing.T, r session.Repository) session.APIKeyStore {
 	t.Helper()
 	ks, ok := r.(session.APIKeyStore)
 	if !ok {
 		t.Skipf("%T does not implement session.APIKeyStore", r)
+	}
+	if _, err := ks.ListAPIKeys(context.Background()); errors.Is(err, errors.ErrUnsupported) {
+		t.Skipf("the repository does not store API keys: %v", err)
 	}
 	return ks
 }

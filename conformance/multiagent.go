@@ -23,12 +23,18 @@ import (
 // mid is the orchestrator id most cases use; Strands' default Graph id.
 const mid = "default_graph"
 
-// multiAgents returns r's MultiAgentStore or skips the case.
+// multiAgents returns r's MultiAgentStore or skips the case: the role is
+// optional, and a decorator over a repository without it reports
+// errors.ErrUnsupported (probed with a read of a session that does not
+// exist).
 func multiAgents(t *testing.T, r session.Repository) session.MultiAgentStore {
 	t.Helper()
 	m, ok := r.(session.MultiAgentStore)
 	if !ok {
 		t.Skipf("%T does not implement session.MultiAgentStore", r)
+	}
+	if _, err := m.GetMultiAgent(context.Background(), "conformance-probe-missing", mid); errors.Is(err, errors.ErrUnsupported) {
+		t.Skipf("the repository does not store multi-agent state: %v", err)
 	}
 	return m
 }

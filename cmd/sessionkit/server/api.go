@@ -746,16 +746,15 @@ func (s *Server) listMessages(w http.ResponseWriter, r *http.Request) {
 
 // appendRequest is POST .../messages. MessageID, when given, must be the
 // next id (optimistic concurrency: 409 if another writer took it);
-// otherwise the server appends at the end.
+// otherwise the server appends at the end, and the append succeeds however
+// many clients append to the agent at once, unless the request's deadline
+// passes first.
 type appendRequest struct {
 	MessageID        *int                   `json:"message_id,omitempty"`
 	Message          json.RawMessage        `json:"message"`
 	RedactMessage    json.RawMessage        `json:"redact_message,omitempty"`
 	EventLoopMetrics *wire.EventLoopMetrics `json:"event_loop_metrics,omitempty"`
 }
-
-// maxAppendRetries bounds retries of an append that lost a race.
-const maxAppendRetries = 5
 
 func (s *Server) appendMessage(w http.ResponseWriter, r *http.Request) {
 	id, agent, err := agentPath(r)
@@ -779,21 +778,15 @@ func (s *Server) appendMessage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	for attempt := 0; ; attempt++ {
-		if req.MessageID != nil {
-			m.ID = *req.MessageID
-		} else if m.ID, err = s.repo.CountMessages(ctx, id, agent); err != nil {
-			s.writeError(w, r, err)
-			return
-		}
+	if req.MessageID != nil {
+		m.ID = *req.MessageID
 		err = s.repo.CreateMessage(ctx, id, agent, m)
-		if err == nil {
-			break
-		}
-		if req.MessageID != nil || !errors.Is(err, session.ErrConflict) || attempt == maxAppendRetries {
-			s.writeError(w, r, err)
-			return
-		}
+	} else {
+		m.ID, err = appendAtEnd(ctx, s.repo, id, agent, m)
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
 	}
 	stored, err := s.repo.GetMessage(ctx, id, agent, m.ID)
 	if err != nil {
