@@ -30,6 +30,7 @@ type Cache struct {
 	closed atomic.Bool
 	once   sync.Once
 	done   chan struct{}
+	kick   chan struct{} // wakes the retry loop after a failed invalidation
 	wg     sync.WaitGroup
 
 	// pending holds the sessions written through this Cache whose
@@ -71,6 +72,7 @@ func New(inner session.Repository, client redis.UniversalClient, opts Options) (
 		inner: inner, client: client, opts: o,
 		br:      &breaker{threshold: o.BreakerFailures, cooldown: o.BreakerCooldown, now: o.Now, log: o.Logger},
 		done:    make(chan struct{}),
+		kick:    make(chan struct{}, 1),
 		pending: map[string]uint64{},
 	}
 	c.wg.Add(1)
@@ -255,42 +257,90 @@ func (c *Cache) clearPending(sessionID string, seq uint64) {
 // invalidate runs after a write reached the backend: it deletes the
 // session's generation token, which makes every entry of the session
 // unusable (the next fill overwrites it, or it expires) and defeats any fill
-// in flight. When Redis cannot be reached the session is marked pending
-// instead.
+// in flight.
+//
+// The DEL is sent whatever the breaker says: the breaker guards read
+// latency, and an open breaker may only mean that fills failed (Redis out of
+// memory, slow replies) while a DEL would land — skipping it would let other
+// processes serve the old value. It gets Options.InvalidateTimeout, within
+// which fast failures (a killed connection, a refused dial) are retried.
+// When it still fails the session is marked pending: this process stops
+// reading its entries, and the retry loop sends the DEL again every
+// Options.InvalidateRetry until it lands.
 func (c *Cache) invalidate(ctx context.Context, sessionID string) {
 	if session.ValidateSessionID(sessionID) != nil {
 		return
 	}
 	seq := c.seq.Load()
-	if c.br.allow() {
-		rctx, cancel := c.redisCtx(ctx)
-		err := c.client.Del(rctx, keysFor(c.opts.Prefix, sessionID).gen).Err()
-		cancel()
-		if c.redisDone(ctx, err) {
-			c.invalidations.Add(1)
-			c.clearPending(sessionID, seq)
-			return
-		}
+	if c.delGen(ctx, sessionID) {
+		c.clearPending(sessionID, seq)
+		return
 	}
 	c.markPending(sessionID)
+	select {
+	case c.kick <- struct{}{}:
+	default:
+	}
 }
 
-// retryLoop retries pending invalidations every cooldown until Close.
+// delGen deletes the session's generation key within InvalidateTimeout
+// (and ctx), retrying fast failures. Its outcome feeds the breaker as one
+// call: a success closes it (Redis answers), a DEL that failed for its
+// whole budget counts one failure.
+func (c *Cache) delGen(ctx context.Context, sessionID string) bool {
+	dctx, cancel := context.WithTimeout(ctx, c.opts.InvalidateTimeout)
+	defer cancel()
+	key := keysFor(c.opts.Prefix, sessionID).gen
+	pause := 5 * time.Millisecond
+	for {
+		err := c.client.Del(dctx, key).Err()
+		if err == nil {
+			c.invalidations.Add(1)
+			c.br.success()
+			return true
+		}
+		t := time.NewTimer(pause)
+		select {
+		case <-dctx.Done():
+			t.Stop()
+			// Not in cache_errors_total: a failed invalidation shows in
+			// cache_invalidation_failures_total and the pending gauge.
+			if ctx.Err() == nil {
+				c.br.failure(err)
+			}
+			return false
+		case <-t.C:
+		}
+		pause = min(2*pause, 50*time.Millisecond)
+	}
+}
+
+// retryLoop retries pending invalidations every InvalidateRetry, and at
+// once after a write could not invalidate, until Close.
 func (c *Cache) retryLoop() {
 	defer c.wg.Done()
-	t := time.NewTicker(c.opts.BreakerCooldown)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		<-c.done
+		cancel()
+	}()
+	t := time.NewTicker(c.opts.InvalidateRetry)
 	defer t.Stop()
 	for {
 		select {
 		case <-c.done:
 			return
 		case <-t.C:
-			c.retryPending()
+		case <-c.kick:
 		}
+		c.retryPending(ctx)
 	}
 }
 
-func (c *Cache) retryPending() {
+// retryPending sends the DEL of up to 256 pending sessions, and stops at
+// the first that fails (Redis is still unreachable from here).
+func (c *Cache) retryPending(ctx context.Context) {
 	if c.pendingN.Load() == 0 {
 		return
 	}
@@ -303,26 +353,10 @@ func (c *Cache) retryPending() {
 		}
 	}
 	c.pendingMu.Unlock()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go func() {
-		select {
-		case <-c.done:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
 	for id, s := range batch {
-		if !c.br.allow() {
+		if !c.delGen(ctx, id) {
 			return
 		}
-		rctx, rcancel := c.redisCtx(ctx)
-		err := c.client.Del(rctx, keysFor(c.opts.Prefix, id).gen).Err()
-		rcancel()
-		if !c.redisDone(ctx, err) {
-			return
-		}
-		c.invalidations.Add(1)
 		c.clearPending(id, s)
 	}
 }

@@ -48,7 +48,7 @@ func TestFailOpen_RedisDownServesBackendOpensBreakerAndRecovers(t *testing.T) {
 
 	// The retry loop's next tick probes Redis, flushes the pending
 	// invalidation and closes the breaker; then caching resumes by itself.
-	f.cache.retryPending()
+	f.cache.retryPending(ctx)
 	assert.Equal(t, 0, stat(f.cache, "cache_pending_invalidations"))
 	assert.Equal(t, int(BreakerClosed), stat(f.cache, "cache_breaker_state"))
 	assert.EqualValues(t, 1, logs.infos.Load())
@@ -79,7 +79,7 @@ func TestFailOpen_PendingInvalidationProtectsAgainstStaleEntries(t *testing.T) {
 	md, err := f.cache.GetMetadata(ctx, "s1")
 	require.NoError(t, err)
 	assert.Equal(t, int64(2), md["v"])
-	f.cache.retryPending()
+	f.cache.retryPending(ctx)
 	md, err = f.cache.GetMetadata(ctx, "s1")
 	require.NoError(t, err)
 	assert.Equal(t, int64(2), md["v"])
@@ -139,7 +139,7 @@ func TestRealRedis_KilledMidRunThenRestarted(t *testing.T) {
 			assert.Equal(t, int64(i), md["v"])
 		}
 	}
-	assert.NotEqual(t, int(BreakerClosed), stat(a, "cache_breaker_state"), "open, or half-open while the retry loop probes")
+	assert.NotEqual(t, int(BreakerClosed), stat(a, "cache_breaker_state"), "open, or half-open while the retry loop probes: %v", a.Stats())
 
 	srv.Restart(t)
 	require.Eventually(t, func() bool {

@@ -30,7 +30,9 @@ type staleFault struct {
 	// commands), so no read may be stale. Otherwise reads may be stale for
 	// at most the stated bound.
 	canComplete bool
-	on, off     func(t *testing.T, e *staleEnv)
+	// hold is how long the fault lasts (default: a quarter of the run).
+	hold    time.Duration
+	on, off func(t *testing.T, e *staleEnv)
 	// during, when set, runs repeatedly between on and off.
 	during func(t *testing.T, e *staleEnv)
 }
@@ -71,16 +73,19 @@ var staleFaults = []staleFault{
 	{name: "flushall", canComplete: true,
 		during: func(t *testing.T, e *staleEnv) { e.do(t, "FLUSHALL") }},
 	{name: "proxy-delay", canComplete: true,
-		// Each direction 120 ms: a round trip over the 100 ms RedisTimeout,
-		// well within InvalidateTimeout.
-		on:  func(t *testing.T, e *staleEnv) { e.proxy.SetDelay(120 * time.Millisecond) },
+		// Each direction 60 ms: a round trip over the 100 ms RedisTimeout, so
+		// every read times out and the breaker opens; a new connection's
+		// handshake and a DEL fit in InvalidateTimeout.
+		on:  func(t *testing.T, e *staleEnv) { e.proxy.SetDelay(60 * time.Millisecond) },
 		off: func(t *testing.T, e *staleEnv) { e.proxy.SetDelay(0) }},
 	{name: "debug-sleep",
 		on: func(t *testing.T, e *staleEnv) { e.do(t, "DEBUG", "SLEEP", "0.8") }},
-	{name: "kill9-restart",
+	{name: "kill9-restart", hold: time.Second,
 		on:  func(t *testing.T, e *staleEnv) { e.srv.Stop(t) },
 		off: func(t *testing.T, e *staleEnv) { e.srv.Restart(t) }},
-	{name: "proxy-drop",
+	// Longer than InvalidateTimeout and the TTL: the writer's DELs cannot
+	// land, and the reader's stale window is cut by the TTL alone.
+	{name: "proxy-drop", hold: 2 * staleTTL,
 		on:  func(t *testing.T, e *staleEnv) { e.proxy.SetDrop(true) },
 		off: func(t *testing.T, e *staleEnv) { e.proxy.SetDrop(false) }},
 }
@@ -112,10 +117,10 @@ const staleTTL = 1500 * time.Millisecond
 // SESSIONKIT_STALE_DURATION (a Go duration) lengthens each run.
 func TestStaleness_TwoProcesses(t *testing.T) {
 	t.Parallel()
-	// Long enough for a recovery longer than the default breaker cooldown
-	// (twice it): a skipped invalidation shows only once the reader's own
-	// breaker has closed again while the writer's is still open.
-	dur := 5 * time.Second
+	// Long enough for a recovery over twice the breaker cooldown: a skipped
+	// invalidation shows only once the reader's own breaker has closed again
+	// while the writer's is still open.
+	dur := 2 * time.Second
 	if v := os.Getenv("SESSIONKIT_STALE_DURATION"); v != "" {
 		d, err := time.ParseDuration(v)
 		require.NoError(t, err)
@@ -153,12 +158,14 @@ func runStaleness(t *testing.T, f staleFault, dur time.Duration) {
 
 	backend := memory.New(memory.Options{})
 	t.Cleanup(func() { _ = backend.Close() })
-	// Both processes run the defaults that matter here (RedisTimeout,
-	// breaker), with a short TTL so the bound shows in a short run.
+	// Both processes run the default RedisTimeout, breaker threshold and
+	// invalidation settings, with a short TTL so that the bound shows in a
+	// short run, and a breaker cooldown a quarter of the default so that
+	// recovery (where a skipped invalidation shows) fits in it too.
 	newProc := func(addr string) *Cache {
 		client := redis.NewClient(&redis.Options{Addr: addr, ContextTimeoutEnabled: true, MaxRetries: -1})
 		c, err := New(sharedRepo{backend}, client, Options{TTL: staleTTL, CloseClient: true,
-			Logger: slog.New(&countingHandler{})})
+			BreakerCooldown: DefaultBreakerCooldown / 4, Logger: slog.New(&countingHandler{})})
 		require.NoError(t, err)
 		t.Cleanup(func() { _ = c.Close() })
 		return c
@@ -236,15 +243,18 @@ func runStaleness(t *testing.T, f staleFault, dur time.Duration) {
 		}
 	}()
 
-	// The fault starts in the first fifth of the run and lasts a quarter of
-	// it; the rest of the run is recovery, where a skipped invalidation
-	// would show.
-	start := time.Now()
+	// The fault starts in the first fifth of the run and lasts its hold;
+	// half the run follows as recovery, where a skipped invalidation would
+	// show.
 	time.Sleep(dur/10 + time.Duration(env.rng.Int64N(int64(dur/10))))
 	if f.on != nil {
 		f.on(t, env)
 	}
-	faultEnd := time.Now().Add(dur / 4)
+	hold := f.hold
+	if hold == 0 {
+		hold = dur / 4
+	}
+	faultEnd := time.Now().Add(hold)
 	for time.Now().Before(faultEnd) {
 		if f.during != nil {
 			f.during(t, env)
@@ -254,7 +264,7 @@ func runStaleness(t *testing.T, f staleFault, dur time.Duration) {
 	if f.off != nil {
 		f.off(t, env)
 	}
-	time.Sleep(time.Until(start.Add(dur)))
+	time.Sleep(time.Until(faultEnd.Add(dur / 2)))
 	close(stop)
 	wg.Wait()
 
