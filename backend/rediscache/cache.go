@@ -19,7 +19,9 @@ import (
 
 // Cache is a session.Repository that serves reads from Redis and passes
 // everything else to the Repository it wraps. It also implements
-// session.StatsReporter and session.Pinger. It is safe for concurrent use.
+// session.StatsReporter, session.Pinger and session.MessageAppender (see
+// AppendMessage for how it does over a repository that lacks it). It is
+// safe for concurrent use.
 type Cache struct {
 	inner  session.Repository
 	client redis.UniversalClient
@@ -48,9 +50,10 @@ type Cache struct {
 }
 
 var (
-	_ session.Repository    = (*Cache)(nil)
-	_ session.StatsReporter = (*Cache)(nil)
-	_ session.Pinger        = (*Cache)(nil)
+	_ session.Repository      = (*Cache)(nil)
+	_ session.StatsReporter   = (*Cache)(nil)
+	_ session.Pinger          = (*Cache)(nil)
+	_ session.MessageAppender = (*Cache)(nil)
 )
 
 // New wraps inner with a Redis read-through cache on client, which may be a
