@@ -112,23 +112,37 @@ func (c *Cache) check() error {
 	return nil
 }
 
-// Ping checks both the wrapped repository (when it is a session.Pinger) and
-// Redis. The cache fails open, so a Redis error here means "degraded", not
-// "down"; it is reported so that health checks can tell.
+// Ping implements session.Pinger for the backend alone: it is the wrapped
+// repository's Ping (nil when it has none). Redis is not part of it — the
+// cache fails open, so a Redis outage does not make the repository
+// unavailable; PingCache reports on Redis.
 func (c *Cache) Ping(ctx context.Context) error {
 	if err := c.check(); err != nil {
 		return err
 	}
-	var errs []error
 	if p, ok := c.inner.(session.Pinger); ok {
 		if err := p.Ping(ctx); err != nil {
-			errs = append(errs, fmt.Errorf("backend: %w", err))
+			return fmt.Errorf("backend: %w", err)
 		}
 	}
-	if err := c.client.Ping(ctx).Err(); err != nil {
-		errs = append(errs, fmt.Errorf("rediscache: ping redis: %w", err))
+	return nil
+}
+
+// PingCache reports whether the cache is doing its job: nil when Redis
+// answers a PING within ctx and the breaker is closed; otherwise an error
+// saying why reads are (or may be) served from the backend. A non-nil
+// result means "degraded", never "down": every call still succeeds.
+func (c *Cache) PingCache(ctx context.Context) error {
+	if err := c.check(); err != nil {
+		return err
 	}
-	return errors.Join(errs...)
+	if err := c.client.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("rediscache: redis did not answer PING: %w", err)
+	}
+	if state, _ := c.br.snapshot(); state != BreakerClosed {
+		return fmt.Errorf("rediscache: circuit breaker %s after failed Redis calls; reads go to the backend", state)
+	}
+	return nil
 }
 
 // Stats reports the cache counters, merged with the wrapped repository's
@@ -158,6 +172,37 @@ func (c *Cache) Stats() map[string]float64 {
 		out[k] = float64(v)
 	}
 	return out
+}
+
+// StatsHelp returns a one-line description of each counter Stats reports
+// itself (the wrapped repository's are described by it), for /metrics HELP
+// lines.
+func (c *Cache) StatsHelp() map[string]string {
+	out := map[string]string{}
+	if sh, ok := c.inner.(interface{ StatsHelp() map[string]string }); ok {
+		for k, v := range sh.StatsHelp() {
+			out[k] = v
+		}
+	}
+	for k, v := range statsHelp {
+		out[k] = v
+	}
+	return out
+}
+
+var statsHelp = map[string]string{
+	"cache_hits_total":                  "Reads served from Redis.",
+	"cache_misses_total":                "Reads that looked in Redis and went to the backend.",
+	"cache_fills_total":                 "Backend answers stored in Redis.",
+	"cache_fills_rejected_total":        "Fills dropped because a write changed the session meanwhile.",
+	"cache_invalidations_total":         "Generation-key DELs that reached Redis after a write.",
+	"cache_invalidation_failures_total": "Writes whose invalidation did not land within the invalidate timeout (retried in the background).",
+	"cache_bypasses_total":              "Reads sent straight to the backend (breaker open, Redis failing, or the session's invalidation pending).",
+	"cache_oversize_total":              "Backend answers too large to cache.",
+	"cache_errors_total":                "Failed Redis calls on the read path.",
+	"cache_breaker_state":               "Circuit breaker over Redis reads: 0 closed, 1 half-open, 2 open.",
+	"cache_breaker_opens_total":         "Times the circuit breaker opened.",
+	"cache_pending_invalidations":       "Sessions written by this process whose invalidation has not reached Redis yet; other processes may serve them stale until it does or their entries expire.",
 }
 
 // --- Redis calls and the breaker ---

@@ -26,7 +26,10 @@ func TestFailOpen_RedisDownServesBackendOpensBreakerAndRecovers(t *testing.T) {
 	_, err := f.cache.GetMetadata(ctx, "s1")
 	require.NoError(t, err)
 
+	require.NoError(t, f.cache.PingCache(ctx))
 	f.mr.Close()
+	require.NoError(t, f.cache.Ping(ctx), "the backend answers: the repository is up")
+	assert.ErrorContains(t, f.cache.PingCache(ctx), "redis did not answer", "the cache is degraded")
 	for range 10 {
 		md, err := f.cache.GetMetadata(ctx, "s1")
 		require.NoError(t, err, "reads fail open")
@@ -51,6 +54,7 @@ func TestFailOpen_RedisDownServesBackendOpensBreakerAndRecovers(t *testing.T) {
 	f.cache.retryPending(ctx)
 	assert.Equal(t, 0, stat(f.cache, "cache_pending_invalidations"))
 	assert.Equal(t, int(BreakerClosed), stat(f.cache, "cache_breaker_state"))
+	assert.NoError(t, f.cache.PingCache(ctx))
 	assert.EqualValues(t, 1, logs.infos.Load())
 	hits := stat(f.cache, "cache_hits_total")
 	for range 2 {
