@@ -202,7 +202,9 @@ func TestWrite_RejectedInputWritesNothingAndKeepsCache(t *testing.T) {
 // with Redis killed mid-run.
 func TestWrite_RefusalThatSawAnotherWritersChangeInvalidates(t *testing.T) {
 	t.Parallel()
-	ctx := ctxT(t)
+	// Not ctxT: the parallel subtests may wait for a free slot longer than
+	// its 10 s.
+	ctx := testservice.WithTimeout(t, time.Minute)
 	for _, tc := range []struct {
 		name    string
 		other   func(session.Repository) error // the other writer, straight to the backend
