@@ -220,8 +220,21 @@ func (c *Cache) redisDone(ctx context.Context, err error) bool {
 	default:
 		c.errs.Add(1)
 		c.br.failure(err)
+		c.refreshTopology()
 	}
 	return false
+}
+
+// refreshTopology asks a Cluster client to reload the slot map after a
+// failed call. go-redis reloads it by itself on MOVED replies and every
+// ClusterStateReloadInterval (a minute by default), but not when a master
+// dies: until then it keeps sending that master's slots to the dead address,
+// so pending invalidations would not reach the promoted replica. Reloads are
+// coalesced by go-redis.
+func (c *Cache) refreshTopology() {
+	if cc, ok := c.client.(*redis.ClusterClient); ok {
+		cc.ReloadState(context.Background())
+	}
 }
 
 func (c *Cache) redisCtx(ctx context.Context) (context.Context, context.CancelFunc) {
@@ -347,6 +360,7 @@ func (c *Cache) delGen(ctx context.Context, sessionID string) bool {
 			c.br.success()
 			return true
 		}
+		c.refreshTopology()
 		t := time.NewTimer(pause)
 		select {
 		case <-dctx.Done():

@@ -57,6 +57,9 @@ func StartRedisCluster(t testing.TB) *RedisCluster {
 		c.Nodes = append(c.Nodes, Start(t, 10*time.Second, nil, "redis-server",
 			"--bind", "127.0.0.1", "--port", "{port}", "--save", "", "--appendonly", "no",
 			"--protected-mode", "yes", "--enable-debug-command", "local",
+			// Replicas sync at once (the default waits 5 s for more
+			// replicas): a replica that never synced cannot take over.
+			"--repl-diskless-sync-delay", "0",
 			"--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
 			"--cluster-node-timeout", strconv.Itoa(int(c.NodeTimeout.Milliseconds())),
 			"--dir", t.TempDir()))
@@ -74,7 +77,8 @@ func StartRedisCluster(t testing.TB) *RedisCluster {
 }
 
 // WaitOK waits until every running node reports cluster_state:ok and knows
-// all 16384 slots.
+// all 16384 slots, and every running replica's link to its master is up
+// (it has synced, so it can take over).
 func (c *RedisCluster) WaitOK(timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	for {
@@ -89,6 +93,11 @@ func (c *RedisCluster) WaitOK(timeout time.Duration) error {
 				bad = fmt.Sprintf("%s: %v %s", n.Addr, err, strings.TrimSpace(string(tail(info, 300))))
 				break
 			}
+			repl, err := exec.Command("redis-cli", "-h", "127.0.0.1", "-p", strconv.Itoa(n.Port), "info", "replication").Output()
+			if err != nil || (bytes.Contains(repl, []byte("role:slave")) && !bytes.Contains(repl, []byte("master_link_status:up"))) {
+				bad = fmt.Sprintf("%s: replica not synced: %v", n.Addr, err)
+				break
+			}
 		}
 		if bad == "" {
 			return nil
@@ -98,4 +107,49 @@ func (c *RedisCluster) WaitOK(timeout time.Duration) error {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// WaitFailover waits until the cluster has replaced the stopped master dead:
+// a running node marks it failed and owning no slots (its replica was
+// promoted and took them), and every running node reports cluster_state:ok.
+func (c *RedisCluster) WaitFailover(dead *Process, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		var live *Process
+		for _, n := range c.Nodes {
+			if n.Running() {
+				live = n
+				break
+			}
+		}
+		if live == nil {
+			return fmt.Errorf("no running node")
+		}
+		out, err := exec.Command("redis-cli", "-h", "127.0.0.1", "-p", strconv.Itoa(live.Port), "cluster", "nodes").Output()
+		if err == nil && failedWithoutSlots(string(out), dead.Addr) {
+			return c.WaitOK(time.Until(deadline))
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s not failed over within %s: %v\n%s", dead.Addr, timeout, err, out)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// failedWithoutSlots reports whether CLUSTER NODES output lists addr with
+// the "fail" flag and no slot ranges.
+func failedWithoutSlots(nodes, addr string) bool {
+	for _, line := range strings.Split(nodes, "\n") {
+		f := strings.Fields(line)
+		// id ip:port@cport flags master ping pong epoch link slots...
+		if len(f) < 8 || !strings.HasPrefix(f[1], addr+"@") {
+			continue
+		}
+		failed := false
+		for _, flag := range strings.Split(f[2], ",") {
+			failed = failed || flag == "fail"
+		}
+		return failed && len(f) == 8
+	}
+	return false
 }
