@@ -124,6 +124,7 @@ func clusterFailover(t *testing.T, cl *testservice.RedisCluster) {
 			}
 			i := rng.IntN(sessions)
 			before := committed[i].Load()
+			start := time.Now()
 			md, err := reader.GetMetadata(ctx, ids[i])
 			if err != nil {
 				readErrs.Add(1)
@@ -132,7 +133,7 @@ func clusterFailover(t *testing.T, cl *testservice.RedisCluster) {
 			counts.reads.Add(1)
 			if v, _ := md["ctr"].(int64); v < before {
 				doneMu.Lock()
-				age := time.Since(doneAt[fmt.Sprint(i, "/", v+1)])
+				age := start.Sub(doneAt[fmt.Sprint(i, "/", v+1)])
 				doneMu.Unlock()
 				counts.observe(age)
 			}
