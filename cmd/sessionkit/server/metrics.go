@@ -222,7 +222,8 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	var backendErr, cacheErr error
 	var wg sync.WaitGroup
-	if p, ok := s.repo.(session.Pinger); ok {
+	p, pings := s.repo.(session.Pinger)
+	if pings {
 		wg.Go(func() { backendErr = p.Ping(ctx) })
 	}
 	cp, cached := s.repo.(cachePinger)
@@ -231,6 +232,9 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	}
 	wg.Wait()
 	body := healthBody{Status: "ok", Backend: "ok"}
+	if !pings {
+		body.Backend = "no ping support"
+	}
 	if cached {
 		body.Cache = "ok"
 		if cacheErr != nil {
