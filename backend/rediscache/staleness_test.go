@@ -97,7 +97,8 @@ const staleTTL = 1500 * time.Millisecond
 // TestStaleness_TwoProcesses runs one writer and one reader, each a Cache
 // with its own go-redis client (own connection pool) and own breaker and
 // pending set, over one backend and one real redis-server, under each fault
-// in turn, with randomized operation timing and fault timing.
+// (one subtest, with its own redis-server, per fault), with randomized
+// operation timing and fault timing.
 //
 // Why two Caches in one test process stand for two OS processes: the
 // Caches share no state at all — not a client, a connection, a breaker,
@@ -110,8 +111,8 @@ const staleTTL = 1500 * time.Millisecond
 // through Redis, as between processes.
 //
 // A read is stale when it started after a write returned and shows a value
-// older than that write. Whenever the writer's Redis calls can complete
-// there must be none; otherwise a stale read may come at most the bound
+// older than that write. Whenever the writer's DEL can complete within its
+// invalidation budget there must be none; otherwise a stale read may come at most the bound
 // after the write that made it stale returned: the entry TTL times
 // (1 + Jitter), plus one reader's Redis timeout for a fill in flight.
 // SESSIONKIT_STALE_DURATION (a Go duration) lengthens each run.
