@@ -242,6 +242,7 @@ func (s *Server) routes() {
 	m.Handle("POST /api/keys", s.admin(s.createKey))
 	m.Handle("DELETE /api/keys/{key}", s.admin(s.deleteKey))
 	s.multiAgentRoutes(m)
+	s.messageRoutes(m)
 
 	m.HandleFunc(apiFallback, s.noRoute)
 }
