@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import httpx
@@ -39,6 +40,9 @@ class Server:
     snapshot_url: str
     #: True when snapshot_url is the fake (the routes are not on this branch yet).
     snapshot_fake: bool
+    #: The binary, and the SQLite directory (None for the memory backend), for reading from Go.
+    binary: Path
+    data_dir: Path | None
 
 
 def _require() -> bool:
@@ -71,8 +75,9 @@ def server(request: pytest.FixtureRequest, sessionkit_bin: Path, tmp_path_factor
     port = _free_port()
     args = [str(sessionkit_bin), "serve", "-addr", f"127.0.0.1:{port}", "-admin-token", ADMIN_TOKEN, "-backend", backend,
             "-log-level", "warn"]
-    if backend == "sqlite":
-        args += ["-data-dir", str(tmp_path_factory.mktemp("sqlite"))]
+    data_dir = tmp_path_factory.mktemp("sqlite") if backend == "sqlite" else None
+    if data_dir is not None:
+        args += ["-data-dir", str(data_dir)]
     log = tmp_path_factory.mktemp("log") / "serve.log"
     with open(log, "wb") as logf:
         proc = subprocess.Popen(args, stdout=logf, stderr=subprocess.STDOUT)
@@ -88,12 +93,14 @@ def server(request: pytest.FixtureRequest, sessionkit_bin: Path, tmp_path_factor
             if proc.poll() is not None or time.monotonic() > deadline:
                 pytest.fail(f"sessionkit serve did not start: {log.read_text()[-2000:]}")
             time.sleep(0.05)
-        if _has_snapshot_routes(url):
-            yield Server(backend, url, ADMIN_TOKEN, url, False)
+        real = _has_snapshot_routes(url)
+        SNAPSHOT_ROUTES[backend] = "real sessionkit routes" if real else "FAKE (conftest._FakeSnapshots): the server lacks them"
+        if real:
+            yield Server(backend, url, ADMIN_TOKEN, url, False, sessionkit_bin, data_dir)
         else:
             fake = _FakeSnapshots(url)
             try:
-                yield Server(backend, url, ADMIN_TOKEN, fake.url, True)
+                yield Server(backend, url, ADMIN_TOKEN, fake.url, True, sessionkit_bin, data_dir)
             finally:
                 fake.close()
     finally:
@@ -112,6 +119,9 @@ def _has_snapshot_routes(url: str) -> bool:
     assert r.status_code in (201, 409), r.text
     return httpx.get(url + "/api/sessions/snapshot-probe/snapshots", headers=h).status_code == 200
 
+
+#: Which snapshot routes each backend's storage tests ran against, for the summary line.
+SNAPSHOT_ROUTES: dict[str, str] = {}
 
 _SNAP = re.compile(r"^/api/sessions/([^/]+)/snapshots(?:/(.*))?$")
 
@@ -218,3 +228,8 @@ class _FakeSnapshots:
 
 def pytest_report_header(config: pytest.Config) -> str:
     return f"sessionkit repository: {REPO_ROOT}"
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    for backend, how in sorted(SNAPSHOT_ROUTES.items()):
+        terminalreporter.write_line(f"SessionkitStorage tests on {backend}: snapshot routes {how}")

@@ -119,6 +119,34 @@ def test_agent_with_tools_several_turns_then_resume_in_a_new_process(server: Ser
     sm.close()
 
 
+def test_go_reads_what_python_wrote(server: Server, tmp_path: Path) -> None:
+    """`sessionkit export` (Go, straight from the SQLite store) writes a Strands FileSessionManager
+    directory from which the SDK's own FileSessionManager resumes the same conversation."""
+    if server.data_dir is None:
+        pytest.skip("the memory backend lives in the server process only")
+    s = sid()
+    sm = manager(server, s)
+    agent = Agent(model=ScriptedModel(tool_script(2)), tools=[add], session_manager=sm, agent_id="x", callback_handler=None)
+    agent("one")
+    agent("two")
+    agent.state.set("done", True)
+    sm.sync_agent(agent)
+    out = tmp_path / "export"
+    run = subprocess.run(
+        [str(server.binary), "export", "-data-dir", str(server.data_dir), "-id-prefix", s, "-format", "strands",
+         "-out", str(out), "-log-level", "warn"],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert run.returncode == 0, run.stderr
+    from strands.session.file_session_manager import FileSessionManager
+
+    resumed = Agent(model=ScriptedModel([]), session_manager=FileSessionManager(session_id=s, storage_dir=str(out)),
+                    agent_id="x", callback_handler=None)
+    assert resumed.messages == json.loads(json.dumps(agent.messages))
+    assert resumed.state.get() == {"done": True}
+    sm.close()
+
+
 def test_guardrail_redaction_is_stored(server: Server) -> None:
     s = sid()
     sm = manager(server, s)

@@ -3,7 +3,7 @@
 These tests talk to Server.snapshot_url: the real server when it has the
 snapshot routes of /work/notes/SNAPSHOT-API.md, otherwise conftest's FAKE of
 those routes in front of the real server (the routes are built on another
-branch). Each test says which it ran against (-rA shows the line).
+branch). The run ends with a line saying which it was.
 """
 
 from __future__ import annotations
