@@ -116,6 +116,26 @@ def test_sessions_agents_messages_round_trip(repo: SessionkitSessionRepository) 
         repo.list_messages(s, "nobody")
 
 
+def test_update_agent_skips_only_a_repeat_of_what_it_last_wrote(repo: SessionkitSessionRepository, server: Server) -> None:
+    s = sid()
+    repo.create_session(Session(session_id=s, session_type=SessionType.AGENT))
+    repo.create_agent(s, agent(v=1))
+    n = repo.client.requests
+    repo.update_agent(s, agent(v=1))
+    assert repo.client.requests == n, "the same state as the create is not sent again"
+    repo.update_agent(s, agent(v=True))
+    repo.update_agent(s, agent(v=1.0))
+    assert repo.client.requests == n + 2, "1, true and 1.0 are different JSON values"
+    other = SessionkitSessionRepository(server.url, server.admin_token)
+    other.update_agent(s, agent(v="other writer"))
+    assert repo.read_agent(s, "a1").state == {"v": "other writer"}  # type: ignore[union-attr]
+    n = repo.client.requests
+    repo.update_agent(s, agent(v=1.0))
+    assert repo.client.requests == n + 1, "after reading another writer's state, ours is written again"
+    assert other.read_agent(s, "a1").state == {"v": 1.0}  # type: ignore[union-attr]
+    other.close()
+
+
 def test_bytes_survive(repo: SessionkitSessionRepository) -> None:
     s = sid()
     repo.create_session(Session(session_id=s, session_type=SessionType.AGENT))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -60,6 +61,10 @@ class SessionkitSessionRepository(SessionRepository):
         self.want_viewer_password = viewer_password
         #: The viewer password the server gave when this repository created a session.
         self.viewer_password: str | None = None
+        # The agent state this repository last wrote or read, per (session, agent): an
+        # update_agent that would write it again is skipped (see update_agent).
+        # Compared as canonical JSON, so that 1, 1.0 and true stay different states.
+        self._agents: dict[tuple[str, str], str] = {}
 
     def close(self) -> None:
         """Close the pooled connections."""
@@ -91,30 +96,42 @@ class SessionkitSessionRepository(SessionRepository):
     def create_agent(self, session_id: str, session_agent: SessionAgent, **kwargs: Any) -> None:
         """Create an agent; SessionException if it exists or the session does not."""
         body = _agent_body(session_agent)
-        body["agent_id"] = session_agent.agent_id
-        self.client.request("POST", path("sessions", session_id, "agents"), json=body)
+        self.client.request(
+            "POST", path("sessions", session_id, "agents"), json={"agent_id": session_agent.agent_id, **body}
+        )
+        self._agents[(session_id, session_agent.agent_id)] = _canonical(body)
 
     def read_agent(self, session_id: str, agent_id: str, **kwargs: Any) -> SessionAgent | None:
         """Read an agent, or None if it (or its session) does not exist."""
         out = self._get(path("sessions", session_id, "agents", agent_id))
         if out is None:
+            self._agents.pop((session_id, agent_id), None)
             return None
+        body = {
+            "state": out.get("state") or {},
+            "conversation_manager_state": out.get("conversation_manager_state") or {},
+            "_internal_state": out.get("_internal_state") or {},
+        }
+        self._agents[(session_id, agent_id)] = _canonical(body)
         return SessionAgent.from_dict(
-            {
-                "agent_id": out["agent_id"],
-                "state": out.get("state") or {},
-                "conversation_manager_state": out.get("conversation_manager_state") or {},
-                "_internal_state": out.get("_internal_state") or {},
-                "created_at": out.get("created_at", ""),
-                "updated_at": out.get("updated_at", ""),
-            }
+            {"agent_id": out["agent_id"], **body, "created_at": out.get("created_at", ""), "updated_at": out.get("updated_at", "")}
         )
 
     def update_agent(self, session_id: str, session_agent: SessionAgent, **kwargs: Any) -> None:
-        """Replace an agent's state; SessionException if it does not exist."""
-        self.client.request(
-            "PUT", path("sessions", session_id, "agents", session_agent.agent_id), json=_agent_body(session_agent)
-        )
+        """Replace an agent's state; SessionException if it does not exist.
+
+        A state equal to the one this repository last wrote or read for the agent is not
+        sent again: the SDK's first sync after creating an agent repeats its create, and
+        saving that request is one round trip fewer per new agent. (Strands has one
+        writer per agent; with several, each write is last-writer-wins anyway.)
+        """
+        key = (session_id, session_agent.agent_id)
+        body = _agent_body(session_agent)
+        canonical = _canonical(body)
+        if self._agents.get(key) == canonical:
+            return
+        self.client.request("PUT", path("sessions", session_id, "agents", session_agent.agent_id), json=body)
+        self._agents[key] = canonical
 
     # Messages.
 
@@ -217,6 +234,11 @@ def _agent_body(a: SessionAgent) -> dict[str, Any]:
         "conversation_manager_state": d.get("conversation_manager_state") or {},
         "_internal_state": d.get("_internal_state") or {},
     }
+
+
+def _canonical(body: dict[str, Any]) -> str:
+    """A JSON text equal for equal JSON values only (1, 1.0 and true differ)."""
+    return json.dumps(body, sort_keys=True, separators=(",", ":"))
 
 
 def _message_body(m: SessionMessage) -> dict[str, Any]:
