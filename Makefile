@@ -41,7 +41,7 @@ test-nested: mongo-java ## nested-module tests: MongoDB-wire servers, headless b
 test-python: ## Python client (clients/python) against a real `sessionkit serve` and the pinned strands-agents, in clients/python/.venv
 	@if [ ! -x $(PYVENV)/bin/python ]; then $(PYTHON) -m venv $(PYVENV); fi
 	$(PYVENV)/bin/python -m pip install -q --disable-pip-version-check -e 'clients/python[test]'
-	cd clients/python && .venv/bin/python -m pytest -q
+	cd clients/python && .venv/bin/python -m mypy --strict src && .venv/bin/python -m pytest -q
 
 mongo-java: ## build the mongo-java-server launcher jar (needs Maven; skipped when mvn is missing)
 	@if [ -x scripts/mongo-java.sh ] && command -v mvn >/dev/null; then scripts/mongo-java.sh build; \

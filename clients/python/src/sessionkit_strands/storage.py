@@ -5,12 +5,15 @@ from __future__ import annotations
 import asyncio
 import builtins
 import re
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from strands.storage.storage import Storage
 from strands.types.exceptions import StorageError
 
 from ._http import Client, SessionkitError, path
+
+T = TypeVar("T")
 
 #: The storage namespace Strands' SnapshotSessionManager writes under.
 NAMESPACE = "session"
@@ -57,72 +60,68 @@ class SessionkitStorage(Storage):
 
     async def write(self, key: str, data: bytes) -> None:
         """Store data under key, creating the key's session if needed."""
-        await asyncio.to_thread(self._write, key, bytes(data))
+        await _call(key, self._write, key, bytes(data))
 
     async def read(self, key: str) -> bytes | None:
         """The bytes under key, or None if the key or its session does not exist."""
-        return await asyncio.to_thread(self._read, key)
+        return await _call(key, self._read, key)
 
     async def delete(self, key: str) -> None:
         """Delete key; a no-op if it or its session does not exist."""
-        await asyncio.to_thread(self._delete, key)
+        await _call(key, self._delete, key)
 
     async def list(self, query: str = "") -> builtins.list[str]:
         """Keys starting with the prefix query, sorted ascending."""
-        return await asyncio.to_thread(self._list, query)
+        return await _call(query, self._list, query)
 
     def _write(self, key: str, data: bytes) -> None:
         sid, rest = _split(key)
         url = path("sessions", sid, "snapshots") + "/" + _escape_key(rest)
-        with _storage_errors(key):
-            try:
-                self.client.request("PUT", url, content=data)
-                return
-            except SessionkitError as e:
-                if e.status != 404:
-                    raise
-            body: dict[str, Any] = {"session_id": sid}
-            if self.application_name:
-                body["application_name"] = self.application_name
-            try:
-                self.client.request("POST", "sessions", json=body)
-            except SessionkitError as e:
-                if e.status != 409:  # created meanwhile by another writer
-                    raise
+        try:
             self.client.request("PUT", url, content=data)
+            return
+        except SessionkitError as e:
+            if e.status != 404:
+                raise
+        body: dict[str, Any] = {"session_id": sid}
+        if self.application_name:
+            body["application_name"] = self.application_name
+        try:
+            self.client.request("POST", "sessions", json=body)
+        except SessionkitError as e:
+            if e.status != 409:  # created meanwhile by another writer
+                raise
+        self.client.request("PUT", url, content=data)
 
     def _read(self, key: str) -> bytes | None:
         sid, rest = _split(key)
-        with _storage_errors(key):
-            try:
-                return self.client.request("GET", path("sessions", sid, "snapshots") + "/" + _escape_key(rest)).content
-            except SessionkitError as e:
-                if e.status == 404 and e.code == "not_found":
-                    return None
-                raise
+        try:
+            return self.client.request("GET", path("sessions", sid, "snapshots") + "/" + _escape_key(rest)).content
+        except SessionkitError as e:
+            if e.status == 404 and e.code == "not_found":
+                return None
+            raise
 
     def _delete(self, key: str) -> None:
         sid, rest = _split(key)
-        with _storage_errors(key):
-            try:
-                self.client.request("DELETE", path("sessions", sid, "snapshots") + "/" + _escape_key(rest))
-            except SessionkitError as e:
-                if not (e.status == 404 and e.code == "not_found"):
-                    raise
+        try:
+            self.client.request("DELETE", path("sessions", sid, "snapshots") + "/" + _escape_key(rest))
+        except SessionkitError as e:
+            if not (e.status == 404 and e.code == "not_found"):
+                raise
 
     def _list(self, query: str) -> builtins.list[str]:
         prefix = _normalize_prefix(query)
         ns = NAMESPACE + "/"
-        with _storage_errors(query):
-            if not prefix.startswith(ns):
-                if not ns.startswith(prefix):
-                    return []
-                return self._list_sessions("", "")
-            sid, slash, rest = prefix[len(ns) :].partition("/")
-            if not slash:
-                # "session/<partial id>": every session whose id starts with it.
-                return self._list_sessions(sid, "")
-            return self._list_session(sid, rest)
+        if not prefix.startswith(ns):
+            if not ns.startswith(prefix):
+                return []
+            return self._list_sessions("", "")
+        sid, slash, rest = prefix[len(ns) :].partition("/")
+        if not slash:
+            # "session/<partial id>": every session whose id starts with it.
+            return self._list_sessions(sid, "")
+        return self._list_session(sid, rest)
 
     def _list_sessions(self, id_prefix: str, key_prefix: str) -> builtins.list[str]:
         keys: builtins.list[str] = []
@@ -154,19 +153,12 @@ class SessionkitStorage(Storage):
             params["cursor"] = page["next_cursor"]
 
 
-class _storage_errors:
-    """Re-raise the client's errors as the StorageError the protocol documents."""
-
-    def __init__(self, key: str) -> None:
-        self.key = key
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, typ: type[BaseException] | None, exc: BaseException | None, tb: object) -> bool:
-        if isinstance(exc, SessionkitError):
-            raise StorageError(f"sessionkit storage: key {self.key!r}: {exc}") from exc
-        return False
+async def _call(key: str, fn: Callable[..., T], *args: Any) -> T:
+    """Run a blocking call in a worker thread; the client's errors become the StorageError the protocol documents."""
+    try:
+        return await asyncio.to_thread(fn, *args)
+    except SessionkitError as e:
+        raise StorageError(f"sessionkit storage: key {key!r}: {e}") from e
 
 
 def _normalize_key(key: str) -> str:
