@@ -40,6 +40,7 @@ def graph(server: Server, s: str, a: ScriptedModel, b: ScriptedModel) -> Any:
     g.add_node(Agent(name="A", model=a, callback_handler=None), "A")
     g.add_node(Agent(name="B", model=b, callback_handler=None), "B")
     g.add_edge("A", "B")
+    g.set_max_node_executions(10)
     g.set_session_manager(manager(server, s))
     return g.build()
 
