@@ -6,7 +6,7 @@ GO            ?= go
 STATICCHECK   := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # Nested modules: they carry heavy test and tool dependencies (FerretDB,
 # chromedp, vegeta) that library users must never download.
-NESTED        := internal/mongotest internal/browsertest bench/loadtest
+NESTED        := internal/mongotest internal/browsertest internal/openapitest bench/loadtest
 FUZZTIME      ?= 5s
 BENCHTIME     ?= 1x
 ARTIFACTS     ?= $(CURDIR)/artifacts

@@ -217,6 +217,7 @@ func (s *Server) routes() {
 	m.Handle("GET /{$}", viewer)
 	m.Handle("GET /static/", viewer)
 	m.HandleFunc("POST /api/login", s.handleLogin)
+	m.HandleFunc("GET /api/openapi.json", s.serveOpenAPI)
 
 	m.Handle("GET /api/sessions", s.application(s.listSessions))
 	m.Handle("POST /api/sessions", s.application(s.createSession))
