@@ -120,6 +120,7 @@ class Client:
         json: Any = None,
         content: bytes | None = None,
         params: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
         ok: tuple[int, ...] = (200, 201, 204),
     ) -> httpx.Response:
         """Send one request, retrying idempotent ones, and return an answer whose status is in ok.
@@ -133,7 +134,7 @@ class Client:
             with self._lock:
                 self.requests += 1
             try:
-                resp = self._http.request(method, url, json=json, content=content, params=params)
+                resp = self._http.request(method, url, json=json, content=content, params=params, headers=headers)
             except httpx.TransportError as e:
                 if attempt + 1 < attempts:
                     _backoff(attempt)

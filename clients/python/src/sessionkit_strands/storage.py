@@ -15,6 +15,9 @@ from ._http import Client, SessionkitError, path
 
 T = TypeVar("T")
 
+#: Snapshots are opaque bytes: sent as such, stored as given.
+_OCTETS = {"Content-Type": "application/octet-stream"}
+
 #: The storage namespace Strands' SnapshotSessionManager writes under.
 NAMESPACE = "session"
 
@@ -78,7 +81,7 @@ class SessionkitStorage(Storage):
         sid, rest = _split(key)
         url = path("sessions", sid, "snapshots") + "/" + _escape_key(rest)
         try:
-            self.client.request("PUT", url, content=data)
+            self.client.request("PUT", url, content=data, headers=_OCTETS)
             return
         except SessionkitError as e:
             if e.status != 404:
@@ -91,7 +94,7 @@ class SessionkitStorage(Storage):
         except SessionkitError as e:
             if e.status != 409:  # created meanwhile by another writer
                 raise
-        self.client.request("PUT", url, content=data)
+        self.client.request("PUT", url, content=data, headers=_OCTETS)
 
     def _read(self, key: str) -> bytes | None:
         sid, rest = _split(key)
