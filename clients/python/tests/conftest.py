@@ -1,7 +1,7 @@
 """Fixtures: a real `sessionkit serve` (memory and SQLite), built from this repository.
 
 The Go binary is built once per test session (`go build ./cmd/sessionkit`) and
-started on free loopback ports. Without Go the tests skip, unless
+started on free loopback ports ($SESSIONKIT_BIN: use that binary instead). Without Go the tests skip, unless
 SESSIONKIT_REQUIRE_SERVICES=1 (CI), where they fail.
 """
 
@@ -57,7 +57,9 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="session")
 def sessionkit_bin(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The sessionkit binary, built from this checkout."""
+    """The sessionkit binary, built from this checkout ($SESSIONKIT_BIN names a prebuilt one instead)."""
+    if prebuilt := os.environ.get("SESSIONKIT_BIN"):
+        return Path(prebuilt)
     go = shutil.which("go")
     if go is None:
         if _require():
