@@ -6,20 +6,22 @@ GO            ?= go
 STATICCHECK   := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # Nested modules: they carry heavy test and tool dependencies (FerretDB,
 # chromedp, vegeta) that library users must never download.
-NESTED        := internal/mongotest internal/browsertest bench/loadtest
+NESTED        := internal/mongotest internal/browsertest internal/openapitest bench/loadtest
 FUZZTIME      ?= 5s
 BENCHTIME     ?= 1x
 ARTIFACTS     ?= $(CURDIR)/artifacts
 MOTO          := moto[server]==5.2.5
+PYTHON        ?= python3
+PYVENV        := clients/python/.venv
 # Tests whose log lines (stale-read counts) CI shows: run verbosely on their own.
 COUNTED       := TestStaleness_TwoProcesses|TestRedisCluster
 
-.PHONY: help test test-unit test-nested fuzz bench-smoke bench loadtest lint cover run demo mongo-java moto clean
+.PHONY: help test test-unit test-nested test-python fuzz bench-smoke bench loadtest lint cover run demo mongo-java moto clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
-test: test-unit test-nested fuzz bench-smoke ## everything CI runs: unit + integration tests with -race, short fuzzing, benchmark smoke run
+test: test-unit test-nested test-python fuzz bench-smoke ## everything CI runs: unit + integration tests with -race, Python client tests, short fuzzing, benchmark smoke run
 
 test-unit: moto mongo-java ## root module tests with -race (servers the tests need are started by the tests)
 	$(GO) vet ./...
@@ -35,6 +37,11 @@ test-nested: mongo-java ## nested-module tests: MongoDB-wire servers, headless b
 	    (cd $$m && SESSIONKIT_ARTIFACTS_DIR=$(ARTIFACTS) $(GO) test -race -count=1 -timeout 20m ./...) || exit 1; \
 	  fi; \
 	done
+
+test-python: ## Python client (clients/python) against a real `sessionkit serve` and the pinned strands-agents, in clients/python/.venv
+	@if [ ! -x $(PYVENV)/bin/python ]; then $(PYTHON) -m venv $(PYVENV); fi
+	$(PYVENV)/bin/python -m pip install -q --disable-pip-version-check -e 'clients/python[test]'
+	cd clients/python && .venv/bin/python -m mypy --strict src && .venv/bin/python -m pytest -q
 
 mongo-java: ## build the mongo-java-server launcher jar (needs Maven; skipped when mvn is missing)
 	@if [ -x scripts/mongo-java.sh ] && command -v mvn >/dev/null; then scripts/mongo-java.sh build; \
@@ -94,4 +101,4 @@ demo: ## fill the configured store with demo conversations
 	$(GO) run ./cmd/sessionkit demo
 
 clean: ## remove build and test artifacts
-	rm -rf $(ARTIFACTS) coverage.out coverage.html internal/mongojava/target
+	rm -rf $(ARTIFACTS) coverage.out coverage.html internal/mongojava/target $(PYVENV)

@@ -217,6 +217,7 @@ func (s *Server) routes() {
 	m.Handle("GET /{$}", viewer)
 	m.Handle("GET /static/", viewer)
 	m.HandleFunc("POST /api/login", s.handleLogin)
+	m.HandleFunc("GET /api/openapi.json", s.serveOpenAPI)
 
 	m.Handle("GET /api/sessions", s.application(s.listSessions))
 	m.Handle("POST /api/sessions", s.application(s.createSession))
@@ -242,6 +243,7 @@ func (s *Server) routes() {
 	m.Handle("POST /api/keys", s.admin(s.createKey))
 	m.Handle("DELETE /api/keys/{key}", s.admin(s.deleteKey))
 	s.multiAgentRoutes(m)
+	s.messageRoutes(m)
 
 	m.HandleFunc(apiFallback, s.noRoute)
 }
