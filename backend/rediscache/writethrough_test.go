@@ -68,7 +68,8 @@ func TestResumeAfterOwnWrites_IsAHit(t *testing.T) {
 					Content: []session.ContentBlock{session.TextBlock(fmt.Sprint("answer ", turn))}}})
 				require.NoError(t, err)
 				require.NoError(t, c.UpdateAgent(ctx, sid, &session.Agent{ID: aid, State: map[string]any{"turn": int64(turn)},
-					ConversationManagerState: map[string]any{"removed_message_count": int64(tc.offset)}}))
+					ConversationManagerState: map[string]any{"removed_message_count": int64(tc.offset)},
+					InternalState:            map[string]any{}}))
 			}
 			before := counting.Calls()
 			s, a, ms, err := resumeReads(ctx, c, sid, aid, tc.offset)
@@ -88,4 +89,3 @@ func TestResumeAfterOwnWrites_IsAHit(t *testing.T) {
 		})
 	}
 }
-
