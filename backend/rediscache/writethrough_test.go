@@ -3,13 +3,20 @@ package rediscache
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/sessionkit/sessionkit/backend/memory"
 	"github.com/sessionkit/sessionkit/internal/benchsuite"
+	"github.com/sessionkit/sessionkit/internal/testservice"
 	"github.com/sessionkit/sessionkit/session"
 )
 
@@ -86,6 +93,134 @@ func TestResumeAfterOwnWrites_IsAHit(t *testing.T) {
 			assert.False(t, a.UpdatedAt.After(wa.UpdatedAt), "agent UpdatedAt %s after the backend's %s", a.UpdatedAt, wa.UpdatedAt)
 			a.UpdatedAt = wa.UpdatedAt
 			assert.Equal(t, wa, a, "agent")
+		})
+	}
+}
+
+// TestWriteThrough_TwoWritersInterleaved runs two writer processes (two
+// Caches, each with its own client) appending to one agent — emulated
+// appends over a backend without AppendMessage, and delegated ones —
+// while both and a third process resume it, on one real redis-server.
+// Every read that starts after an append returned must hold that message
+// (0 stale reads), every message must carry its writer's text (0 wrong
+// contents), and once the writers stop, every process's cached window and
+// count must equal the backend's (0 lost updates to cached pages).
+func TestWriteThrough_TwoWritersInterleaved(t *testing.T) {
+	t.Parallel()
+	srv := testservice.StartRedis(t)
+	for _, tc := range []struct {
+		name      string
+		delegated bool
+	}{{"emulated append", false}, {"delegated append", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := ctxT(t)
+			backend := memory.New(memory.Options{})
+			t.Cleanup(func() { _ = backend.Close() })
+			var inner session.Repository = plainRepo{sharedRepo{backend}}
+			if tc.delegated {
+				inner = &appenderRepo{Repository: sharedRepo{backend}}
+			}
+			prefix := fmt.Sprintf("two%d:", rand.Uint64())
+			procs := make([]*Cache, 3)
+			for i := range procs {
+				client := redis.NewClient(&redis.Options{Addr: srv.Addr, ContextTimeoutEnabled: true})
+				c, err := New(inner, client, Options{Prefix: prefix, RedisTimeout: 2 * time.Second, CloseClient: true,
+					TailMessages: 16})
+				require.NoError(t, err)
+				t.Cleanup(func() { _ = c.Close() })
+				procs[i] = c
+			}
+			const sid, aid, perWriter = "s1", "a1", 150
+			mustCreateSession(t, procs[0], sid, nil)
+			require.NoError(t, procs[0].CreateAgent(ctx, sid, &session.Agent{ID: aid}))
+
+			var mu sync.Mutex
+			texts := map[int]string{}  // id → text its writer appended
+			var committed atomic.Int64 // a count every read must reach
+			var reads, stale, wrong atomic.Int64
+			check := func(c *Cache, rng *rand.Rand) {
+				before := int(committed.Load())
+				offset := max(0, before-rng.IntN(12))
+				ms, err := c.ListMessages(ctx, sid, aid, offset, 0)
+				require.NoError(t, err)
+				n, err := c.CountMessages(ctx, sid, aid)
+				require.NoError(t, err)
+				reads.Add(1)
+				if offset+len(ms) < before || n < before {
+					stale.Add(1)
+				}
+				mu.Lock()
+				for i, m := range ms {
+					text, _ := m.Message.Content[0].Text()
+					if want, ok := texts[offset+i]; m.ID != offset+i || (ok && text != want) {
+						wrong.Add(1)
+					}
+				}
+				mu.Unlock()
+			}
+			var wg sync.WaitGroup
+			for w := range 2 {
+				wg.Go(func() {
+					rng := rand.New(rand.NewPCG(uint64(w), 7))
+					c := procs[w]
+					for i := range perWriter {
+						text := fmt.Sprintf("w%d-%d", w, i)
+						id, err := c.AppendMessage(ctx, sid, aid, userMessage(text))
+						require.NoError(t, err)
+						mu.Lock()
+						texts[id] = text
+						mu.Unlock()
+						for {
+							cur := committed.Load()
+							if int64(id+1) <= cur || committed.CompareAndSwap(cur, int64(id+1)) {
+								break
+							}
+						}
+						for range rng.IntN(3) {
+							check(c, rng)
+						}
+					}
+				})
+			}
+			stop := make(chan struct{})
+			var rwg sync.WaitGroup
+			rwg.Go(func() {
+				rng := rand.New(rand.NewPCG(9, 9))
+				for {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					check(procs[2], rng)
+				}
+			})
+			wg.Wait()
+			close(stop)
+			rwg.Wait()
+
+			want, err := backend.ListMessages(ctx, sid, aid, 0, 0)
+			require.NoError(t, err)
+			require.Len(t, want, 2*perWriter)
+			for i, c := range procs {
+				for _, off := range []int{2*perWriter - 10, 2*perWriter - 1, 2 * perWriter} {
+					got, err := c.ListMessages(ctx, sid, aid, off, 0)
+					require.NoError(t, err)
+					assert.Equal(t, want[off:], got, "process %d window from %d", i, off)
+				}
+				n, err := c.CountMessages(ctx, sid, aid)
+				require.NoError(t, err)
+				assert.Equal(t, 2*perWriter, n, "process %d count", i)
+			}
+			var throughs float64
+			for _, c := range procs {
+				throughs += c.Stats()["cache_write_throughs_total"]
+			}
+			t.Logf("TWO-WRITERS %s reads=%d stale=%d wrong=%d write_throughs=%v reader_hits=%v",
+				tc.name, reads.Load(), stale.Load(), wrong.Load(), throughs, procs[2].Stats()["cache_hits_total"])
+			assert.Zero(t, stale.Load(), "stale reads")
+			assert.Zero(t, wrong.Load(), "messages with the wrong id or text")
 		})
 	}
 }
