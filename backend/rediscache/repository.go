@@ -192,11 +192,11 @@ func (c *Cache) AppendMessage(ctx context.Context, sessionID, agentID string, m 
 	}
 	p, ok := storable(m, 0, time.Now())
 	if !ok || !validPath(sessionID, &agentID) {
-		id, err := c.appendTo(ctx, sessionID, agentID, m)
+		id, err := c.appendTo(ctx, sessionID, agentID, m, nil)
 		return id, c.written(ctx, sessionID, err)
 	}
 	snap := c.snapshot(ctx, sessionID, fieldSession(), fieldAgent(agentID), fieldTail(agentID), fieldCount(agentID))
-	id, err := c.appendTo(ctx, sessionID, agentID, p)
+	id, err := c.appendTo(ctx, sessionID, agentID, p, snap)
 	if err != nil || snap == nil {
 		return id, c.written(ctx, sessionID, err)
 	}
@@ -205,8 +205,10 @@ func (c *Cache) AppendMessage(ctx context.Context, sessionID, agentID string, m 
 }
 
 // appendTo appends m in the wrapped repository: delegated or emulated (see
-// AppendMessage).
-func (c *Cache) appendTo(ctx context.Context, sessionID, agentID string, m *session.Message) (int, error) {
+// AppendMessage). An emulated append's first id is the count the snapshot
+// read from Redis when it has one (no extra call), else CountMessages
+// through the cache.
+func (c *Cache) appendTo(ctx context.Context, sessionID, agentID string, m *session.Message, snap *wtSnapshot) (int, error) {
 	if a, ok := c.inner.(session.MessageAppender); ok {
 		return a.AppendMessage(ctx, sessionID, agentID, m)
 	}
@@ -214,6 +216,9 @@ func (c *Cache) appendTo(ctx context.Context, sessionID, agentID string, m *sess
 	count := func(ctx context.Context) (int, error) {
 		if first && validPath(sessionID, &agentID) {
 			first = false
+			if n, ok := snap.count(agentID); ok {
+				return n, nil
+			}
 			return c.CountMessages(ctx, sessionID, agentID)
 		}
 		return c.inner.CountMessages(ctx, sessionID, agentID)

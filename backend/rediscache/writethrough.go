@@ -98,6 +98,25 @@ func (c *Cache) snapshot(ctx context.Context, sessionID string, fields ...string
 	return s
 }
 
+// count returns the agent's message count as the snapshot knows it: from
+// the count entry, else from the tail (which ends at the last message).
+func (s *wtSnapshot) count(agentID string) (int, bool) {
+	if s == nil {
+		return 0, false
+	}
+	if body, ok := s.bodies[fieldCount(agentID)]; ok {
+		if n, err, ok := decodeBody(countCodec, body); ok && err == nil {
+			return n, true
+		}
+	}
+	if body, ok := s.bodies[fieldTail(agentID)]; ok {
+		if t, err, ok := decodeBody(tailCodec, body); ok && err == nil {
+			return t.Offset + len(t.Messages), true
+		}
+	}
+	return 0, false
+}
+
 // carried is an entry a commit stores under the new generation.
 type carried struct {
 	field string
@@ -173,12 +192,11 @@ func (c *Cache) appendCarry(s *wtSnapshot, agentID string, id int, p *session.Me
 			}
 			return true
 		}))
-		add(carry(c, s, countCodec, fieldCount(agentID), gen, func(n int) bool { return n == id }))
-		// countCodec's value is not a pointer: encode id+1 explicitly.
-		for i := range out {
-			if out[i].field == fieldCount(agentID) {
-				b, _ := encodeEntry(countCodec, gen, id+1, nil)
-				out[i].entry = string(b)
+		// The count, when the snapshot knew it (from the count or the tail)
+		// to be id: the append made it id+1.
+		if n, ok := s.count(agentID); ok && n == id {
+			if b, err := encodeEntry(countCodec, gen, id+1, nil); err == nil {
+				out = append(out, carried{field: fieldCount(agentID), entry: string(b), ttl: c.ttl(KindCount, false)})
 			}
 		}
 		return out
