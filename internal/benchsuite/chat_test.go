@@ -84,9 +84,9 @@ func chatRequest(ctx context.Context, repo session.Repository, counting *benchsu
 // (mongo-reads/req), and the share of resumes that read nothing from Mongo
 // (resume-hit-%); for the cached run also the first request of each
 // session after FLUSHALL (cold-mongo-cmds/req) and Redis used_memory per
-// session (redis-B/session). SESSIONKIT_CHAT_SESSIONS and
-// SESSIONKIT_CHAT_TURNS override the sizes (200 and 10 with
-// SESSIONKIT_BENCH_FULL, else 10 and 3).
+// session (redis-B/session). SESSIONKIT_CHAT_SESSIONS,
+// SESSIONKIT_CHAT_WARM and SESSIONKIT_CHAT_TURNS override the sizes (200,
+// 25 and 10 with SESSIONKIT_BENCH_FULL, else 10, 3 and 3).
 func BenchmarkChatWorkload(b *testing.B) {
 	sessions, warm, turns := 10, 3, 3
 	if benchsuite.Full() {
@@ -97,6 +97,9 @@ func BenchmarkChatWorkload(b *testing.B) {
 	}
 	if v, err := strconv.Atoi(os.Getenv("SESSIONKIT_CHAT_TURNS")); err == nil && v > 0 {
 		turns = v
+	}
+	if v, err := strconv.Atoi(os.Getenv("SESSIONKIT_CHAT_WARM")); err == nil && v > 0 {
+		warm = v
 	}
 	uri := testservice.StartMongoJava(b)
 	client, _, kind := redisServer(b)
