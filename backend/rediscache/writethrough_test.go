@@ -224,3 +224,78 @@ func TestWriteThrough_TwoWritersInterleaved(t *testing.T) {
 		})
 	}
 }
+
+// gatedLists holds ListMessages calls at the gate when one is set.
+type gatedLists struct {
+	session.Repository
+	gate atomic.Pointer[chan struct{}]
+	held chan struct{}
+}
+
+func (r *gatedLists) ListMessages(ctx context.Context, sid, aid string, off, lim int) ([]*session.Message, error) {
+	ms, err := r.Repository.ListMessages(ctx, sid, aid, off, lim)
+	if g := r.gate.Load(); g != nil {
+		r.held <- struct{}{}
+		<-*g
+	}
+	return ms, err
+}
+
+// TestWriteThrough_SlowFillFromBeforeTheWriteIsDropped: a reader of
+// another process read the window before an append (its fill is in
+// flight); the append carries the window it had cached to a new
+// generation; the slow fill must be dropped, and every read after the
+// append — in either process — must show the appended message. Also: a
+// write of another process between a writer's snapshot and its commit
+// makes the commit carry nothing.
+func TestWriteThrough_SlowFillFromBeforeTheWriteIsDropped(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, Options{})
+	ctx := ctxT(t)
+	gated := &gatedLists{Repository: sharedRepo{f.backend.Repository}, held: make(chan struct{})}
+	reader, err := New(gated, f.client, Options{RedisTimeout: 2 * time.Second})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = reader.Close() })
+	writer := f.cache
+	mustCreateSession(t, writer, "s1", nil)
+	require.NoError(t, writer.CreateAgent(ctx, "s1", &session.Agent{ID: "a1"}))
+	_, err = writer.AppendMessage(ctx, "s1", "a1", userMessage("m0"))
+	require.NoError(t, err)
+	release := make(chan struct{})
+	gated.gate.Store(&release)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_, err := reader.ListMessages(ctx, "s1", "a1", 0, 0) // a miss: nothing cached yet
+		assert.NoError(t, err)
+	}()
+	<-gated.held // the reader has read the backend (one message); its fill waits
+	gated.gate.Store(nil)
+	// The writer caches the session under the same generation, so that its
+	// append has something to carry.
+	_, err = writer.GetSession(ctx, "s1")
+	require.NoError(t, err)
+	_, err = writer.AppendMessage(ctx, "s1", "a1", userMessage("m1"))
+	require.NoError(t, err)
+	require.Equal(t, 1, stat(writer, "cache_write_throughs_total"), "the append carried the session")
+	close(release)
+	<-done
+	for _, c := range []*Cache{writer, reader, writer} {
+		ms, err := c.ListMessages(ctx, "s1", "a1", 0, 0)
+		require.NoError(t, err)
+		require.Len(t, ms, 2, "a read after the append shows it")
+	}
+	assert.Equal(t, 1, stat(reader, "cache_fills_rejected_total"), "the slow fill was rejected")
+
+	// A write of another process between a snapshot and its commit.
+	snap := writer.snapshot(ctx, "s1", fieldSession(), fieldAgent("a1"), fieldTail("a1"), fieldCount("a1"))
+	require.NotNil(t, snap)
+	require.Contains(t, snap.bodies, fieldTail("a1"))
+	require.NoError(t, reader.UpdateMetadata(ctx, "s1", map[string]any{"k": "w"}))
+	before := stat(writer, "cache_write_throughs_total")
+	writer.commit(ctx, "s1", snap, writer.appendCarry(snap, "a1", 2, userMessage("never stored")))
+	assert.Equal(t, before, stat(writer, "cache_write_throughs_total"), "nothing carried over another process's write")
+	ms, err := reader.ListMessages(ctx, "s1", "a1", 0, 0)
+	require.NoError(t, err)
+	assert.Len(t, ms, 2, "the window the commit could not carry is not served")
+}
