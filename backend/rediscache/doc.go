@@ -107,6 +107,13 @@
 // write (metadata, feedback, config, message updates, deletes) retires the
 // generation without carrying anything.
 //
+// A carried entry keeps the expiry of the entry it was carried from (the
+// snapshot reads each entry's PTTL): it expires when the fill it descends
+// from would have. Otherwise a process that keeps writing a session would
+// keep carrying forward a record that misses a change whose invalidation
+// never landed (a partitioned writer's), past the TTL bound below. The
+// price: a busy session's resume goes to the backend once per TTL.
+//
 // An emulated append (over a repository without session.MessageAppender)
 // takes its first id from the count the snapshot read, so in steady state
 // an append costs the backend its one write.

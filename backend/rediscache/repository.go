@@ -216,7 +216,7 @@ func (c *Cache) appendTo(ctx context.Context, sessionID, agentID string, m *sess
 	count := func(ctx context.Context) (int, error) {
 		if first && validPath(sessionID, &agentID) {
 			first = false
-			if n, ok := snap.count(agentID); ok {
+			if n, _, ok := snap.count(agentID); ok {
 				return n, nil
 			}
 			return c.CountMessages(ctx, sessionID, agentID)

@@ -44,6 +44,11 @@ type wtSnapshot struct {
 	// bodies maps a field to its entry's body (status byte and record),
 	// for the entries filled or carried under token only.
 	bodies map[string]string
+	// ttls maps a field to its entry's remaining time to live. A carried
+	// entry keeps it: it expires when the fill it descends from would
+	// have, so that the TTL bound (a change whose invalidation could not
+	// land is served stale at most a TTL) holds for carried entries too.
+	ttls map[string]time.Duration
 	// stamp is this process's clock before the backend write: the
 	// UpdatedAt a carried session or agent record gets (see doc.go).
 	stamp time.Time
@@ -63,14 +68,21 @@ func (c *Cache) snapshot(ctx context.Context, sessionID string, fields ...string
 	rctx, cancel := c.redisCtx(ctx)
 	defer cancel()
 	cmds := make([]*redis.StringCmd, len(fields)+1)
+	pttls := make([]*redis.DurationCmd, len(fields))
 	_, err := c.client.TxPipelined(rctx, func(p redis.Pipeliner) error {
 		cmds[0] = p.Get(rctx, keys.gen)
 		for i, f := range fields {
 			cmds[i+1] = p.Get(rctx, keys.entry(f))
+			pttls[i] = p.PTTL(rctx, keys.entry(f))
 		}
 		return nil
 	})
 	for _, cmd := range cmds {
+		if e := cmd.Err(); e != nil && !errors.Is(e, redis.Nil) {
+			err = e
+		}
+	}
+	for _, cmd := range pttls {
 		if e := cmd.Err(); e != nil && !errors.Is(e, redis.Nil) {
 			err = e
 		}
@@ -85,36 +97,41 @@ func (c *Cache) snapshot(ctx context.Context, sessionID string, fields ...string
 	if gerr != nil {
 		return nil
 	}
-	s := &wtSnapshot{keys: keys, token: token, bodies: map[string]string{}, stamp: stamp}
+	s := &wtSnapshot{keys: keys, token: token, bodies: map[string]string{}, ttls: map[string]time.Duration{}, stamp: stamp}
 	for i, f := range fields {
 		raw, err := cmds[i+1].Result()
 		if err != nil {
 			continue
 		}
-		if tok, body, ok := splitEntry(raw); ok && tok == token {
+		// At least a few milliseconds left, or the entry is not worth
+		// carrying (PTTL is negative for a key without expiry or gone).
+		ttl := pttls[i].Val()
+		if tok, body, ok := splitEntry(raw); ok && tok == token && ttl >= 5*time.Millisecond {
 			s.bodies[f] = body
+			s.ttls[f] = ttl
 		}
 	}
 	return s
 }
 
-// count returns the agent's message count as the snapshot knows it: from
-// the count entry, else from the tail (which ends at the last message).
-func (s *wtSnapshot) count(agentID string) (int, bool) {
+// count returns the agent's message count as the snapshot knows it, and
+// the remaining TTL of the entry it comes from: from the count entry, else
+// from the tail (which ends at the last message).
+func (s *wtSnapshot) count(agentID string) (int, time.Duration, bool) {
 	if s == nil {
-		return 0, false
+		return 0, 0, false
 	}
 	if body, ok := s.bodies[fieldCount(agentID)]; ok {
 		if n, err, ok := decodeBody(countCodec, body); ok && err == nil {
-			return n, true
+			return n, s.ttls[fieldCount(agentID)], true
 		}
 	}
 	if body, ok := s.bodies[fieldTail(agentID)]; ok {
 		if t, err, ok := decodeBody(tailCodec, body); ok && err == nil {
-			return t.Offset + len(t.Messages), true
+			return t.Offset + len(t.Messages), s.ttls[fieldTail(agentID)], true
 		}
 	}
-	return 0, false
+	return 0, 0, false
 }
 
 // carried is an entry a commit stores under the new generation.
@@ -125,14 +142,14 @@ type carried struct {
 }
 
 // retoken re-labels the entry at field, unchanged, for generation gen.
-func (s *wtSnapshot) retoken(c *Cache, kind Kind, field, gen string) (carried, bool) {
+func (s *wtSnapshot) retoken(field, gen string) (carried, bool) {
 	body, ok := s.bodies[field]
 	if !ok || len(body) == 0 || body[0] != statusFound {
 		return carried{}, false
 	}
 	b := append(make([]byte, 0, 2+len(gen)+len(body)), formatVersion, byte(len(gen)))
 	b = append(append(b, gen...), body...)
-	return carried{field: field, entry: string(b), ttl: c.ttl(kind, false)}, true
+	return carried{field: field, entry: string(b), ttl: s.ttls[field]}, true
 }
 
 // carry decodes the found record at field, lets change edit it (false:
@@ -150,7 +167,7 @@ func carry[T any](c *Cache, s *wtSnapshot, cd codec[T], field, gen string, chang
 	if eerr != nil || b == nil || len(b) > c.opts.MaxValueBytes {
 		return carried{}, false
 	}
-	return carried{field: field, entry: string(b), ttl: c.ttl(cd.kind, false)}, true
+	return carried{field: field, entry: string(b), ttl: s.ttls[field]}, true
 }
 
 // stampSession carries the session record with UpdatedAt moved to the
@@ -178,7 +195,7 @@ func (c *Cache) appendCarry(s *wtSnapshot, agentID string, id int, p *session.Me
 			}
 		}
 		add(s.stampSession(c, gen))
-		add(s.retoken(c, KindAgent, fieldAgent(agentID), gen))
+		add(s.retoken(fieldAgent(agentID), gen))
 		add(carry(c, s, tailCodec, fieldTail(agentID), gen, func(t *tail) bool {
 			if t.Offset+len(t.Messages) != id {
 				return false
@@ -194,9 +211,9 @@ func (c *Cache) appendCarry(s *wtSnapshot, agentID string, id int, p *session.Me
 		}))
 		// The count, when the snapshot knew it (from the count or the tail)
 		// to be id: the append made it id+1.
-		if n, ok := s.count(agentID); ok && n == id {
+		if n, ttl, ok := s.count(agentID); ok && n == id {
 			if b, err := encodeEntry(countCodec, gen, id+1, nil); err == nil {
-				out = append(out, carried{field: fieldCount(agentID), entry: string(b), ttl: c.ttl(KindCount, false)})
+				out = append(out, carried{field: fieldCount(agentID), entry: string(b), ttl: ttl})
 			}
 		}
 		return out
@@ -224,8 +241,8 @@ func (c *Cache) updateAgentCarry(s *wtSnapshot, p *session.Agent) func(gen strin
 			}
 			return true
 		}))
-		add(s.retoken(c, KindMessages, fieldTail(p.ID), gen))
-		add(s.retoken(c, KindCount, fieldCount(p.ID), gen))
+		add(s.retoken(fieldTail(p.ID), gen))
+		add(s.retoken(fieldCount(p.ID), gen))
 		return out
 	}
 }

@@ -299,3 +299,31 @@ func TestWriteThrough_SlowFillFromBeforeTheWriteIsDropped(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, ms, 2, "the window the commit could not carry is not served")
 }
+
+// TestWriteThrough_CarriedEntriesKeepTheirExpiry: a carried entry expires
+// when the fill it descends from would have, so a change whose
+// invalidation never landed (a partitioned writer) is not carried past the
+// TTL bound by another process that keeps writing the session.
+func TestWriteThrough_CarriedEntriesKeepTheirExpiry(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, Options{TTL: time.Second, Jitter: -1})
+	c, ctx := f.cache, ctxT(t)
+	mustCreateSession(t, c, "s1", nil)
+	require.NoError(t, c.CreateAgent(ctx, "s1", &session.Agent{ID: "a1"}))
+	_, err := c.AppendMessage(ctx, "s1", "a1", userMessage("m0"))
+	require.NoError(t, err)
+	_, err = c.ListMessages(ctx, "s1", "a1", 0, 0) // fills the tail with a 1 s TTL
+	require.NoError(t, err)
+	tailKey := keysFor(c.opts.Prefix, "s1").entry(fieldTail("a1"))
+	f.mr.FastForward(600 * time.Millisecond)
+	_, err = c.AppendMessage(ctx, "s1", "a1", userMessage("m1"))
+	require.NoError(t, err)
+	require.Equal(t, 1, stat(c, "cache_write_throughs_total"))
+	assert.LessOrEqual(t, f.mr.TTL(tailKey), 400*time.Millisecond, "the carried tail keeps the fill's expiry")
+	f.mr.FastForward(450 * time.Millisecond)
+	before := stat(c, "cache_misses_total")
+	ms, err := c.ListMessages(ctx, "s1", "a1", 0, 0)
+	require.NoError(t, err)
+	assert.Len(t, ms, 2)
+	assert.Equal(t, before+1, stat(c, "cache_misses_total"), "past the fill's TTL the tail is read from the backend again")
+}
