@@ -88,6 +88,10 @@
 //     the new message when it ended exactly at the new message's id, the
 //     count as id+1 when the tail or count said id, the agent record
 //     unchanged and the session record with UpdatedAt moved.
+//   - UpdateMessage (metrics stored at the end of an invocation, a
+//     redaction) carries the tail with the message replaced as the backend
+//     replaces it, the session stamped, the agent and count unchanged; one
+//     that sets a guardrail event only invalidates.
 //   - UpdateAgent carries the agent record with the three states replaced
 //     (when all three are non-nil, as session/manager always sends them)
 //     and UpdatedAt moved, the session record with UpdatedAt moved, and the
@@ -104,7 +108,7 @@
 // invalidates as every other write does; when the commit script fails it
 // falls back to the plain DEL with its budget, retries and pending set
 // (next sections), so invalidation under faults is what it was. Every other
-// write (metadata, feedback, config, message updates, deletes) retires the
+// write (metadata, feedback, config, guardrail events, deletes) retires the
 // generation without carrying anything.
 //
 // A carried entry keeps the expiry of the entry it was carried from (the
@@ -126,8 +130,10 @@
 // backend's clock during the write, which the cache cannot see: a carried
 // record gets this process's clock read just before the backend write
 // (never earlier than the previous value), so it can precede the backend's
-// stamp by up to the write's duration; a later miss shows the backend's
-// own, later, value. An append leaves a carried agent's UpdatedAt as it
+// stamp by up to the write's duration (or follow a millisecond backend's,
+// which truncates its own, by less than a millisecond); a later miss shows
+// the backend's own value. The same holds for a message's UpdatedAt after
+// UpdateMessage, which carries the tail with the message replaced. An append leaves a carried agent's UpdatedAt as it
 // was (the memory and SQLite backends do not move it; MongoDB moves the
 // agent entry's, which a hit shows from the next UpdateAgent on).
 //

@@ -268,12 +268,29 @@ func (c *Cache) GetMessage(ctx context.Context, sessionID, agentID string, messa
 	return read(ctx, c, sessionID, fieldMessage(agentID, messageID), messageCodec, load)
 }
 
-// UpdateMessage implements session.MessageStore.
+// UpdateMessage implements session.MessageStore. It carries the agent's
+// tail with the message replaced (metrics stored at the end of an
+// invocation, a redaction), the session stamped and the agent and count
+// unchanged (see the package documentation). An update that sets a
+// guardrail event only invalidates.
 func (c *Cache) UpdateMessage(ctx context.Context, sessionID, agentID string, m *session.Message) error {
 	if err := c.check(); err != nil {
 		return err
 	}
-	return c.written(ctx, sessionID, c.inner.UpdateMessage(ctx, sessionID, agentID, m))
+	var snap *wtSnapshot
+	send := m
+	if m != nil && m.GuardrailEvent == nil && validPath(sessionID, &agentID) {
+		if p, ok := storable(m, m.ID, time.Now()); ok {
+			send = p
+			snap = c.snapshot(ctx, sessionID, fieldSession(), fieldAgent(agentID), fieldTail(agentID), fieldCount(agentID))
+		}
+	}
+	err := c.inner.UpdateMessage(ctx, sessionID, agentID, send)
+	if err != nil || snap == nil {
+		return c.written(ctx, sessionID, err)
+	}
+	c.commit(ctx, sessionID, snap, c.updateMessageCarry(snap, agentID, send))
+	return nil
 }
 
 // ListMessages implements session.MessageStore, through the cache. A read

@@ -247,6 +247,43 @@ func (c *Cache) updateAgentCarry(s *wtSnapshot, p *session.Agent) func(gen strin
 	}
 }
 
+// updateMessageCarry is what UpdateMessage carries: the session (stamped),
+// the agent record and count unchanged, and the tail with message p.ID
+// replaced as the backend replaces it (Message and RedactMessage always,
+// EventLoopMetrics when set, CreatedAt kept, UpdatedAt stamped) when the
+// tail holds it, or unchanged when it does not.
+func (c *Cache) updateMessageCarry(s *wtSnapshot, agentID string, p *session.Message) func(gen string) []carried {
+	return func(gen string) []carried {
+		var out []carried
+		add := func(e carried, ok bool) {
+			if ok {
+				out = append(out, e)
+			}
+		}
+		add(s.stampSession(c, gen))
+		add(s.retoken(fieldAgent(agentID), gen))
+		add(s.retoken(fieldCount(agentID), gen))
+		add(carry(c, s, tailCodec, fieldTail(agentID), gen, func(t *tail) bool {
+			i := p.ID - t.Offset
+			if i < 0 || i >= len(t.Messages) {
+				return true // not in the tail: the tail is unchanged
+			}
+			next := *t.Messages[i]
+			next.Message = p.Message
+			next.RedactMessage = p.RedactMessage
+			if p.EventLoopMetrics != nil {
+				next.EventLoopMetrics = p.EventLoopMetrics
+			}
+			if s.stamp.After(next.UpdatedAt) {
+				next.UpdatedAt = s.stamp
+			}
+			t.Messages[i] = &next
+			return true
+		}))
+		return out
+	}
+}
+
 // commitScript replaces the session's generation after a write. KEYS[1] is
 // the generation key, KEYS[2..] the entries to carry; ARGV[1] is the token
 // the writer saw before writing the backend, ARGV[2] the new token, ARGV[3]
@@ -317,8 +354,9 @@ func (c *Cache) commit(ctx context.Context, sessionID string, s *wtSnapshot, bui
 
 // storable returns the copy of m a write through the cache stores: m
 // prepared (validated, normalized, zero times set to now) with its times
-// at millisecond precision, the coarsest any backend keeps (MongoDB), so
-// that what the backend stores is exactly what the cache carries. ok is
+// at millisecond precision, the coarsest any backend keeps (MongoDB), and
+// an empty rather than nil tool-usage map in its metrics, so that what the
+// backend stores is exactly what the cache carries. ok is
 // false when m does not prepare: it then goes to the backend as it is, for
 // the backend's own error.
 func storable(m *session.Message, id int, now time.Time) (*session.Message, bool) {
@@ -335,6 +373,12 @@ func storable(m *session.Message, id int, now time.Time) (*session.Message, bool
 	p.UpdatedAt = p.UpdatedAt.Truncate(time.Millisecond)
 	if p.GuardrailEvent != nil {
 		p.GuardrailEvent.Timestamp = p.GuardrailEvent.Timestamp.Truncate(time.Millisecond)
+	}
+	if p.EventLoopMetrics != nil && p.EventLoopMetrics.ToolUsage == nil {
+		// MongoDB reads an absent tool-usage map back as an empty one; the
+		// memory and SQLite backends keep what they were given. Sending an
+		// empty map makes every backend return what the cache carries.
+		p.EventLoopMetrics.ToolUsage = map[string]session.ToolUsage{}
 	}
 	return p, true
 }

@@ -71,9 +71,16 @@ func TestResumeAfterOwnWrites_IsAHit(t *testing.T) {
 				}
 				_, err = c.AppendMessage(ctx, sid, aid, userMessage(fmt.Sprint("user ", turn)))
 				require.NoError(t, err)
-				_, err = c.AppendMessage(ctx, sid, aid, &session.Message{Message: session.ChatMessage{Role: session.RoleAssistant,
-					Content: []session.ContentBlock{session.TextBlock(fmt.Sprint("answer ", turn))}}})
+				answer := &session.Message{Message: session.ChatMessage{Role: session.RoleAssistant,
+					Content: []session.ContentBlock{session.TextBlock(fmt.Sprint("answer ", turn))}}}
+				id, err := c.AppendMessage(ctx, sid, aid, answer)
 				require.NoError(t, err)
+				// EndInvocation stores the invocation's metrics on the answer.
+				answer.ID = id
+				answer.EventLoopMetrics = &session.EventLoopMetrics{
+					AccumulatedUsage:   session.Usage{InputTokens: int64(10 * turn), OutputTokens: 5, TotalTokens: int64(10*turn + 5)},
+					AccumulatedMetrics: session.LatencyMetrics{LatencyMs: int64(100 * turn)}}
+				require.NoError(t, c.UpdateMessage(ctx, sid, aid, answer))
 				require.NoError(t, c.UpdateAgent(ctx, sid, &session.Agent{ID: aid, State: map[string]any{"turn": int64(turn)},
 					ConversationManagerState: map[string]any{"removed_message_count": int64(tc.offset)},
 					InternalState:            map[string]any{}}))
@@ -86,6 +93,12 @@ func TestResumeAfterOwnWrites_IsAHit(t *testing.T) {
 			// What the hits returned is what the backend holds.
 			ws, wa, wms, err := resumeReads(ctx, f.backend.Repository, sid, aid, tc.offset)
 			require.NoError(t, err)
+			require.Len(t, ms, len(wms))
+			for i := range ms {
+				// An updated message's UpdatedAt is the cache's stamp (see doc.go).
+				assert.False(t, ms[i].UpdatedAt.After(wms[i].UpdatedAt), "message %d UpdatedAt", i)
+				ms[i].UpdatedAt = wms[i].UpdatedAt
+			}
 			assert.Equal(t, wms, ms, "messages")
 			assert.False(t, s.UpdatedAt.After(ws.UpdatedAt), "session UpdatedAt %s after the backend's %s", s.UpdatedAt, ws.UpdatedAt)
 			s.UpdatedAt = ws.UpdatedAt

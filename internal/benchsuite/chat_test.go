@@ -45,7 +45,8 @@ func (m *chatCounts) monitor() *event.CommandMonitor {
 // the architecture overview): resume the session (manager New +
 // Initialize: GetSession, GetAgent, the window from removed_message_count
 // on), append the user's message and the assistant's answer, slide the
-// window, end the invocation (one UpdateAgent). It returns how many
+// window, end the invocation with the model call's metrics (one
+// UpdateAgent, one UpdateMessage on the answer). It returns how many
 // repository reads the resume made through counting.
 func chatRequest(ctx context.Context, repo session.Repository, counting *benchsuite.Counting, sid string, turn int) (int64, error) {
 	before := counting.Calls()
@@ -73,7 +74,11 @@ func chatRequest(ctx context.Context, repo session.Repository, counting *benchsu
 	if err := a.SetState("turns", int64(turn+1)); err != nil {
 		return 0, err
 	}
-	return resumeReads, a.EndInvocation(ctx, nil)
+	// The model call's metrics, stored on the answer (one UpdateMessage).
+	return resumeReads, a.EndInvocation(ctx, &session.EventLoopMetrics{
+		AccumulatedUsage:   session.Usage{InputTokens: int64(100 * (turn + 1)), OutputTokens: int64(50 * (turn + 1)), TotalTokens: int64(150 * (turn + 1))},
+		AccumulatedMetrics: session.LatencyMetrics{LatencyMs: int64(800 * (turn + 1))},
+	})
 }
 
 // BenchmarkChatWorkload replays the chat workload (see chatRequest) over
@@ -207,7 +212,28 @@ func BenchmarkChatWorkload(b *testing.B) {
 					if err != nil {
 						b.Fatal(err)
 					}
+					// The answer's UpdatedAt, moved by the metrics update, is the
+					// cache's stamp taken just before the write (rediscache doc):
+					// before Mongo's by at most the write's duration, after it by
+					// less than Mongo's millisecond precision.
+					for j := range got {
+						if j < len(want) {
+							d := got[j].UpdatedAt.Sub(want[j].UpdatedAt)
+							if d < time.Millisecond && d > -time.Second {
+								got[j].UpdatedAt = want[j].UpdatedAt
+							}
+						}
+					}
 					if !reflect.DeepEqual(want, got) {
+						for j := range got {
+							if j < len(want) && !reflect.DeepEqual(want[j], got[j]) {
+								w, g := *want[j], *got[j]
+								w.Message, g.Message = session.ChatMessage{}, session.ChatMessage{}
+								b.Logf("message %d: Mongo %+v %+v %+v, cache %+v %+v %+v", want[j].ID, w, *w.EventLoopMetrics, w.EventLoopMetrics.InvocationUsage,
+									g, *g.EventLoopMetrics, g.EventLoopMetrics.InvocationUsage)
+								break
+							}
+						}
 						b.Fatalf("session %d: the cached window differs from Mongo's", i)
 					}
 				}
