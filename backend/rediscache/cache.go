@@ -46,7 +46,7 @@ type Cache struct {
 	overflowUntil atomic.Int64 // unix nanos; bypass everything before it
 
 	hits, misses, fills, fillsRejected, invalidations, invalidationFailures,
-	bypasses, oversize, errs atomic.Int64
+	bypasses, oversize, errs, writeThroughs atomic.Int64
 }
 
 var (
@@ -168,6 +168,7 @@ func (c *Cache) Stats() map[string]float64 {
 		"cache_breaker_state":               int64(state),
 		"cache_breaker_opens_total":         opens,
 		"cache_pending_invalidations":       c.pendingN.Load(),
+		"cache_write_throughs_total":        c.writeThroughs.Load(),
 	} {
 		out[k] = float64(v)
 	}
@@ -202,6 +203,7 @@ var statsHelp = map[string]string{
 	"cache_errors_total":                "Failed Redis calls on the read path.",
 	"cache_breaker_state":               "Circuit breaker over Redis reads: 0 closed, 1 half-open, 2 open.",
 	"cache_breaker_opens_total":         "Times the circuit breaker opened.",
+	"cache_write_throughs_total":        "Writes whose commit carried entries they had not made wrong (updated to the write) to the new generation.",
 	"cache_pending_invalidations":       "Sessions written by this process whose invalidation has not reached Redis yet; other processes may serve them stale until it does or their entries expire.",
 }
 
@@ -455,11 +457,19 @@ type codec[T any] struct {
 	kind Kind
 	enc  func(*encoder, T) error
 	dec  func(*decoder) T
+	// fillable, when set, says whether a backend answer may be stored.
+	fillable func(T) bool
+	// usable, when set, says whether a found entry answers this read; an
+	// entry that does not is a miss (and is overwritten by the fill).
+	usable func(T) bool
+	// flight, when set, is added to the singleflight key: reads of one
+	// entry that load different things from the backend must not share.
+	flight string
 }
 
 // encodeEntry returns the cache entry for a backend answer read under
 // generation token gen, or nil when the answer is not cacheable (an error
-// other than not-found). See splitEntry for the layout.
+// other than not-found, or a value the codec does not store). See splitEntry for the layout.
 func encodeEntry[T any](cd codec[T], gen string, v T, err error) ([]byte, error) {
 	if len(gen) > 255 {
 		return nil, fmt.Errorf("rediscache: generation token of %d bytes", len(gen))
@@ -471,6 +481,9 @@ func encodeEntry[T any](cd codec[T], gen string, v T, err error) ([]byte, error)
 		e := newEncoder(gen, statusNotFound)
 		e.string(err.Error())
 		return e.buf, nil
+	}
+	if cd.fillable != nil && !cd.fillable(v) {
+		return nil, nil
 	}
 	e := newEncoder(gen, statusFound)
 	if eerr := cd.enc(e, v); eerr != nil {
@@ -576,11 +589,16 @@ func read[T any](ctx context.Context, c *Cache, sessionID, field string, cd code
 		case token != gen:
 			// Filled under an older generation: a write has happened since.
 		default:
-			if v, err, ok := decodeBody(cd, body); ok {
+			v, err, ok := decodeBody(cd, body)
+			switch {
+			case !ok:
+				c.errs.Add(1)
+			case err == nil && cd.usable != nil && !cd.usable(v):
+				// Found, but it does not cover this read.
+			default:
 				c.hits.Add(1)
 				return v, err
 			}
-			c.errs.Add(1)
 		}
 	}
 	c.misses.Add(1)
@@ -588,7 +606,7 @@ func read[T any](ctx context.Context, c *Cache, sessionID, field string, cd code
 	// Callers that saw the same generation share one backend read. A caller
 	// that arrives after a write sees a new generation and so never joins a
 	// read that started before the write.
-	ch := c.flight.DoChan(keys.gen+"\x00"+gen+"\x00"+field, func() (any, error) {
+	ch := c.flight.DoChan(keys.gen+"\x00"+gen+"\x00"+field+"\x00"+cd.flight, func() (any, error) {
 		v, lerr := load(ctx)
 		b, eerr := encodeEntry(cd, gen, v, lerr)
 		switch {
@@ -596,7 +614,7 @@ func read[T any](ctx context.Context, c *Cache, sessionID, field string, cd code
 			c.errs.Add(1)
 			return flightResult{value: v, err: lerr}, nil
 		case b == nil:
-			return flightResult{err: lerr}, nil
+			return flightResult{value: v, err: lerr}, nil
 		}
 		// One immutable copy that every caller decodes from (and that go-redis
 		// sends as it is).

@@ -32,29 +32,115 @@
 // On a miss it takes the generation's token (creating one if none exists),
 // reads the backend, and fills with a script that stores the entry only if
 // the generation is still that token. Writers write the backend first and
-// then DELETE the generation key. That single DEL makes every entry of the
-// session unusable (they are overwritten by the next fill or expire by
-// their TTL), and makes any fill still in flight — a slow reader holding
-// the value from before the write — fail its check, whichever process it
-// runs in. A write the backend refuses after looking at the stored state
-// (already exists, not found, conflict, too large) deletes it too: the
-// refusal may be the caller's first sight of another writer's change whose
-// own DEL has not landed yet, and the caller's next read must not be older
-// than what it has just seen.
+// then retire the generation: either a plain DEL of the generation key, or
+// the commit script of a write-through write (next section), which deletes
+// it and, only when it was still the token the writer saw before writing,
+// sets a fresh token and stores under it the entries the write carries.
+// Either way every entry of the old generation becomes unusable (they are
+// overwritten by the next fill or expire by their TTL), and any fill still
+// in flight — a slow reader holding the value from before the write —
+// fails its check, whichever process it runs in. A write the backend
+// refuses after looking at the stored state (already exists, not found,
+// conflict, too large) deletes it too: the refusal may be the caller's
+// first sight of another writer's change whose own DEL has not landed yet,
+// and the caller's next read must not be older than what it has just seen.
 //
-// Why a hit is never stale: let a write return before a read starts. The
-// write's DEL removed whatever token existed, and tokens are random and
-// never reused, so the token T the read finds was created after that DEL.
-// An entry carrying T was stored by a fill that checked, atomically, that
-// the generation was T; its reader had obtained T, so after T existed,
-// before reading the backend, so after the write had reached the backend.
-// The read takes the entry only if it carries T, read in the same atomic
-// step as T. Random tokens rather than an INCR counter mean a token is never
+// Why a hit is never stale: let a write W return before a read starts. W's
+// commit (or DEL) removed whatever token existed, and tokens are random and
+// never reused, so the token T the read finds was created at or after W's
+// commit. An entry carrying T got there in one of two ways. (a) A fill
+// stored it after checking, atomically, that the generation was T; its
+// reader had obtained T, so after T existed, before reading the backend, so
+// after W had reached the backend. (b) The commit that created T carried
+// it: that commit found the generation still equal to the token T0 its
+// writer X read before writing the backend, and stored E ⊕ X, where E is
+// an entry carrying T0 read in that same snapshot. Any write that returned
+// before the read and committed after T0 was created would have replaced
+// T0 before X's commit, which would then have carried nothing; so every
+// such write committed before T0 existed, and E reflects it by induction
+// (on the order in which tokens are created), and X itself is applied. E
+// ⊕ X is exact because X's transformation depends only on X (the new agent
+// states, the new stamp) or is checked against E (an append of message n
+// extends the cached window only if E ends exactly at message n, so a
+// window missing another writer's message is never extended). Writes that
+// have not returned yet (in flight, or their process died between backend
+// and commit) may be missing from a carried entry as from a filled one;
+// the guarantee is about writes that returned. The read takes the entry
+// only if it carries T, read in the same atomic step as T. Random tokens
+// rather than an INCR counter mean a token is never
 // reused, so a generation key lost to eviction, expiry or a Redis restart
 // can never let an old entry or fill match (no ABA), and the layout stays
 // correct under maxmemory eviction: losing a generation key only makes
 // entries unusable, losing an entry is only a miss. No SCAN and no key
 // index are needed.
+//
+// # Write-through: the next resume is a hit
+//
+// In the workload a conversation service runs — every request resumes a
+// session (GetSession, GetAgent, ListMessages from removed_message_count
+// on), appends the user's message and the answer, and syncs the agent
+// (UpdateAgent) — a write that only retired the generation would throw
+// away exactly what the next request reads. So the writes of that loop
+// carry what they know:
+//
+//   - AppendMessage and CreateMessage carry the agent's tail (the entry a
+//     resume reads: every message from an offset to the end) extended by
+//     the new message when it ended exactly at the new message's id, the
+//     count as id+1 when the tail or count said id, the agent record
+//     unchanged and the session record with UpdatedAt moved.
+//   - UpdateMessage (metrics stored at the end of an invocation, a
+//     redaction) carries the tail with the message replaced as the backend
+//     replaces it, the session stamped, the agent and count unchanged; one
+//     that sets a guardrail event only invalidates.
+//   - UpdateAgent carries the agent record with the three states replaced
+//     (when all three are non-nil, as session/manager always sends them)
+//     and UpdatedAt moved, the session record with UpdatedAt moved, and the
+//     agent's tail and count unchanged.
+//
+// Such a write first reads the generation and those entries in one
+// MULTI/EXEC (the snapshot; one Redis round trip), then writes the
+// backend, then runs the commit script (one round trip): DEL the
+// generation; if it was the snapshot's token, store the carried entries
+// under a new token and set that token last, so that a script cut short
+// (out of memory) leaves the session invalidated, never half-carried. When
+// the snapshot found nothing to carry, Redis failed, the breaker was open
+// or the session's invalidation is pending in this process, the write
+// invalidates as every other write does; when the commit script fails it
+// falls back to the plain DEL with its budget, retries and pending set
+// (next sections), so invalidation under faults is what it was. Every other
+// write (metadata, feedback, config, guardrail events, deletes) retires the
+// generation without carrying anything.
+//
+// A carried entry keeps the expiry of the entry it was carried from (the
+// snapshot reads each entry's PTTL): it expires when the fill it descends
+// from would have. Otherwise a process that keeps writing a session would
+// keep carrying forward a record that misses a change whose invalidation
+// never landed (a partitioned writer's), past the TTL bound below. The
+// price: a busy session's resume goes to the backend once per TTL.
+//
+// An emulated append (over a repository without session.MessageAppender)
+// takes its first id from the count the snapshot read, so in steady state
+// an append costs the backend its one write.
+//
+// What a carried entry holds is what the backend holds, with two stated
+// exceptions. Messages written through the cache are stored with their
+// times at millisecond precision (the coarsest backend, MongoDB, keeps
+// milliseconds), so the carried message is exactly the stored one on every
+// backend. The UpdatedAt of a session or an agent is stamped by the
+// backend's clock during the write, which the cache cannot see: a carried
+// record gets this process's clock read just before the backend write
+// (never earlier than the previous value), so it can precede the backend's
+// stamp by up to the write's duration (or follow a millisecond backend's,
+// which truncates its own, by less than a millisecond); a later miss shows
+// the backend's own value. The same holds for a message's UpdatedAt after
+// UpdateMessage, which carries the tail with the message replaced. An append leaves a carried agent's UpdatedAt as it
+// was (the memory and SQLite backends do not move it; MongoDB moves the
+// agent entry's, which a hit shows from the next UpdateAgent on).
+//
+// Memory stays a window, not the history: an append keeps at most
+// Options.TailMessages (80) messages in the tail, dropping the oldest, and
+// a resume from an offset the tail no longer covers is a miss that fills
+// it again from that offset (up to MaxValueBytes).
 //
 // The generation must be read from the primary: go-redis sends MULTI/EXEC
 // to it with every client kind (a Cluster client in ReadOnly mode routes
@@ -119,8 +205,10 @@
 // Redis Cluster hash tag is always well formed and a session's keys share
 // one slot (MULTI/EXEC and the fill script touch two keys of one session).
 // Fields are
-// "s" (session), "A" (agents), "a:<agent>", "m:<offset>:<limit>:<agent>",
-// "1:<message>:<agent>", "n:<agent>" (count), "md", "f" and "ge". The prefix
+// "s" (session), "A" (agents), "a:<agent>", "t:<agent>" (the tail: the
+// messages from an offset to the end, for ListMessages with limit <= 0),
+// "m:<offset>:<limit>:<agent>" (other pages), "1:<message>:<agent>",
+// "n:<agent>" (count), "md", "f" and "ge". The prefix
 // may not contain "{" or "}". Entries live their kind's TTL (Options.TTL,
 // Options.KindTTL) plus up to Options.Jitter of it.
 //
@@ -189,6 +277,7 @@
 //	invalidate_timeout=500ms budget of a write's invalidation
 //	invalidate_retry=100ms  period of the pending invalidations' retry
 //	max_pending=100000      pending invalidations kept
+//	tail_messages=80        messages an append keeps in a cached tail
 //
 // Errors and Stats never include the password.
 //
@@ -200,7 +289,8 @@
 // cache_invalidation_failures_total, cache_bypasses_total (reads served
 // from the backend without looking at Redis), cache_oversize_total,
 // cache_errors_total, cache_breaker_state (0 closed, 1 half-open, 2 open),
-// cache_breaker_opens_total and cache_pending_invalidations, merged with the
+// cache_breaker_opens_total, cache_pending_invalidations and
+// cache_write_throughs_total (commits that carried entries), merged with the
 // wrapped repository's stats; StatsHelp describes each. Ping
 // (session.Pinger) checks the backend only, since the cache fails open;
 // PingCache reports whether Redis answers and the breaker is closed, for

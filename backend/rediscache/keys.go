@@ -36,6 +36,7 @@ func fieldSession() string             { return "s" }
 func fieldAgents() string              { return "A" }
 func fieldAgent(agentID string) string { return "a:" + agentID }
 func fieldCount(agentID string) string { return "n:" + agentID }
+func fieldTail(agentID string) string  { return "t:" + agentID }
 func fieldMetadata() string            { return "md" }
 func fieldFeedback() string            { return "f" }
 func fieldGuardrails() string          { return "ge" }

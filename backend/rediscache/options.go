@@ -44,6 +44,9 @@ const (
 	// waits this long at most for its invalidation to land.
 	DefaultInvalidateTimeout = 500 * time.Millisecond
 	DefaultInvalidateRetry   = 100 * time.Millisecond
+	// DefaultTailMessages is twice the window of Strands' default
+	// SlidingWindowConversationManager (40 messages).
+	DefaultTailMessages = 80
 )
 
 // Options configures a Cache. The zero value is usable: every zero field
@@ -95,6 +98,12 @@ type Options struct {
 	// retried (DefaultMaxPending); past it the cache stops serving anything
 	// for the longest TTL (see the package documentation).
 	MaxPending int
+	// TailMessages caps the messages an append keeps in the tail entry it
+	// extends (DefaultTailMessages): past it the oldest are dropped, so
+	// that a long conversation's cached window stays a window. Resumes
+	// that read further back than the tail holds are misses (and fill it
+	// again). Fills store what the backend returned, up to MaxValueBytes.
+	TailMessages int
 	// Logger receives one record per breaker state change
 	// (slog.Default() when nil).
 	Logger *slog.Logger
@@ -171,6 +180,12 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.MaxPending == 0 {
 		o.MaxPending = DefaultMaxPending
+	}
+	if o.TailMessages < 0 {
+		return o, session.InvalidArgument("tail_messages", "%d is negative", o.TailMessages)
+	}
+	if o.TailMessages == 0 {
+		o.TailMessages = DefaultTailMessages
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()

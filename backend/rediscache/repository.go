@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strconv"
 	"time"
 
 	"github.com/sessionkit/sessionkit/session"
@@ -110,12 +111,24 @@ func (c *Cache) GetAgent(ctx context.Context, sessionID, agentID string) (*sessi
 	return read(ctx, c, sessionID, fieldAgent(agentID), agentCodec, load)
 }
 
-// UpdateAgent implements session.AgentStore.
+// UpdateAgent implements session.AgentStore. It carries the session, the
+// agent (with the new states) and the agent's tail and count to the next
+// generation when they were cached (see the package documentation).
 func (c *Cache) UpdateAgent(ctx context.Context, sessionID string, a *session.Agent) error {
 	if err := c.check(); err != nil {
 		return err
 	}
-	return c.written(ctx, sessionID, c.inner.UpdateAgent(ctx, sessionID, a))
+	var snap *wtSnapshot
+	p, perr := session.PrepareAgent(a, time.Now())
+	if perr == nil && p.State != nil && p.ConversationManagerState != nil && p.InternalState != nil {
+		snap = c.snapshot(ctx, sessionID, fieldSession(), fieldAgent(p.ID), fieldTail(p.ID), fieldCount(p.ID))
+	}
+	err := c.inner.UpdateAgent(ctx, sessionID, a)
+	if err != nil || snap == nil {
+		return c.written(ctx, sessionID, err)
+	}
+	c.commit(ctx, sessionID, snap, c.updateAgentCarry(snap, p))
+	return nil
 }
 
 // UpdateAgentConfig implements session.AgentStore.
@@ -135,47 +148,94 @@ func (c *Cache) ListAgents(ctx context.Context, sessionID string) ([]*session.Ag
 	return read(ctx, c, sessionID, fieldAgents(), agentsCodec, load)
 }
 
-// CreateMessage implements session.MessageStore.
+// CreateMessage implements session.MessageStore. The message is stored
+// with its times at millisecond precision (see storable), and carried into
+// the agent's cached tail and count (see the package documentation).
 func (c *Cache) CreateMessage(ctx context.Context, sessionID, agentID string, m *session.Message) error {
 	if err := c.check(); err != nil {
 		return err
 	}
-	return c.written(ctx, sessionID, c.inner.CreateMessage(ctx, sessionID, agentID, m))
+	if m == nil || !validPath(sessionID, &agentID) {
+		return c.written(ctx, sessionID, c.inner.CreateMessage(ctx, sessionID, agentID, m))
+	}
+	p, ok := storable(m, m.ID, time.Now())
+	if !ok {
+		return c.written(ctx, sessionID, c.inner.CreateMessage(ctx, sessionID, agentID, m))
+	}
+	snap := c.snapshot(ctx, sessionID, fieldSession(), fieldAgent(agentID), fieldTail(agentID), fieldCount(agentID))
+	err := c.inner.CreateMessage(ctx, sessionID, agentID, p)
+	if err != nil || snap == nil {
+		return c.written(ctx, sessionID, err)
+	}
+	c.commit(ctx, sessionID, snap, c.appendCarry(snap, agentID, p.ID, p))
+	return nil
 }
 
-// AppendMessage implements session.MessageAppender, and invalidates the
-// session as CreateMessage does. The cache implements it whatever it wraps:
-// when the wrapped repository is a session.MessageAppender the call is
-// delegated (one atomic append in the store); otherwise it is emulated with
-// CountMessages, read from the wrapped repository and never from the cache,
-// and CreateMessage at that id, retried after a short random pause on
-// ErrConflict (another writer took the id) until it succeeds or ctx ends.
-// The emulation keeps the contract — never ErrConflict because another
-// writer appended first — for as long as ctx lets it retry; when ctx ends
-// first it returns ctx's error wrapping the last conflict.
+// AppendMessage implements session.MessageAppender, and carries the
+// message into the cache as CreateMessage does. The cache implements it
+// whatever it wraps: when the wrapped repository is a
+// session.MessageAppender the call is delegated (one atomic append in the
+// store); otherwise it is emulated with CountMessages and CreateMessage at
+// that id, retried after a short random pause on ErrConflict (another
+// writer took the id) until it succeeds or ctx ends. The first count is
+// read through the cache (after this process's own appends it is a hit, so
+// the append costs the backend one write); every retry's comes from the
+// wrapped repository. A count from the cache can only be too low when
+// another writer's append has not reached Redis yet, and then the create
+// fails with ErrConflict and is retried, never misplaced. The emulation
+// keeps the contract — never ErrConflict because another writer appended
+// first — for as long as ctx lets it retry; when ctx ends first it returns
+// ctx's error wrapping the last conflict.
 func (c *Cache) AppendMessage(ctx context.Context, sessionID, agentID string, m *session.Message) (int, error) {
 	if err := c.check(); err != nil {
 		return 0, err
 	}
-	var id int
-	var err error
-	if a, ok := c.inner.(session.MessageAppender); ok {
-		id, err = a.AppendMessage(ctx, sessionID, agentID, m)
-	} else {
-		id, err = appendByCreate(ctx, c.inner, sessionID, agentID, m)
+	p, ok := storable(m, 0, time.Now())
+	if !ok || !validPath(sessionID, &agentID) {
+		id, err := c.appendTo(ctx, sessionID, agentID, m, nil)
+		return id, c.written(ctx, sessionID, err)
 	}
-	return id, c.written(ctx, sessionID, err)
+	snap := c.snapshot(ctx, sessionID, fieldSession(), fieldAgent(agentID), fieldTail(agentID), fieldCount(agentID))
+	id, err := c.appendTo(ctx, sessionID, agentID, p, snap)
+	if err != nil || snap == nil {
+		return id, c.written(ctx, sessionID, err)
+	}
+	c.commit(ctx, sessionID, snap, c.appendCarry(snap, agentID, id, p))
+	return id, nil
+}
+
+// appendTo appends m in the wrapped repository: delegated or emulated (see
+// AppendMessage). An emulated append's first id is the count the snapshot
+// read from Redis when it has one (no extra call), else CountMessages
+// through the cache.
+func (c *Cache) appendTo(ctx context.Context, sessionID, agentID string, m *session.Message, snap *wtSnapshot) (int, error) {
+	if a, ok := c.inner.(session.MessageAppender); ok {
+		return a.AppendMessage(ctx, sessionID, agentID, m)
+	}
+	first := true
+	count := func(ctx context.Context) (int, error) {
+		if first && validPath(sessionID, &agentID) {
+			first = false
+			if n, _, ok := snap.count(agentID); ok {
+				return n, nil
+			}
+			return c.CountMessages(ctx, sessionID, agentID)
+		}
+		return c.inner.CountMessages(ctx, sessionID, agentID)
+	}
+	return appendByCreate(ctx, c.inner, count, sessionID, agentID, m)
 }
 
 // appendByCreate emulates session.MessageAppender on a repository that
-// lacks it; see Cache.AppendMessage. m is not modified.
-func appendByCreate(ctx context.Context, r session.Repository, sessionID, agentID string, m *session.Message) (int, error) {
+// lacks it, taking each attempt's id from count; see Cache.AppendMessage.
+// m is not modified.
+func appendByCreate(ctx context.Context, r session.Repository, count func(context.Context) (int, error), sessionID, agentID string, m *session.Message) (int, error) {
 	if m == nil {
 		return 0, r.CreateMessage(ctx, sessionID, agentID, nil) // the backend's own typed error
 	}
 	cp := *m
 	for attempt := 0; ; attempt++ {
-		n, err := r.CountMessages(ctx, sessionID, agentID)
+		n, err := count(ctx)
 		if err != nil {
 			return 0, err
 		}
@@ -208,17 +268,37 @@ func (c *Cache) GetMessage(ctx context.Context, sessionID, agentID string, messa
 	return read(ctx, c, sessionID, fieldMessage(agentID, messageID), messageCodec, load)
 }
 
-// UpdateMessage implements session.MessageStore.
+// UpdateMessage implements session.MessageStore. It carries the agent's
+// tail with the message replaced (metrics stored at the end of an
+// invocation, a redaction), the session stamped and the agent and count
+// unchanged (see the package documentation). An update that sets a
+// guardrail event only invalidates.
 func (c *Cache) UpdateMessage(ctx context.Context, sessionID, agentID string, m *session.Message) error {
 	if err := c.check(); err != nil {
 		return err
 	}
-	return c.written(ctx, sessionID, c.inner.UpdateMessage(ctx, sessionID, agentID, m))
+	var snap *wtSnapshot
+	send := m
+	if m != nil && m.GuardrailEvent == nil && validPath(sessionID, &agentID) {
+		if p, ok := storable(m, m.ID, time.Now()); ok {
+			send = p
+			snap = c.snapshot(ctx, sessionID, fieldSession(), fieldAgent(agentID), fieldTail(agentID), fieldCount(agentID))
+		}
+	}
+	err := c.inner.UpdateMessage(ctx, sessionID, agentID, send)
+	if err != nil || snap == nil {
+		return c.written(ctx, sessionID, err)
+	}
+	c.commit(ctx, sessionID, snap, c.updateMessageCarry(snap, agentID, send))
+	return nil
 }
 
-// ListMessages implements session.MessageStore, through the cache: one
-// entry per (agent, offset, limit), so resuming with the same page size
-// hits.
+// ListMessages implements session.MessageStore, through the cache. A read
+// of everything from an offset on (limit <= 0: how a conversation is
+// resumed) is served from the agent's tail entry when the tail starts at
+// or before offset, and fills the tail otherwise; appends extend the tail
+// (see the package documentation). Other pages have one entry per
+// (agent, offset, limit) that every write retires.
 func (c *Cache) ListMessages(ctx context.Context, sessionID, agentID string, offset, limit int) ([]*session.Message, error) {
 	load := func(ctx context.Context) ([]*session.Message, error) {
 		return c.inner.ListMessages(ctx, sessionID, agentID, offset, limit)
@@ -226,7 +306,23 @@ func (c *Cache) ListMessages(ctx context.Context, sessionID, agentID string, off
 	if !validPath(sessionID, &agentID) || offset < 0 {
 		return direct(c, ctx, load)
 	}
-	return read(ctx, c, sessionID, fieldMessages(agentID, offset, max(limit, 0)), messagesCodec, load)
+	if limit > 0 {
+		return read(ctx, c, sessionID, fieldMessages(agentID, offset, limit), messagesCodec, load)
+	}
+	cd := tailCodec
+	cd.usable = func(t *tail) bool { return t.Offset <= offset }
+	cd.flight = strconv.Itoa(offset)
+	t, err := read(ctx, c, sessionID, fieldTail(agentID), cd, func(ctx context.Context) (*tail, error) {
+		ms, err := load(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return &tail{Offset: offset, Messages: ms}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return t.Messages[min(offset-t.Offset, len(t.Messages)):], nil
 }
 
 // CountMessages implements session.MessageStore, through the cache.

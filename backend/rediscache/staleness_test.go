@@ -183,6 +183,7 @@ func runStaleness(t *testing.T, f staleFault, dur time.Duration) {
 	defer cancel()
 	require.NoError(t, writer.CreateSession(ctx, &session.Session{ID: "s1", ApplicationName: "app",
 		Metadata: map[string]any{"ctr": int64(0)}}))
+	require.NoError(t, writer.CreateAgent(ctx, "s1", &session.Agent{ID: "a1", State: map[string]any{"ctr": int64(0)}}))
 
 	// committed is the last value whose write returned; doneAt[n] is when
 	// the write of n returned.
@@ -190,7 +191,7 @@ func runStaleness(t *testing.T, f staleFault, dur time.Duration) {
 	var doneMu sync.Mutex
 	doneAt := map[int64]time.Time{0: time.Now()}
 	var writerReads, readerReads staleCounts
-	var readErrs, writeErrs atomic.Int64
+	var readErrs, writeErrs, wrong atomic.Int64
 
 	// A stale read's age is from the return of the first write it missed to
 	// the read's start: the guarantee is about reads that start after a
@@ -210,6 +211,39 @@ func runStaleness(t *testing.T, f staleFault, dur time.Duration) {
 			doneMu.Unlock()
 			counts.observe(age)
 		}
+		// The chat workload's resume over the same writes: the agent (whose
+		// state the writer updates) and the window of its log (which the
+		// writer appends to): carried by the writes, not invalidated.
+		a, err := c.GetAgent(ctx, "s1", "a1")
+		if err != nil {
+			readErrs.Add(1)
+			return
+		}
+		counts.reads.Add(1)
+		if v, _ := a.State["ctr"].(int64); v < before {
+			doneMu.Lock()
+			age := start.Sub(doneAt[v+1])
+			doneMu.Unlock()
+			counts.observe(age)
+		}
+		offset := max(0, int(before)-20)
+		ms, err := c.ListMessages(ctx, "s1", "a1", offset, 0)
+		if err != nil {
+			readErrs.Add(1)
+			return
+		}
+		counts.reads.Add(1)
+		for i, m := range ms {
+			if text, _ := m.Message.Content[0].Text(); m.ID != offset+i || text != fmt.Sprint(offset+i+1) {
+				wrong.Add(1)
+			}
+		}
+		if n := int64(offset + len(ms)); n < before {
+			doneMu.Lock()
+			age := start.Sub(doneAt[n+1])
+			doneMu.Unlock()
+			counts.observe(age)
+		}
 	}
 
 	stop := make(chan struct{})
@@ -224,10 +258,22 @@ func runStaleness(t *testing.T, f staleFault, dur time.Duration) {
 				return
 			default:
 			}
+			// Each step n updates the metadata and the agent's state to n and
+			// appends message n-1 saying n; the memory backend never fails,
+			// so none of these is retried.
 			if err := writer.UpdateMetadata(ctx, "s1", map[string]any{"ctr": n}); err != nil {
 				writeErrs.Add(1)
 				n--
 				continue
+			}
+			if _, err := writer.AppendMessage(ctx, "s1", "a1", userMessage(fmt.Sprint(n))); err != nil {
+				t.Errorf("append %d: %v", n, err)
+				return
+			}
+			if err := writer.UpdateAgent(ctx, "s1", &session.Agent{ID: "a1", State: map[string]any{"ctr": n},
+				ConversationManagerState: map[string]any{}, InternalState: map[string]any{}}); err != nil {
+				t.Errorf("update agent %d: %v", n, err)
+				return
 			}
 			doneMu.Lock()
 			doneAt[n] = time.Now()
@@ -281,11 +327,13 @@ func runStaleness(t *testing.T, f staleFault, dur time.Duration) {
 	stale := readerReads.stale.Load() + writerReads.stale.Load()
 	maxAge := time.Duration(max(readerReads.maxAge.Load(), writerReads.maxAge.Load()))
 	t.Logf("STALENESS fault=%s seed=%d writes=%d reader_reads=%d reader_stale=%d writer_reads=%d writer_stale=%d "+
-		"max_stale_age=%s bound=%s read_errors=%d write_errors=%d writer_stats{breaker_opens=%v invalidation_failures=%v pending=%v}",
+		"max_stale_age=%s bound=%s read_errors=%d write_errors=%d writer_stats{breaker_opens=%v invalidation_failures=%v pending=%v write_throughs=%v} reader_hits=%v",
 		f.name, seed, committed.Load(), readerReads.reads.Load(), readerReads.stale.Load(),
 		writerReads.reads.Load(), writerReads.stale.Load(), maxAge.Round(time.Millisecond), bound,
 		readErrs.Load(), writeErrs.Load(), writer.Stats()["cache_breaker_opens_total"],
-		writer.Stats()["cache_invalidation_failures_total"], writer.Stats()["cache_pending_invalidations"])
+		writer.Stats()["cache_invalidation_failures_total"], writer.Stats()["cache_pending_invalidations"],
+		writer.Stats()["cache_write_throughs_total"], reader.Stats()["cache_hits_total"])
+	assert.Zero(t, wrong.Load(), "messages read with the wrong id or content")
 	assert.Zero(t, writerReads.stale.Load(), "the writer never reads its own writes stale")
 	assert.Positive(t, readerReads.reads.Load(), "the reader read")
 	if f.canComplete {

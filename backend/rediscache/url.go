@@ -114,6 +114,8 @@ func parseOptions(u *url.URL) (Options, *url.URL, error) {
 			o.MaxValueBytes, err = num(name)
 		case name == "max_pending":
 			o.MaxPending, err = num(name)
+		case name == "tail_messages":
+			o.TailMessages, err = num(name)
 		case name == "jitter":
 			o.Jitter, err = strconv.ParseFloat(q.Get(name), 64)
 			if err != nil || o.Jitter < 0 || o.Jitter > 1 {
