@@ -73,6 +73,11 @@ type Capabilities struct {
 	// if zero; time.Millisecond for MongoDB). Time comparisons truncate to
 	// it.
 	TimePrecision time.Duration
+	// SnapshotLimit is the backend's snapshot size limit when it is not
+	// session.DefaultMaxSnapshotBytes. The suite writes one byte over it
+	// (ErrTooLarge, nothing written), and runs the 20 MiB snapshot case only
+	// when the limit allows it and not in -short mode.
+	SnapshotLimit int64
 }
 
 // testCase is one named behaviour, run on a fresh repository.
@@ -146,6 +151,7 @@ func allCases() []testCase {
 		apiKeyCases(),
 		multiAgentCases(),
 		strandsFieldCases(),
+		snapshotCases(),
 	} {
 		all = append(all, part...)
 	}
