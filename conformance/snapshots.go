@@ -247,7 +247,8 @@ func snapshotCases() []testCase {
 			createSession(t, ctx, r, sid)
 			// Sizes vary per version, so a torn read shows as a wrong length
 			// or a mix of fill bytes.
-			size := func(v int) int { return 300<<10 + v*7919 }
+			base := int(min(100<<10, snapshotLimit(h)/2))
+			size := func(v int) int { return base + v*797 }
 			_, err := s.PutSnapshot(ctx, sid, latestKey, blob(size(0), 0))
 			require.NoError(t, err)
 			const versions, readers = 12, 4
