@@ -17,13 +17,18 @@ import (
 // that FerretDB (whose cost grows with document size) stays fast.
 const conformanceSizeLimit = 256 << 10
 
+// conformanceChunkBytes is the snapshot chunk size: small, so that the
+// snapshot cases' ~100 KiB overwrites span chunks and a torn read would
+// show.
+const conformanceChunkBytes = 64 << 10
+
 // runConformance runs the full conformance suite on one server: each case
 // gets a database of its own; the peer is a second repository over a second
 // client; reopen closes the repository and opens a new one over the data.
 func runConformance(t *testing.T, start func(testing.TB) (string, string)) {
 	uri, kind := start(t)
 	opts := func(db string) mongo.Options {
-		return mongo.Options{Database: db, MaxDocumentBytes: conformanceSizeLimit}
+		return mongo.Options{Database: db, MaxDocumentBytes: conformanceSizeLimit, SnapshotChunkBytes: conformanceChunkBytes}
 	}
 	open := func(t *testing.T, db string) *mongo.Repository {
 		t.Helper()
