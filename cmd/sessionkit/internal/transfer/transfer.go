@@ -24,6 +24,9 @@ type Record struct {
 	// MultiAgents are the Graph and Swarm orchestrator records; absent when
 	// there are none, so lines without them read as before.
 	MultiAgents []*wire.MultiAgent `json:"multi_agents,omitempty"`
+	// Snapshots are the session's snapshot store entries (snapshots.go);
+	// absent when there are none.
+	Snapshots []*SnapshotRecord `json:"snapshots,omitempty"`
 }
 
 // AgentRecord is one agent with its whole message log.
@@ -101,6 +104,9 @@ func Read(ctx context.Context, repo session.Repository, id string) (*Record, err
 		rec.GuardrailEvents = append(rec.GuardrailEvents, wire.FromSessionGuardrail(g))
 	}
 	if rec.MultiAgents, err = readMultiAgents(ctx, repo, id); err != nil {
+		return nil, err
+	}
+	if rec.Snapshots, err = readSnapshots(ctx, repo, id); err != nil {
 		return nil, err
 	}
 	return rec, nil
@@ -271,6 +277,8 @@ type plan struct {
 	guards []*session.SessionGuardrailEvent
 	// multiAgents are the session's orchestrator records (multiagent.go).
 	multiAgents []*session.MultiAgent
+	// snapshots are the session's snapshots, keys normalized (snapshots.go).
+	snapshots []*SnapshotRecord
 }
 
 func decode(rec *Record) (*plan, error) {
@@ -322,6 +330,9 @@ func decode(rec *Record) (*plan, error) {
 	if p.multiAgents, err = decodeMultiAgents(s.ID, rec.MultiAgents); err != nil {
 		return nil, err
 	}
+	if p.snapshots, err = decodeSnapshots(s.ID, rec.Snapshots); err != nil {
+		return nil, err
+	}
 	return p, nil
 }
 
@@ -363,5 +374,8 @@ func (p *plan) write(ctx context.Context, repo session.Repository) error {
 			return err
 		}
 	}
-	return p.writeMultiAgents(ctx, repo)
+	if err := p.writeMultiAgents(ctx, repo); err != nil {
+		return err
+	}
+	return p.writeSnapshots(ctx, repo)
 }
