@@ -174,3 +174,25 @@ func TestAPI_Snapshots(t *testing.T) {
 	require.Equal(t, 200, status)
 	assert.Empty(t, body["snapshots"])
 }
+
+// The session's timeline (what the viewer shows) lists its snapshot keys,
+// in key order, and has no snapshots field when there are none.
+func TestAPI_TimelineListsSnapshotKeys(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, nil)
+	const tl = "/api/sessions/demo-t-support/timeline"
+	status, body, _ := f.do(t, request{method: "GET", path: tl})
+	require.Equal(t, 200, status)
+	assert.NotContains(t, body, "snapshots")
+	for _, k := range []string{"scopes/multiAgent/g/snapshots/snapshot_latest.json", "scopes/agent/a/snapshots/snapshot_latest.json"} {
+		_, err := f.repo.PutSnapshot(context.Background(), "demo-t-support", k, []byte("{}"))
+		require.NoError(t, err)
+	}
+	status, body, _ = f.do(t, request{method: "GET", path: tl})
+	require.Equal(t, 200, status)
+	list := body["snapshots"].([]any)
+	require.Len(t, list, 2)
+	assert.Equal(t, "scopes/agent/a/snapshots/snapshot_latest.json", list[0].(map[string]any)["key"])
+	assert.EqualValues(t, 2, list[0].(map[string]any)["size_bytes"])
+	assert.NotContains(t, body, "more_snapshots")
+}
