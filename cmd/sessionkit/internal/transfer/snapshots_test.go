@@ -23,7 +23,7 @@ func TestJSONL_SnapshotsRoundTrip(t *testing.T) {
 	require.NoError(t, src.CreateSession(ctx, &session.Session{ID: "s1"}))
 	require.NoError(t, src.CreateSession(ctx, &session.Session{ID: "s2"}))
 	want := map[string][]byte{
-		"scopes/agent/a/snapshots/snapshot_latest.json":                     []byte(`{"scope":"agent","schema_version":"1.0"}`),
+		"scopes/agent/a/snapshots/snapshot_latest.json":                      []byte(`{"scope":"agent","schema_version":"1.0"}`),
 		"scopes/agent/a/snapshots/immutable_history/snapshot_0190-7000.json": {0, 0xff, '{', '\n'},
 		"empty": {},
 	}
