@@ -16,6 +16,8 @@ import (
 	"github.com/sessionkit/sessionkit/session"
 )
 
+// Snapshot store (session.SnapshotStore).
+//
 // Snapshots live outside the session document, which MongoDB caps at
 // 16 MiB while one snapshot may be larger (up to MaxSnapshotBytes, 64 MiB
 // by default), and which the Python original must keep reading unchanged.
@@ -47,9 +49,9 @@ import (
 // the session is gone. Snapshot writes do not move the session's
 // updated_at (the session document is not written at all), and they do not
 // count towards MaxDocumentBytes.
-
-// Collection name suffixes of the snapshot store, in the sessions
-// collection's database.
+//
+// SnapshotCollectionSuffix and SnapshotChunkCollectionSuffix name the two
+// collections, in the sessions collection's database.
 const (
 	SnapshotCollectionSuffix      = "_snapshots"
 	SnapshotChunkCollectionSuffix = "_snapshot_chunks"
