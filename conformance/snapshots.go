@@ -294,6 +294,33 @@ func snapshotCases() []testCase {
 			require.NoError(t, err)
 			assert.True(t, bytes.Equal(blob(size(versions), versions), got.Data), "the last write is not what is stored")
 		}},
+		{"Snapshot", "ConcurrentWritersOfOneKeyAllSucceedAndOneWins", func(t *testing.T, h Harness) {
+			ctx, r := setup(t, h)
+			s := snapshots(t, r)
+			createSession(t, ctx, r, sid)
+			const writers = 8
+			size := int(min(40<<10, snapshotLimit(h)/2))
+			var wg sync.WaitGroup
+			errs := make(chan error, writers)
+			for w := range writers {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					_, err := s.PutSnapshot(ctx, sid, latestKey, blob(size+w, byte(w)))
+					errs <- err
+				}()
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				require.NoError(t, err, "a concurrent first write of one key failed")
+			}
+			got, err := s.GetSnapshot(ctx, sid, latestKey)
+			require.NoError(t, err)
+			w := int(got.Data[0])
+			assert.True(t, bytes.Equal(blob(size+w, byte(w)), got.Data), "the stored snapshot is not one writer's whole bytes")
+			assert.Equal(t, []string{latestKey}, listSnapshotKeys(t, ctx, s, sid, "", 0))
+		}},
 		{"Snapshot", "OverLimitIsTooLargeAndWritesNothing", func(t *testing.T, h Harness) {
 			ctx, r := setup(t, h)
 			s := snapshots(t, r)

@@ -200,8 +200,16 @@ func (r *Repository) putSnapshot(ctx context.Context, sessionID, key string, dat
 	m := snapshotManifest{ID: manifestID(sessionID, key), SessionID: sessionID, Key: key, Version: version,
 		SizeBytes: int64(len(data)), Chunks: len(docs), UpdatedAt: bsonTime(now)}
 	var old snapshotManifest
-	err = r.snapshotManifests().FindOneAndReplace(ctx, bson.D{{Key: fID, Value: m.ID}}, m,
-		options.FindOneAndReplace().SetUpsert(true).SetReturnDocument(options.Before)).Decode(&old)
+	flip := func() error {
+		return r.snapshotManifests().FindOneAndReplace(ctx, bson.D{{Key: fID, Value: m.ID}}, m,
+			options.FindOneAndReplace().SetUpsert(true).SetReturnDocument(options.Before)).Decode(&old)
+	}
+	err = flip()
+	if driver.IsDuplicateKeyError(err) {
+		// Two first writes of one key both tried to insert; the other's
+		// insert won, so this one is now a plain replace.
+		err = flip()
+	}
 	switch {
 	case errors.Is(err, driver.ErrNoDocuments):
 		old = snapshotManifest{}
