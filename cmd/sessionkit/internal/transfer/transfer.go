@@ -43,12 +43,18 @@ type Summary struct {
 	Sessions, Agents, Messages, Feedback, Skipped int
 	// MultiAgents counts Graph and Swarm orchestrator records.
 	MultiAgents int
+	// Snapshots counts snapshot store entries.
+	Snapshots int
 }
 
 // String renders the summary for the end of a run.
 func (s Summary) String() string {
-	return fmt.Sprintf("%d sessions, %d agents, %d multi-agents, %d messages, %d feedback; %d skipped (already present)",
-		s.Sessions, s.Agents, s.MultiAgents, s.Messages, s.Feedback, s.Skipped)
+	snaps := ""
+	if s.Snapshots > 0 {
+		snaps = fmt.Sprintf(", %d snapshots", s.Snapshots)
+	}
+	return fmt.Sprintf("%d sessions, %d agents, %d multi-agents, %d messages, %d feedback%s; %d skipped (already present)",
+		s.Sessions, s.Agents, s.MultiAgents, s.Messages, s.Feedback, snaps, s.Skipped)
 }
 
 // Read loads a whole session from repo.
@@ -173,6 +179,7 @@ func (s *Summary) add(rec *Record) {
 	}
 	s.Feedback += len(rec.Feedback)
 	s.MultiAgents += len(rec.MultiAgents)
+	s.Snapshots += len(rec.Snapshots)
 }
 
 // MaxLineBytes bounds one JSON Lines record on import.
