@@ -270,6 +270,10 @@ func snapshotCases() []testCase {
 							errs <- fmt.Errorf("GetSnapshot during overwrites: %w", err)
 							return
 						}
+						if len(got.Data) == 0 {
+							errs <- fmt.Errorf("torn read: no bytes (size_bytes %d)", got.SizeBytes)
+							return
+						}
 						v := int(got.Data[0])
 						if len(got.Data) != size(v) || int64(len(got.Data)) != got.SizeBytes || !bytes.Equal(got.Data, blob(size(v), byte(v))) {
 							errs <- fmt.Errorf("torn read: %d bytes (size_bytes %d) starting with version %d", len(got.Data), got.SizeBytes, v)
@@ -317,6 +321,7 @@ func snapshotCases() []testCase {
 			}
 			got, err := s.GetSnapshot(ctx, sid, latestKey)
 			require.NoError(t, err)
+			require.NotEmpty(t, got.Data)
 			w := int(got.Data[0])
 			assert.True(t, bytes.Equal(blob(size+w, byte(w)), got.Data), "the stored snapshot is not one writer's whole bytes")
 			assert.Equal(t, []string{latestKey}, listSnapshotKeys(t, ctx, s, sid, "", 0))
