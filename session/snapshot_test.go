@@ -85,3 +85,33 @@ func TestSnapshotsOf(t *testing.T) {
 	_, err := SnapshotsOf(struct{}{})
 	assert.ErrorIs(t, err, errors.ErrUnsupported)
 }
+
+// A normalized key is a fixed point, has no empty, "." or ".." segment and
+// no backslash; a rejected key is ErrInvalidArgument naming "key".
+func FuzzNormalizeSnapshotKey(f *testing.F) {
+	for _, s := range []string{"a", "/a//b/", "..", "a/../b", "a\\b", "é/ü", "\xff", "a/./b", "scopes/agent/x/snapshots/snapshot_latest.json"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, key string) {
+		got, err := NormalizeSnapshotKey(key)
+		if err != nil {
+			var fe *FieldError
+			if !errors.As(err, &fe) || fe.Field != "key" {
+				t.Fatalf("%q: error %v does not name the key", key, err)
+			}
+			return
+		}
+		again, err := NormalizeSnapshotKey(got)
+		if err != nil || again != got {
+			t.Fatalf("%q -> %q -> %q, %v: not a fixed point", key, got, again, err)
+		}
+		if got == "" || strings.Contains(got, "//") || strings.HasPrefix(got, "/") || strings.HasSuffix(got, "/") || strings.ContainsRune(got, '\\') {
+			t.Fatalf("%q -> %q", key, got)
+		}
+		for _, seg := range strings.Split(got, "/") {
+			if seg == "." || seg == ".." {
+				t.Fatalf("%q -> %q keeps a %q segment", key, got, seg)
+			}
+		}
+	})
+}
