@@ -196,3 +196,19 @@ func TestAPI_TimelineListsSnapshotKeys(t *testing.T) {
 	assert.EqualValues(t, 2, list[0].(map[string]any)["size_bytes"])
 	assert.NotContains(t, body, "more_snapshots")
 }
+
+// Over a repository without the snapshot role the routes answer 501.
+func TestAPI_SnapshotsWithoutTheRole(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, func(o *server.Options) { o.Repository = struct{ session.Repository }{o.Repository} })
+	for _, m := range []string{"GET", "PUT", "DELETE"} {
+		status, _, raw := f.rawDo(t, m, "/api/sessions/demo-t-support/snapshots/k", strings.NewReader("x"), nil)
+		assert.Equal(t, 501, status, "%s: %s", m, raw)
+		assert.Contains(t, string(raw), `"code":"not_implemented"`)
+	}
+	status, _, _ := f.rawDo(t, "GET", "/api/sessions/demo-t-support/snapshots", nil, nil)
+	assert.Equal(t, 501, status)
+	status, body, _ := f.do(t, request{method: "GET", path: "/api/sessions/demo-t-support/timeline"})
+	assert.Equal(t, 200, status, "the timeline works without snapshots")
+	assert.NotContains(t, body, "snapshots")
+}
