@@ -34,6 +34,9 @@
 // session.MessageAppender (a decorator whose inner repository is not one
 // reports errors.ErrUnsupported and is skipped too); with the capability,
 // 64 concurrent appenders on one agent must all succeed with dense ids.
+// The MultiAgent and Snapshot cases likewise run only on a
+// session.MultiAgentStore or session.SnapshotStore; the 20 MiB snapshot case
+// also skips in -short mode and under a Capabilities.SnapshotLimit below it.
 package conformance
 
 import (

@@ -2,6 +2,9 @@ package memory_test
 
 import (
 	"context"
+	"testing"
+
+	"github.com/stretchr/testify/require"
 
 	"github.com/sessionkit/sessionkit/session"
 )
@@ -23,4 +26,18 @@ func (v sharedView) DeleteSnapshot(ctx context.Context, sessionID, key string) e
 
 func (v sharedView) ListSnapshots(ctx context.Context, sessionID string, q session.SnapshotQuery) (*session.SnapshotPage, error) {
 	return v.Repository.(session.SnapshotStore).ListSnapshots(ctx, sessionID, q)
+}
+
+func TestOpen_URLSnapshotLimitApplies(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	r, err := session.Open(ctx, "memory://?max_snapshot_bytes=4")
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = r.Close() })
+	require.NoError(t, r.CreateSession(ctx, &session.Session{ID: "s"}))
+	st := r.(session.SnapshotStore)
+	_, err = st.PutSnapshot(ctx, "s", "k", []byte("1234"))
+	require.NoError(t, err)
+	_, err = st.PutSnapshot(ctx, "s", "k", []byte("12345"))
+	require.ErrorIs(t, err, session.ErrTooLarge)
 }
