@@ -251,7 +251,7 @@ func snapshotCases() []testCase {
 			size := func(v int) int { return base + v*797 }
 			_, err := s.PutSnapshot(ctx, sid, latestKey, blob(size(0), 0))
 			require.NoError(t, err)
-			const versions, readers = 12, 4
+			const versions, readers = 10, 4
 			var wg sync.WaitGroup
 			done := make(chan struct{})
 			errs := make(chan error, readers+1)
@@ -265,6 +265,9 @@ func snapshotCases() []testCase {
 							return
 						default:
 						}
+						// A short pause keeps readers from saturating a slow
+						// shared server (FerretDB) that other cases use too.
+						time.Sleep(time.Millisecond)
 						got, err := s.GetSnapshot(ctx, sid, latestKey)
 						if err != nil {
 							errs <- fmt.Errorf("GetSnapshot during overwrites: %w", err)
