@@ -11,8 +11,8 @@ import (
 	"github.com/sessionkit/sessionkit/session"
 )
 
-// Snapshot storage, session.SnapshotStore over HTTP (the contract in
-// README's "Snapshot store" section):
+// Snapshot storage, session.SnapshotStore over HTTP (the routes table in
+// README's "The service"; the HTTP contract the Python client codes to):
 //
 //	PUT    /api/sessions/{id}/snapshots/{key...}   store the raw body under key
 //	GET    /api/sessions/{id}/snapshots/{key...}   the raw bytes
