@@ -34,6 +34,9 @@
 // session.MessageAppender (a decorator whose inner repository is not one
 // reports errors.ErrUnsupported and is skipped too); with the capability,
 // 64 concurrent appenders on one agent must all succeed with dense ids.
+// The MultiAgent and Snapshot cases likewise run only on a
+// session.MultiAgentStore or session.SnapshotStore; the 20 MiB snapshot case
+// also skips in -short mode and under a Capabilities.SnapshotLimit below it.
 package conformance
 
 import (
@@ -73,6 +76,11 @@ type Capabilities struct {
 	// if zero; time.Millisecond for MongoDB). Time comparisons truncate to
 	// it.
 	TimePrecision time.Duration
+	// SnapshotLimit is the backend's snapshot size limit when it is not
+	// session.DefaultMaxSnapshotBytes. The suite writes one byte over it
+	// (ErrTooLarge, nothing written), and runs the 20 MiB snapshot case only
+	// when the limit allows it and not in -short mode.
+	SnapshotLimit int64
 }
 
 // testCase is one named behaviour, run on a fresh repository.
@@ -146,6 +154,7 @@ func allCases() []testCase {
 		apiKeyCases(),
 		multiAgentCases(),
 		strandsFieldCases(),
+		snapshotCases(),
 	} {
 		all = append(all, part...)
 	}

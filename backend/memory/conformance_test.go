@@ -25,7 +25,7 @@ func harness(opts memory.Options) conformance.Harness {
 		NewPeer: func(t *testing.T, r session.Repository) session.Repository {
 			return sharedView{r}
 		},
-		Capabilities: conformance.Capabilities{SizeLimit: opts.MaxSessionBytes},
+		Capabilities: conformance.Capabilities{SizeLimit: opts.MaxSessionBytes, SnapshotLimit: opts.MaxSnapshotBytes},
 	}
 }
 
@@ -36,5 +36,5 @@ func TestConformance(t *testing.T) {
 
 func TestConformance_WithLimits(t *testing.T) {
 	t.Parallel()
-	conformance.Run(t, harness(memory.Options{MaxSessions: 1000, MaxSessionBytes: 256 << 10}))
+	conformance.Run(t, harness(memory.Options{MaxSessions: 1000, MaxSessionBytes: 256 << 10, MaxSnapshotBytes: 128 << 10}))
 }

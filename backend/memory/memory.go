@@ -28,6 +28,9 @@ type Options struct {
 	// events) as estimated with session.ValueSize. A write that would push a
 	// session past it returns session.ErrTooLarge and writes nothing.
 	MaxSessionBytes int
+	// MaxSnapshotBytes, if > 0, caps one snapshot (PutSnapshot); default
+	// session.DefaultMaxSnapshotBytes.
+	MaxSnapshotBytes int64
 }
 
 // Repository is an in-memory session.Repository. It is safe for concurrent
@@ -52,6 +55,7 @@ type sessionEntry struct {
 	feedback   []*session.Feedback
 	guardrails []*session.SessionGuardrailEvent
 	multi      map[string]*session.MultiAgent // orchestrators (multiagent.go); nil until the first
+	snaps      map[string]*snapshotEntry      // snapshots by normalized key (snapshots.go); nil until the first
 	// size is the estimated stored size in bytes; maintained only when
 	// Options.MaxSessionBytes > 0.
 	size int

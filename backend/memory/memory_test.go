@@ -190,6 +190,8 @@ func TestOpen_URL(t *testing.T) {
 		{"memory://?max_sessions=-1", session.ErrInvalidArgument},
 		{"memory://?max_sessions=ten", session.ErrInvalidArgument},
 		{"memory://?max_session_bytes=1e6", session.ErrInvalidArgument},
+		{"memory://?max_snapshot_bytes=4096", nil},
+		{"memory://?max_snapshot_bytes=-1", session.ErrInvalidArgument},
 		{"memory://?max_sessions=1&max_sessions=2", session.ErrInvalidArgument},
 		{"memory://?maxsessions=1", session.ErrInvalidArgument},
 		{"memory://somehost", session.ErrInvalidArgument},

@@ -17,6 +17,7 @@ func init() {
 //
 //	max_sessions=N        Options.MaxSessions
 //	max_session_bytes=N   Options.MaxSessionBytes
+//	max_snapshot_bytes=N  Options.MaxSnapshotBytes
 //
 // A host, a path, an unknown parameter or a value that is not a
 // non-negative integer is session.ErrInvalidArgument.
@@ -28,6 +29,7 @@ func Open(ctx context.Context, u *url.URL) (session.Repository, error) {
 		return nil, session.InvalidArgument("url", "memory:// takes no host, user or path")
 	}
 	var opts Options
+	var maxSnapshot int
 	for name, values := range u.Query() {
 		var dst *int
 		switch name {
@@ -35,8 +37,10 @@ func Open(ctx context.Context, u *url.URL) (session.Repository, error) {
 			dst = &opts.MaxSessions
 		case "max_session_bytes":
 			dst = &opts.MaxSessionBytes
+		case "max_snapshot_bytes":
+			dst = &maxSnapshot
 		default:
-			return nil, session.InvalidArgument("url", "unknown parameter %q (known: max_sessions, max_session_bytes)", name)
+			return nil, session.InvalidArgument("url", "unknown parameter %q (known: max_sessions, max_session_bytes, max_snapshot_bytes)", name)
 		}
 		if len(values) != 1 {
 			return nil, session.InvalidArgument(name, "given %d times", len(values))
@@ -47,5 +51,6 @@ func Open(ctx context.Context, u *url.URL) (session.Repository, error) {
 		}
 		*dst = n
 	}
+	opts.MaxSnapshotBytes = int64(maxSnapshot)
 	return New(opts), nil
 }

@@ -51,6 +51,13 @@ type Options struct {
 	Now func() time.Time
 	// NewID returns a fresh feedback id (default session.NewID).
 	NewID func() string
+	// MaxSnapshotBytes caps one snapshot (default
+	// session.DefaultMaxSnapshotBytes); snapshots live outside the session
+	// document (snapshots.go), so MaxDocumentBytes does not apply.
+	MaxSnapshotBytes int64
+	// SnapshotChunkBytes is the size of a snapshot's chunks (default
+	// DefaultSnapshotChunkBytes).
+	SnapshotChunkBytes int
 }
 
 // Capabilities are the server features this backend uses when present. They

@@ -424,7 +424,7 @@ func (r *Repository) DeleteSession(ctx context.Context, sessionID string) error 
 		return err
 	}
 	return r.write(ctx, sessionID, func(ctx context.Context) error {
-		return r.layout.deleteSession(ctx, sessionID)
+		return r.withSnapshots(ctx, sessionID, r.layout.deleteSession(ctx, sessionID))
 	})
 }
 

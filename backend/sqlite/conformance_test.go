@@ -16,11 +16,16 @@ import (
 // conformanceSizeLimit is the per-session byte budget the size cases use.
 const conformanceSizeLimit = 64 << 10
 
+// conformanceSnapshotLimit is the snapshot size limit; it is under the
+// session budget, which snapshots count towards. The 20 MiB case runs
+// unlimited in TestSnapshot_Large.
+const conformanceSnapshotLimit = 32 << 10
+
 func TestConformance(t *testing.T) {
 	t.Parallel()
 	open := func(t *testing.T, dir string) *sqlite.Repository {
 		t.Helper()
-		r, err := sqlite.Open(context.Background(), dir, sqlite.Options{MaxSessionBytes: conformanceSizeLimit})
+		r, err := sqlite.Open(context.Background(), dir, sqlite.Options{MaxSessionBytes: conformanceSizeLimit, MaxSnapshotBytes: conformanceSnapshotLimit})
 		require.NoError(t, err)
 		t.Cleanup(func() { _ = r.Close() })
 		return r
@@ -37,7 +42,8 @@ func TestConformance(t *testing.T) {
 			require.NoError(t, r.Close())
 			return open(t, dir)
 		},
-		Capabilities: conformance.Capabilities{SizeLimit: conformanceSizeLimit, TimePrecision: time.Microsecond},
+		Capabilities: conformance.Capabilities{SizeLimit: conformanceSizeLimit, TimePrecision: time.Microsecond,
+			SnapshotLimit: conformanceSnapshotLimit},
 	})
 }
 

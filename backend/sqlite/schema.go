@@ -132,6 +132,7 @@ CREATE TABLE multi_agents (
 	PRIMARY KEY (session_id, id)
 ) WITHOUT ROWID;
 `,
+	snapshotsSchema, // 4: snapshot store (snapshots.go)
 }
 
 // migrate brings db up to len(steps) in one IMMEDIATE transaction, so that

@@ -41,6 +41,10 @@ type Options struct {
 	// A write that would grow a session past it fails with
 	// session.ErrTooLarge and writes nothing. 0 means unlimited.
 	MaxSessionBytes int64
+	// MaxSnapshotBytes caps one snapshot (PutSnapshot); 0 means
+	// session.DefaultMaxSnapshotBytes. Snapshots also count towards
+	// MaxSessionBytes.
+	MaxSnapshotBytes int64
 	// MaxReadConns bounds the pool of read connections (DefaultMaxReadConns
 	// when 0). Writes use one dedicated connection: SQLite admits a single
 	// writer per file, so in-process writers queue on it in order instead of

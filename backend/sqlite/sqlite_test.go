@@ -664,6 +664,8 @@ func TestOptionsFromURL(t *testing.T) {
 		{raw: "sqlite://", wantErr: true},
 		{raw: "sqlite:///d?typo=1", wantErr: true},
 		{raw: "sqlite:///d?max_session_bytes=lots", wantErr: true},
+		{raw: "sqlite:///d?max_snapshot_bytes=4096", dir: "/d", opts: Options{MaxSnapshotBytes: 4096}},
+		{raw: "sqlite:///d?max_snapshot_bytes=-1", wantErr: true},
 		{raw: "sqlite:///d?file=../x", wantErr: true},
 	}
 	for _, tc := range tests {

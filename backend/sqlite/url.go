@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"errors"
 	"net/url"
 	"strconv"
 	"time"
@@ -21,7 +22,7 @@ func init() {
 //	sqlite://../relative/dir                likewise
 //
 // Query parameters: file (database file name), max_session_bytes (int),
-// max_read_conns (int), busy_timeout (Go duration, "5s"), max_busy_retries
+// max_snapshot_bytes (int), max_read_conns (int), busy_timeout (Go duration, "5s"), max_busy_retries
 // (int). Unknown parameters are rejected so that typos fail fast.
 func OptionsFromURL(u *url.URL) (string, Options, error) {
 	var opts Options
@@ -55,6 +56,11 @@ func OptionsFromURL(u *url.URL) (string, Options, error) {
 			opts.FileName = v
 		case "max_session_bytes":
 			opts.MaxSessionBytes, err = strconv.ParseInt(v, 10, 64)
+		case "max_snapshot_bytes":
+			opts.MaxSnapshotBytes, err = strconv.ParseInt(v, 10, 64)
+			if err == nil && opts.MaxSnapshotBytes < 0 {
+				err = errors.New("negative")
+			}
 		case "max_read_conns":
 			opts.MaxReadConns, err = strconv.Atoi(v)
 		case "busy_timeout":
@@ -62,7 +68,7 @@ func OptionsFromURL(u *url.URL) (string, Options, error) {
 		case "max_busy_retries":
 			opts.MaxBusyRetries, err = strconv.Atoi(v)
 		default:
-			return "", opts, session.InvalidArgument("url parameter "+k, "unknown (known: file, max_session_bytes, "+
+			return "", opts, session.InvalidArgument("url parameter "+k, "unknown (known: file, max_session_bytes, max_snapshot_bytes, "+
 				"max_read_conns, busy_timeout, max_busy_retries)")
 		}
 		if err != nil {

@@ -164,3 +164,25 @@ func TestBackendFlags_URLsAndRedaction(t *testing.T) {
 	assert.NotEqual(t, 0, code)
 	assert.NotContains(t, errw, "hunter2", "credentials never in errors or logs")
 }
+
+func TestImportExport_StrandsSnapshotTreeViaCLI(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	in := t.TempDir()
+	path := filepath.Join(in, "session", "s1", "scopes", "agent", "a", "snapshots", "snapshot_latest.json")
+	require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o700))
+	require.NoError(t, os.WriteFile(path, []byte(`{"scope":"agent"}`), 0o600))
+	data := t.TempDir()
+	code, _, errw := runCLI(t, ctx, "", "import", "--data-dir", data, "--format", "strands-snapshots", "--in", in)
+	require.Equal(t, 0, code, errw)
+	assert.Contains(t, errw, "imported 1 sessions")
+	assert.Contains(t, errw, "1 snapshots")
+	out := t.TempDir()
+	code, _, errw = runCLI(t, ctx, "", "export", "--data-dir", data, "--format", "strands-snapshots", "--out", out)
+	require.Equal(t, 0, code, errw)
+	b, err := os.ReadFile(filepath.Join(out, "session", "s1", "scopes", "agent", "a", "snapshots", "snapshot_latest.json"))
+	require.NoError(t, err)
+	assert.Equal(t, `{"scope":"agent"}`, string(b))
+	code, _, errw = runCLI(t, ctx, "", "export", "--backend", "memory", "--format", "strands-snapshots")
+	assert.Equal(t, 2, code, errw)
+}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/sessionkit/sessionkit/cmd/sessionkit/server"
+	"github.com/sessionkit/sessionkit/session"
 )
 
 func runServe(ctx context.Context, args []string, std stdio) error {
@@ -25,6 +26,7 @@ func runServe(ctx context.Context, args []string, std stdio) error {
 		addr       = fs.String("addr", env("SESSIONKIT_ADDR", "127.0.0.1:8080"), "listen address [$SESSIONKIT_ADDR]")
 		token      = fs.String("admin-token", "", "admin token for the API and the viewer (at least 16 bytes); empty generates one and logs it once [$SESSIONKIT_ADMIN_TOKEN]")
 		maxBody    = fs.Int64("max-body-bytes", server.DefaultMaxBodyBytes, "largest request body accepted, in bytes")
+		maxSnap    = fs.Int64("max-snapshot-bytes", session.DefaultMaxSnapshotBytes, "largest snapshot PUT body accepted, in bytes (the backend applies its own limit too, by default the same)")
 		reqTimeout = fs.Duration("request-timeout", server.DefaultRequestTimeout, "deadline of each request")
 		drain      = fs.Duration("drain-timeout", 15*time.Second, "how long shutdown waits for requests in flight")
 		proxies    = fs.String("trusted-proxies", env("SESSIONKIT_TRUSTED_PROXIES", ""), "comma-separated CIDRs (or addresses) of reverse proxies whose X-Forwarded-For names the client for rate limiting; empty ignores the header [$SESSIONKIT_TRUSTED_PROXIES]")
@@ -67,7 +69,7 @@ func runServe(ctx context.Context, args []string, std stdio) error {
 	}
 	srv, err := server.New(server.Options{
 		Repository: repo, Hooks: hs.hooks, Stats: hs.stats, AdminToken: *token, Logger: log,
-		MaxBodyBytes: *maxBody, RequestTimeout: *reqTimeout, TrustedProxies: trusted,
+		MaxBodyBytes: *maxBody, MaxSnapshotBytes: *maxSnap, RequestTimeout: *reqTimeout, TrustedProxies: trusted,
 	})
 	if err != nil {
 		_ = repo.Close()

@@ -26,7 +26,7 @@ type transferFlags struct {
 func (tf *transferFlags) register(fs *flag.FlagSet, direction string) {
 	tf.bf.register(fs, "", "backend")
 	tf.lf.register(fs)
-	fs.StringVar(&tf.format, "format", "jsonl", "jsonl (one session per line, everything included) or strands (FileSessionManager directory: session, agents, messages only)")
+	fs.StringVar(&tf.format, "format", "jsonl", "jsonl (one session per line, everything included), strands (FileSessionManager directory: session, agents, messages, multi-agents) or strands-snapshots (SnapshotSessionManager file tree: session/<id>/<key>)")
 	fs.StringVar(&tf.path, direction, "-", "file for jsonl (- is std"+map[string]string{"out": "out", "in": "in"}[direction]+"), directory for strands")
 	fs.BoolVar(&tf.progress, "progress", false, "show a progress bar on stderr even when it is not a terminal")
 }
@@ -66,8 +66,13 @@ func runExport(ctx context.Context, args []string, std stdio) error {
 			return fmt.Errorf("%w: --format strands needs --out <directory>", errUsage)
 		}
 		sum, err = transfer.ExportStrands(ctx, repo, q, tf.path, bar.update)
+	case "strands-snapshots":
+		if tf.path == "-" {
+			return fmt.Errorf("%w: --format strands-snapshots needs --out <directory>", errUsage)
+		}
+		sum, err = transfer.ExportStrandsSnapshots(ctx, repo, q, tf.path, bar.update)
 	default:
-		return fmt.Errorf("%w: --format %q: want jsonl or strands", errUsage, tf.format)
+		return fmt.Errorf("%w: --format %q: want jsonl, strands or strands-snapshots", errUsage, tf.format)
 	}
 	bar.done()
 	if err != nil {
@@ -116,8 +121,13 @@ func runImport(ctx context.Context, args []string, std stdio) error {
 			return fmt.Errorf("%w: --format strands needs --in <directory>", errUsage)
 		}
 		sum, err = transfer.ImportStrands(ctx, repo, tf.path, opts)
+	case "strands-snapshots":
+		if tf.path == "-" {
+			return fmt.Errorf("%w: --format strands-snapshots needs --in <directory>", errUsage)
+		}
+		sum, err = transfer.ImportStrandsSnapshots(ctx, repo, tf.path, opts)
 	default:
-		return fmt.Errorf("%w: --format %q: want jsonl or strands", errUsage, tf.format)
+		return fmt.Errorf("%w: --format %q: want jsonl, strands or strands-snapshots", errUsage, tf.format)
 	}
 	bar.done()
 	if err != nil {

@@ -17,13 +17,34 @@ import (
 // that FerretDB (whose cost grows with document size) stays fast.
 const conformanceSizeLimit = 256 << 10
 
+// conformanceChunkBytes is the snapshot chunk size: small, so that the
+// snapshot cases' ~100 KiB overwrites span chunks and a torn read would
+// show.
+const conformanceChunkBytes = 64 << 10
+
+// smallSnapshotLimit is the snapshot limit of the harnesses that skip the
+// 20 MiB case to keep CI fast: FerretDB (the case takes about 40 s there)
+// and the cache over Mongo (it delegates snapshots, so it would repeat the
+// direct run). mongo-java-server runs it with the default limit.
+const smallSnapshotLimit = 4 << 20
+
+// snapshotLimit is the harness's snapshot limit for a server kind: 0 (the
+// default) where the 20 MiB case runs.
+func snapshotLimit(kind string) int64 {
+	if kind == mongotest.KindFerretDB {
+		return smallSnapshotLimit
+	}
+	return 0
+}
+
 // runConformance runs the full conformance suite on one server: each case
 // gets a database of its own; the peer is a second repository over a second
 // client; reopen closes the repository and opens a new one over the data.
 func runConformance(t *testing.T, start func(testing.TB) (string, string)) {
 	uri, kind := start(t)
 	opts := func(db string) mongo.Options {
-		return mongo.Options{Database: db, MaxDocumentBytes: conformanceSizeLimit}
+		return mongo.Options{Database: db, MaxDocumentBytes: conformanceSizeLimit, SnapshotChunkBytes: conformanceChunkBytes,
+			MaxSnapshotBytes: snapshotLimit(kind)}
 	}
 	open := func(t *testing.T, db string) *mongo.Repository {
 		t.Helper()
@@ -62,7 +83,8 @@ func runConformance(t *testing.T, start func(testing.TB) (string, string)) {
 			require.NoError(t, r.Close())
 			return remember(open(t, db), db)
 		},
-		Capabilities: conformance.Capabilities{SizeLimit: conformanceSizeLimit, TimePrecision: time.Millisecond},
+		Capabilities: conformance.Capabilities{SizeLimit: conformanceSizeLimit, TimePrecision: time.Millisecond,
+			SnapshotLimit: snapshotLimit(kind)},
 	})
 	if kind == mongotest.KindFerretDB {
 		// FerretDB v1 loses concurrent updates to one document; the suite's

@@ -154,7 +154,8 @@ func runCacheConformance(t *testing.T, start func(testing.TB) (string, string)) 
 		c, _ := client(t, uri)
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		r, err := mongo.New(ctx, c, mongo.Options{Database: w.db, MaxDocumentBytes: conformanceSizeLimit})
+		r, err := mongo.New(ctx, c, mongo.Options{Database: w.db, MaxDocumentBytes: conformanceSizeLimit,
+			SnapshotChunkBytes: conformanceChunkBytes, MaxSnapshotBytes: smallSnapshotLimit})
 		require.NoError(t, err)
 		cache, err := rediscache.New(r, rc, rediscache.Options{Prefix: w.prefix, RedisTimeout: 2 * time.Second})
 		require.NoError(t, err)
@@ -190,7 +191,8 @@ func runCacheConformance(t *testing.T, start func(testing.TB) (string, string)) 
 			require.NoError(t, r.Close())
 			return remember(open(t, w), w)
 		},
-		Capabilities: conformance.Capabilities{SizeLimit: conformanceSizeLimit, TimePrecision: time.Millisecond},
+		Capabilities: conformance.Capabilities{SizeLimit: conformanceSizeLimit, TimePrecision: time.Millisecond,
+			SnapshotLimit: smallSnapshotLimit},
 	})
 	if strings.HasPrefix(t.Name(), "TestConformance_CacheOverMongo_FerretDB") {
 		t.Log("FerretDB: writes serialized in-process per session (not atomic under concurrency)")

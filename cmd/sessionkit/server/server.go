@@ -90,6 +90,10 @@ type Options struct {
 	Logger *slog.Logger
 	// MaxBodyBytes bounds request bodies. Default 1 MiB.
 	MaxBodyBytes int64
+	// MaxSnapshotBytes bounds snapshot PUT bodies, which are raw bytes, not
+	// JSON, and may hold a whole conversation. Default
+	// session.DefaultMaxSnapshotBytes.
+	MaxSnapshotBytes int64
 	// RequestTimeout is the deadline each request's context gets. Default
 	// 30s.
 	RequestTimeout time.Duration
@@ -244,6 +248,7 @@ func (s *Server) routes() {
 	m.Handle("DELETE /api/keys/{key}", s.admin(s.deleteKey))
 	s.multiAgentRoutes(m)
 	s.messageRoutes(m)
+	s.snapshotRoutes(m)
 
 	m.HandleFunc(apiFallback, s.noRoute)
 }

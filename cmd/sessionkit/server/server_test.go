@@ -29,7 +29,7 @@ type fixture struct {
 	passwords map[string]string
 }
 
-func newFixture(t *testing.T, tweak func(*server.Options)) *fixture {
+func newFixture(t testing.TB, tweak func(*server.Options)) *fixture {
 	t.Helper()
 	repo := memory.New(memory.Options{})
 	t.Cleanup(func() { _ = repo.Close() })

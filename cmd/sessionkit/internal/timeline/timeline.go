@@ -65,6 +65,10 @@ type ToolResult struct {
 type Timeline struct {
 	Session *wire.Session `json:"session"`
 	Events  []*Event      `json:"events"`
+	// Snapshots are the session's snapshot keys in key order (the first
+	// page; MoreSnapshots says there are more); absent when there are none.
+	Snapshots     []Snapshot `json:"snapshots,omitempty"`
+	MoreSnapshots bool       `json:"more_snapshots,omitempty"`
 }
 
 // Build reads a whole session and orders its agents, messages,
@@ -126,6 +130,9 @@ func Build(ctx context.Context, repo session.Repository, id string) (*Timeline, 
 			MessageID: f.MessageID, Feedback: wf})
 	}
 	slices.SortStableFunc(tl.Events, func(a, b *Event) int { return a.At.Compare(b.At) })
+	if tl.Snapshots, tl.MoreSnapshots, err = listSnapshots(ctx, repo, id); err != nil {
+		return nil, err
+	}
 	return tl, nil
 }
 

@@ -24,6 +24,9 @@ type Record struct {
 	// MultiAgents are the Graph and Swarm orchestrator records; absent when
 	// there are none, so lines without them read as before.
 	MultiAgents []*wire.MultiAgent `json:"multi_agents,omitempty"`
+	// Snapshots are the session's snapshot store entries (snapshots.go);
+	// absent when there are none.
+	Snapshots []*SnapshotRecord `json:"snapshots,omitempty"`
 }
 
 // AgentRecord is one agent with its whole message log.
@@ -40,12 +43,18 @@ type Summary struct {
 	Sessions, Agents, Messages, Feedback, Skipped int
 	// MultiAgents counts Graph and Swarm orchestrator records.
 	MultiAgents int
+	// Snapshots counts snapshot store entries.
+	Snapshots int
 }
 
 // String renders the summary for the end of a run.
 func (s Summary) String() string {
-	return fmt.Sprintf("%d sessions, %d agents, %d multi-agents, %d messages, %d feedback; %d skipped (already present)",
-		s.Sessions, s.Agents, s.MultiAgents, s.Messages, s.Feedback, s.Skipped)
+	snaps := ""
+	if s.Snapshots > 0 {
+		snaps = fmt.Sprintf(", %d snapshots", s.Snapshots)
+	}
+	return fmt.Sprintf("%d sessions, %d agents, %d multi-agents, %d messages, %d feedback%s; %d skipped (already present)",
+		s.Sessions, s.Agents, s.MultiAgents, s.Messages, s.Feedback, snaps, s.Skipped)
 }
 
 // Read loads a whole session from repo.
@@ -101,6 +110,9 @@ func Read(ctx context.Context, repo session.Repository, id string) (*Record, err
 		rec.GuardrailEvents = append(rec.GuardrailEvents, wire.FromSessionGuardrail(g))
 	}
 	if rec.MultiAgents, err = readMultiAgents(ctx, repo, id); err != nil {
+		return nil, err
+	}
+	if rec.Snapshots, err = readSnapshots(ctx, repo, id); err != nil {
 		return nil, err
 	}
 	return rec, nil
@@ -167,6 +179,7 @@ func (s *Summary) add(rec *Record) {
 	}
 	s.Feedback += len(rec.Feedback)
 	s.MultiAgents += len(rec.MultiAgents)
+	s.Snapshots += len(rec.Snapshots)
 }
 
 // MaxLineBytes bounds one JSON Lines record on import.
@@ -271,6 +284,8 @@ type plan struct {
 	guards []*session.SessionGuardrailEvent
 	// multiAgents are the session's orchestrator records (multiagent.go).
 	multiAgents []*session.MultiAgent
+	// snapshots are the session's snapshots, keys normalized (snapshots.go).
+	snapshots []*SnapshotRecord
 }
 
 func decode(rec *Record) (*plan, error) {
@@ -322,6 +337,9 @@ func decode(rec *Record) (*plan, error) {
 	if p.multiAgents, err = decodeMultiAgents(s.ID, rec.MultiAgents); err != nil {
 		return nil, err
 	}
+	if p.snapshots, err = decodeSnapshots(s.ID, rec.Snapshots); err != nil {
+		return nil, err
+	}
 	return p, nil
 }
 
@@ -363,5 +381,8 @@ func (p *plan) write(ctx context.Context, repo session.Repository) error {
 			return err
 		}
 	}
-	return p.writeMultiAgents(ctx, repo)
+	if err := p.writeMultiAgents(ctx, repo); err != nil {
+		return err
+	}
+	return p.writeSnapshots(ctx, repo)
 }

@@ -221,6 +221,10 @@ func TestJSONL_BadInputWritesNothing(t *testing.T) {
 		"bad role":         `{"session":{"session_id":"a"},"agents":[{"agent_id":"x","messages":[{"message_id":0,"message":{"role":"system","content":[]}}]}]}`,
 		"feedback target":  `{"session":{"session_id":"a"},"feedback":[{"rating":"up","agent_id":"nobody","message_id":0}]}`,
 		"guardrail target": `{"session":{"session_id":"a"},"guardrail_events":[{"agent_id":"x","message_id":0,"action":"BLOCKED","timestamp":"2026-01-01T00:00:00Z"}]}`,
+		"snapshot key":     `{"session":{"session_id":"a"},"snapshots":[{"key":"a/../b","data":"eA=="}]}`,
+		"snapshot twice":   `{"session":{"session_id":"a"},"snapshots":[{"key":"k","data":"eA=="},{"key":"/k/","data":"eQ=="}]}`,
+		"snapshot base64":  `{"session":{"session_id":"a"},"snapshots":[{"key":"k","data":"not base64!"}]}`,
+		"snapshot null":    `{"session":{"session_id":"a"},"snapshots":[null]}`,
 	}
 	for name, line := range tests {
 		t.Run(name, func(t *testing.T) {

@@ -198,6 +198,8 @@ async function openTimeline(id) {
   add("application", tl.session.application_name || "");
   add("created", fmtTime(tl.session.created_at));
   for (const [k, v] of Object.entries(tl.session.metadata || {})) add("metadata." + k, JSON.stringify(v));
+  for (const sn of tl.snapshots || []) add("snapshot " + sn.key, sn.size_bytes + " bytes, " + fmtTime(sn.updated_at));
+  if (tl.more_snapshots) add("snapshots", "more keys: GET /api/sessions/" + tl.session.session_id + "/snapshots");
   const ol = $("timeline");
   ol.replaceChildren(...tl.events.map(renderEvent));
 }
