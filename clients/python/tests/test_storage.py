@@ -1,9 +1,7 @@
 """SessionkitStorage: the SDK's Storage protocol, and SnapshotSessionManager on it.
 
-These tests talk to Server.snapshot_url: the real server when it has the
-snapshot routes of /work/notes/SNAPSHOT-API.md, otherwise conftest's FAKE of
-those routes in front of the real server (the routes are built on another
-branch). The run ends with a line saying which it was.
+These tests talk to the snapshot routes of a real `sessionkit serve`
+(`/api/sessions/{id}/snapshots`), on the memory and the SQLite backend.
 """
 
 from __future__ import annotations
@@ -27,8 +25,7 @@ from .scripted import ScriptedModel, text
 
 @pytest.fixture
 def storage(server: Server) -> SessionkitStorage:
-    print(f"snapshot routes: {'FAKE (conftest._FakeSnapshots)' if server.snapshot_fake else 'real sessionkit'}")
-    st = SessionkitStorage(server.snapshot_url, server.admin_token)
+    st = SessionkitStorage(server.url, server.admin_token)
     yield st
     st.close()
 
@@ -78,7 +75,7 @@ def test_bad_keys_are_storage_errors(storage: SessionkitStorage, key: str) -> No
 
 
 def test_server_errors_are_storage_errors(server: Server) -> None:
-    st = SessionkitStorage(server.snapshot_url, "not-the-token-not-the-token")
+    st = SessionkitStorage(server.url, "not-the-token-not-the-token")
     with pytest.raises(StorageError, match="401"):
         run(st.read(f"session/{sid()}/k"))
     st.close()
