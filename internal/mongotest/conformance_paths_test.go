@@ -188,7 +188,9 @@ func runConformancePaths(t *testing.T, start func(testing.TB) (string, string), 
 
 // TestConformancePaths_* change the default factory, a process-wide
 // setting, so they never run in parallel with each other.
-func TestConformancePaths_FerretDB(t *testing.T) { runConformancePaths(t, serversByName("ferretdb"), 0) }
+func TestConformancePaths_FerretDB(t *testing.T) {
+	runConformancePaths(t, serversByName("ferretdb"), 0)
+}
 
 func TestConformancePaths_JavaServer(t *testing.T) {
 	runConformancePaths(t, serversByName("javaserver"), 2)
