@@ -4,6 +4,8 @@
 //	sessionkit demo     scripted agent conversations showing every feature
 //	sessionkit export   sessions to JSON Lines or a Strands directory
 //	sessionkit import   sessions from JSON Lines or a Strands directory
+//	sessionkit soak     load and fault test a backend
+//	sessionkit check    agents with duplicate or missing message ids (--repair)
 //
 // Every subcommand picks its backend the same way: SQLite in --data-dir by
 // default, --backend memory, --mongo-uri (or $MONGODB_URI) for MongoDB,
@@ -53,6 +55,7 @@ func commands() []command {
 		{"export", "write sessions as JSON Lines or a Strands FileSessionManager directory", runExport},
 		{"import", "read sessions from JSON Lines or a Strands FileSessionManager directory", runImport},
 		{"soak", "load and fault test a backend, then verify nothing acknowledged was lost", runSoak},
+		{"check", "find agents whose message ids are not dense; --repair renumbers them", runCheck},
 	}
 }
 

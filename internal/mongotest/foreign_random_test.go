@@ -96,9 +96,13 @@ func TestForeignWriter_RandomInterleavingKeepsIDsAndTheOriginalsFields(t *testin
 			// on FerretDB, whose every update rewrites the document (cost in
 			// proportion to its messages), the same operations over more,
 			// smaller sessions.
-			sessions := []string{"fw-0", "fw-1"}
+			nSessions := 2
 			if kind == mongotest.KindFerretDB {
-				sessions = append(sessions, "fw-2", "fw-3", "fw-4", "fw-5", "fw-6", "fw-7")
+				nSessions = 1 + total/40
+			}
+			var sessions []string
+			for i := range nSessions {
+				sessions = append(sessions, fmt.Sprintf("fw-%d", i))
 			}
 			st := &foreignState{
 				appended: map[string]map[string]int{}, feedbacks: map[string]int{}, comments: map[string][]string{},
