@@ -663,7 +663,9 @@ func (l *embeddedLayout) createMessage(ctx context.Context, sessionID, agentID s
 		cond: bson.D{
 			agentExists(agentID),
 			{Key: k + fMessages, Value: bson.D{{Key: "$size", Value: int64(m.ID)}}},
-			{Key: k + fMessages + "." + fMessageID, Value: bson.D{{Key: "$ne", Value: int64(m.ID)}}},
+			// $nor rather than $ne: FerretDB v1 matches $ne (and $nin,
+			// $not) on an array of documents even when an element holds it.
+			{Key: "$nor", Value: bson.A{bson.D{{Key: k + fMessages + "." + fMessageID, Value: int64(m.ID)}}}},
 		},
 		push:    bson.D{{Key: k + fMessages, Value: elem}},
 		set:     bson.D{{Key: k + fMessageCount, Value: int64(m.ID + 1)}, {Key: k + fUpdatedAt, Value: now}, {Key: fUpdatedAt, Value: now}},
