@@ -109,7 +109,7 @@ func (r *Repository) readMessageIDs(ctx context.Context, sessionID, agentID stri
 		return nil, err
 	}
 	defer done()
-	ids, err := r.layout.(*embeddedLayout).messageIDs(ctx, sessionID, agentID)
+	ids, err := r.layout.messageIDs(ctx, sessionID, agentID)
 	return ids, r.fail(err)
 }
 
@@ -128,16 +128,12 @@ func (r *Repository) CheckMessages(ctx context.Context, sessionID, agentID strin
 }
 
 // RenumberMessages implements session.MessageRenumberer: one read of the
-// ids, then, if any is off, one update that $set-s message_id of exactly
-// the misplaced elements and the message_count hint, with a filter that
-// requires the array length and every rewritten element's old id as read —
-// so a concurrent append or renumbering makes it re-read instead of
-// renumbering something it did not see.
+// ids and, if any is off, one update (see renumberMessages); a concurrent
+// write to the agent's array makes it read again.
 func (r *Repository) RenumberMessages(ctx context.Context, sessionID, agentID string) (int, error) {
 	if err := validateIDs(sessionID, agentID); err != nil {
 		return 0, err
 	}
-	l := r.layout.(*embeddedLayout)
 	for attempt := 0; ; attempt++ {
 		ids, err := r.readMessageIDs(ctx, sessionID, agentID)
 		if err != nil {
@@ -146,30 +142,45 @@ func (r *Repository) RenumberMessages(ctx context.Context, sessionID, agentID st
 		if session.CheckMessageIDs(sessionID, agentID, ids) == nil {
 			return 0, nil
 		}
-		k := agentKey(agentID) + "." + fMessages
-		cond := bson.D{agentExists(agentID), {Key: k, Value: bson.D{{Key: "$size", Value: int64(len(ids))}}}}
-		set := bson.D{}
-		for i, id := range ids {
-			if id == i {
-				continue
-			}
-			p := fmt.Sprintf("%s.%d.%s", k, i, fMessageID)
-			if id >= 0 { // an element without an integer id is only guarded by the length
-				cond = append(cond, bson.E{Key: p, Value: int64(id)})
-			}
-			set = append(set, bson.E{Key: p, Value: int64(i)})
-		}
-		changed := len(set)
-		set = append(set, bson.E{Key: agentKey(agentID) + "." + fMessageCount, Value: int64(len(ids))})
+		var changed int
 		err = r.write(ctx, sessionID, func(ctx context.Context) error {
-			return l.apply(ctx, sessionID, agentID, write{cond: cond, set: set, grow: sizeOf("set", set)})
+			var err error
+			changed, err = r.layout.renumberMessages(ctx, sessionID, agentID, ids)
+			return err
 		})
 		if err == nil {
-			r.hints.set(sessionID, agentID, len(ids))
 			return changed, nil
 		}
 		if !errors.Is(err, session.ErrConflict) || attempt >= 8 {
 			return 0, err
 		}
 	}
+}
+
+// renumberMessages $set-s message_id of exactly the elements whose id in
+// ids (as read) is not their position, and the message_count hint, with a
+// filter that requires the array length and every rewritten element's old
+// id — so it never renumbers something it did not see. It returns how many
+// ids it changed; ErrConflict when the agent changed since ids was read.
+func (l *embeddedLayout) renumberMessages(ctx context.Context, sessionID, agentID string, ids []int) (int, error) {
+	k := agentKey(agentID) + "." + fMessages
+	cond := bson.D{agentExists(agentID), {Key: k, Value: bson.D{{Key: "$size", Value: int64(len(ids))}}}}
+	set := bson.D{}
+	for i, id := range ids {
+		if id == i {
+			continue
+		}
+		p := fmt.Sprintf("%s.%d.%s", k, i, fMessageID)
+		if id >= 0 { // an element without an integer id is only guarded by the length
+			cond = append(cond, bson.E{Key: p, Value: int64(id)})
+		}
+		set = append(set, bson.E{Key: p, Value: int64(i)})
+	}
+	changed := len(set)
+	set = append(set, bson.E{Key: agentKey(agentID) + "." + fMessageCount, Value: int64(len(ids))})
+	if err := l.apply(ctx, sessionID, agentID, write{cond: cond, set: set, grow: sizeOf("set", set)}); err != nil {
+		return 0, err
+	}
+	l.r.hints.set(sessionID, agentID, len(ids))
+	return changed, nil
 }

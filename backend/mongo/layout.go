@@ -36,6 +36,8 @@ type layout interface {
 	updateMessage(ctx context.Context, sessionID, agentID string, m *session.Message, setMetrics, setGuardrail bool) error
 	listMessages(ctx context.Context, sessionID, agentID string, offset, limit int) ([]*session.Message, error)
 	countMessages(ctx context.Context, sessionID, agentID string) (int, error)
+	messageIDs(ctx context.Context, sessionID, agentID string) ([]int, error)
+	renumberMessages(ctx context.Context, sessionID, agentID string, ids []int) (int, error)
 	updateMetadata(ctx context.Context, sessionID string, md map[string]any) error
 	getMetadata(ctx context.Context, sessionID string) (map[string]any, error)
 	deleteMetadata(ctx context.Context, sessionID string, keys []string) error
