@@ -477,14 +477,17 @@ func (l *embeddedLayout) listSessions(ctx context.Context, q session.SessionQuer
 func (l *embeddedLayout) createAgent(ctx context.Context, sessionID string, a *session.Agent) error {
 	now := bsonTime(l.r.opts.Now())
 	entry := encodeAgentEntry(a)
-	defer l.r.hints.set(sessionID, a.ID, 0)
-	return l.apply(ctx, sessionID, a.ID, write{
+	err := l.apply(ctx, sessionID, a.ID, write{
 		cond:         bson.D{{Key: agentKey(a.ID), Value: bson.D{{Key: "$exists", Value: false}}}},
 		set:          bson.D{{Key: agentKey(a.ID), Value: entry}, {Key: fUpdatedAt, Value: now}},
 		push:         bson.D{{Key: fAgentIDs, Value: a.ID}},
 		grow:         sizeOf(a.ID, entry) + sizeOf("0000000", a.ID),
 		createsAgent: true,
 	})
+	if err == nil {
+		l.r.hints.set(sessionID, a.ID, 0)
+	}
+	return err
 }
 
 // agentProjection is GetAgent's: the agent without its messages.
