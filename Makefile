@@ -4,15 +4,17 @@ SHELL := /usr/bin/env bash
 
 GO            ?= go
 STATICCHECK   := honnef.co/go/tools/cmd/staticcheck@v0.8.2
-# Nested test-only modules: they carry heavy test dependencies (FerretDB,
-# chromedp) that library users must never download.
-NESTED        := internal/mongotest internal/browsertest
+# Nested modules: they carry heavy test and tool dependencies (FerretDB,
+# chromedp, vegeta) that library users must never download.
+NESTED        := internal/mongotest internal/browsertest bench/loadtest
 FUZZTIME      ?= 5s
 BENCHTIME     ?= 1x
 ARTIFACTS     ?= $(CURDIR)/artifacts
 MOTO          := moto[server]==5.2.5
+# Tests whose log lines (stale-read counts) CI shows: run verbosely on their own.
+COUNTED       := TestStaleness_TwoProcesses|TestRedisCluster
 
-.PHONY: help test test-unit test-nested fuzz bench-smoke bench lint cover run demo mongo-java moto clean
+.PHONY: help test test-unit test-nested fuzz bench-smoke bench loadtest lint cover run demo mongo-java moto clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -21,7 +23,9 @@ test: test-unit test-nested fuzz bench-smoke ## everything CI runs: unit + integ
 
 test-unit: moto mongo-java ## root module tests with -race (servers the tests need are started by the tests)
 	$(GO) vet ./...
-	$(GO) test -race -count=1 -timeout 15m ./...
+	$(GO) test -race -count=1 -timeout 15m -skip '^($(COUNTED))$$' ./...
+	@# The cache's staleness and Redis Cluster tests print stale-read counts: run verbosely, minus the RUN/PAUSE/CONT noise.
+	$(GO) test -race -count=1 -timeout 5m -v -run '^($(COUNTED))$$' ./backend/rediscache | grep -v -E '^=== (RUN|PAUSE|CONT|NAME)'
 
 test-nested: mongo-java ## nested-module tests: MongoDB-wire servers, headless browser
 	@mkdir -p $(ARTIFACTS)
@@ -63,6 +67,11 @@ bench-smoke: mongo-java ## run every benchmark once, nested modules included, so
 bench: ## full benchmark run and Markdown report (bench/REPORT.md)
 	@if [ -x scripts/bench-report.sh ]; then scripts/bench-report.sh; \
 	else $(GO) test -run='^$$' -bench=. -benchmem ./...; fi
+
+loadtest: ## load test of `sessionkit serve`: concurrent appends on memory and SQLite (MongoDB with LOAD_FLAGS=-mongo-url=...), report in bench/LOAD.md
+	@mkdir -p $(ARTIFACTS)
+	$(GO) build -o $(ARTIFACTS)/sessionkit ./cmd/sessionkit
+	cd bench/loadtest && $(GO) run . -sessionkit $(ARTIFACTS)/sessionkit -out $(CURDIR)/bench/LOAD.md $(LOAD_FLAGS)
 
 lint: ## gofmt, go vet, staticcheck (pinned), in the root and nested modules
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

@@ -34,75 +34,12 @@ func appendWithRetry(ctx context.Context, r session.Repository, sessionID, agent
 	}
 }
 
-// concurrentAppends runs one appending goroutine per writer (each writing
-// perWriter messages, alternating over repos) and checks that every
-// acknowledged message is stored exactly once, under the id it was given,
-// with ids dense from 0.
-func concurrentAppends(t *testing.T, ctx context.Context, repos []session.Repository, writers, perWriter int) {
-	t.Helper()
-	type ack struct {
-		id   int
-		text string
-	}
-	acks := make(chan ack, writers*perWriter)
-	errs := make(chan error, writers)
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for w := range writers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			r := repos[w%len(repos)]
-			for i := range perWriter {
-				text := fmt.Sprintf("writer-%d-%d", w, i)
-				id, err := appendWithRetry(ctx, r, sid, aid, text)
-				if err != nil {
-					errs <- err
-					return
-				}
-				acks <- ack{id, text}
-			}
-		}()
-	}
-	close(start)
-	wg.Wait()
-	close(acks)
-	close(errs)
-	for err := range errs {
-		require.NoError(t, err)
-	}
-	byID := map[int]string{}
-	for a := range acks {
-		prev, dup := byID[a.id]
-		require.False(t, dup, "id %d acknowledged to both %q and %q", a.id, prev, a.text)
-		byID[a.id] = a.text
-	}
-	total := writers * perWriter
-	require.Len(t, byID, total)
-	for _, r := range repos {
-		msgs, err := r.ListMessages(ctx, sid, aid, 0, 0)
-		require.NoError(t, err)
-		requireIDs(t, seq(0, total), msgs)
-		seen := map[string]bool{}
-		for _, m := range msgs {
-			got := textOf(t, m)
-			assert.Equal(t, byID[m.ID], got, "message %d holds another writer's content", m.ID)
-			assert.False(t, seen[got], "%q stored twice", got)
-			seen[got] = true
-		}
-		n, err := r.CountMessages(ctx, sid, aid)
-		require.NoError(t, err)
-		assert.Equal(t, total, n)
-	}
-}
-
 func concurrencyCases() []testCase {
 	return []testCase{
 		{"CreateMessage", "ConcurrentWritersNeverDuplicateIDs", func(t *testing.T, h Harness) {
 			ctx, r := setup(t, h)
 			seed(t, ctx, r)
-			concurrentAppends(t, ctx, []session.Repository{r}, 32, 1)
+			concurrentAppends(t, ctx, []session.Repository{r}, 32, 1, appendWithRetry)
 		}},
 		{"CreateMessage", "ConcurrentWritersOfOneIDExactlyOneWins", func(t *testing.T, h Harness) {
 			ctx, r := setup(t, h)

@@ -30,7 +30,10 @@
 // Cases that need a second repository over the same data (Harness.NewPeer),
 // persistence across a reopen (Harness.Reopen) or a size limit
 // (Capabilities.SizeLimit) skip with a reason when the harness does not
-// provide them.
+// provide them. The AppendMessage cases run only on repositories that are a
+// session.MessageAppender (a decorator whose inner repository is not one
+// reports errors.ErrUnsupported and is skipped too); with the capability,
+// 64 concurrent appenders on one agent must all succeed with dense ids.
 package conformance
 
 import (
@@ -129,6 +132,7 @@ func allCases() []testCase {
 		listSessionCases(),
 		agentCases(),
 		messageCases(),
+		appendCases(),
 		listMessageCases(),
 		metadataCases(),
 		feedbackCases(),
@@ -139,6 +143,9 @@ func allCases() []testCase {
 		concurrencyCases(),
 		lifecycleCases(),
 		sharedStoreCases(),
+		apiKeyCases(),
+		multiAgentCases(),
+		strandsFieldCases(),
 	} {
 		all = append(all, part...)
 	}

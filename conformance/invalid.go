@@ -25,6 +25,8 @@ func badSessionIDs() map[string]string {
 		"TooLong":     strings.Repeat("s", session.MaxIDBytes+1),
 		"Slash":       "a/b",
 		"DotDotSlash": "a/../b",
+		"OneDot":      ".",
+		"TwoDots":     "..",
 		"NUL":         "a\x00b",
 		"Newline":     "a\nb",
 		"Tab":         "a\tb",
@@ -97,6 +99,27 @@ func invalidArgumentCases() []testCase {
 		})
 	}
 	add("CreateSession/Nil", func(ctx context.Context, r session.Repository) error { return r.CreateSession(ctx, nil) })
+	for name, b := range map[string]session.ContentBlock{
+		"EmptyBlock":           {},
+		"NilBlock":             nil,
+		"TextNotString":        {"text": int64(5)},
+		"ToolUseWithoutID":     {"toolUse": map[string]any{"name": "n", "input": map[string]any{}}},
+		"ToolResultBadStatus":  {"toolResult": map[string]any{"toolUseId": "t", "status": "weird", "content": []any{}}},
+		"ImageBytesNotBinary":  {"image": map[string]any{"format": "png", "source": map[string]any{"bytes": "not-b64!"}}},
+		"NegativeUsageInBlock": {"text": "x"},
+	} {
+		add("CreateMessage/Content"+name, func(ctx context.Context, r session.Repository) error {
+			m := &session.Message{ID: 1, Message: session.ChatMessage{Role: session.RoleAssistant, Content: []session.ContentBlock{b}}}
+			if name == "NegativeUsageInBlock" {
+				m.Message.Metadata = map[string]any{"usage": map[string]any{"inputTokens": int64(-1)}}
+			}
+			return r.CreateMessage(ctx, sid, aid, m)
+		})
+	}
+	add("CreateMessage/NegativeEventLoopTokens", func(ctx context.Context, r session.Repository) error {
+		return r.CreateMessage(ctx, sid, aid, &session.Message{ID: 1, Message: text(session.RoleAssistant, "x"),
+			EventLoopMetrics: &session.EventLoopMetrics{AccumulatedUsage: session.Usage{OutputTokens: -1}}})
+	})
 	add("CreateSession/MetadataKeyWithDot", func(ctx context.Context, r session.Repository) error {
 		return r.CreateSession(ctx, &session.Session{ID: "new", Metadata: map[string]any{"a.b": 1}})
 	})

@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -25,6 +26,13 @@ func everyCall(ctx context.Context, r session.Repository) map[string]error {
 	out["UpdateAgentConfig"] = r.UpdateAgentConfig(ctx, sid, aid, session.AgentConfigPatch{Model: ptr("m")})
 	_, out["ListAgents"] = r.ListAgents(ctx, sid)
 	out["CreateMessage"] = r.CreateMessage(ctx, sid, aid, msg(1, "x"))
+	if ap, ok := r.(session.MessageAppender); ok {
+		// A decorator over a repository without the capability reports
+		// ErrUnsupported whatever the state: not a call to check here.
+		if _, err := ap.AppendMessage(ctx, sid, aid, msg(0, "x")); !errors.Is(err, errors.ErrUnsupported) {
+			out["AppendMessage"] = err
+		}
+	}
 	_, out["GetMessage"] = r.GetMessage(ctx, sid, aid, 0)
 	out["UpdateMessage"] = r.UpdateMessage(ctx, sid, aid, msg(0, "x"))
 	_, out["ListMessages"] = r.ListMessages(ctx, sid, aid, 0, 0)
@@ -139,7 +147,7 @@ func sharedStoreCases() []testCase {
 			ctx, r := setup(t, h)
 			p := peer(t, h, r)
 			seed(t, ctx, r)
-			concurrentAppends(t, ctx, []session.Repository{r, p}, 8, 3)
+			concurrentAppends(t, ctx, []session.Repository{r, p}, 8, 3, appendWithRetry)
 		}},
 		{"Peer", "ConcurrentCreatesThroughBothExactlyOneWins", func(t *testing.T, h Harness) {
 			ctx, r := setup(t, h)

@@ -118,18 +118,20 @@ func valueCases() []testCase {
 			assert.Equal(t, normalized(t, in.Metadata), got.Message.Metadata)
 			assert.Equal(t, normalized(t, in.Extra), got.Message.Extra)
 		}},
-		{"Values", "EmptyContentAndEmptyBlocksRoundTrip", func(t *testing.T, h Harness) {
+		{"Values", "EmptyContentAndEmptyTextRoundTrip", func(t *testing.T, h Harness) {
+			// An empty block ({}) is refused (ErrInvalidArgument cases);
+			// an empty content list and an empty text are not.
 			ctx, r := setup(t, h)
 			seed(t, ctx, r)
 			require.NoError(t, r.CreateMessage(ctx, sid, aid, &session.Message{ID: 0, Message: session.ChatMessage{Role: session.RoleUser}}))
 			require.NoError(t, r.CreateMessage(ctx, sid, aid, &session.Message{ID: 1, Message: session.ChatMessage{Role: session.RoleUser,
-				Content: []session.ContentBlock{{}, {"text": ""}}}}))
+				Content: []session.ContentBlock{{"text": ""}, {"futureKind": map[string]any{}}}}}))
 			got, err := r.GetMessage(ctx, sid, aid, 0)
 			require.NoError(t, err)
 			assert.Empty(t, got.Message.Content)
 			got, err = r.GetMessage(ctx, sid, aid, 1)
 			require.NoError(t, err)
-			assert.Equal(t, []session.ContentBlock{{}, {"text": ""}}, got.Message.Content)
+			assert.Equal(t, []session.ContentBlock{{"text": ""}, {"futureKind": map[string]any{}}}, got.Message.Content)
 		}},
 	}
 }

@@ -32,8 +32,11 @@
 // every method are on Repository itself: ctx bounds every call, bad input
 // writes nothing, returned values are the caller's own, times are UTC.
 // Optional capabilities are separate interfaces a repository may implement:
-// Pinger (health checks), StatsReporter (counters for /metrics) and
-// MessageAppender (appends whose id the store assigns).
+// Pinger (health checks), StatsReporter (counters for /metrics),
+// MessageAppender (appends whose id the store assigns), APIKeyStore
+// (per-application API keys, stored hashed, for the service) and
+// MultiAgentStore (Graph and Swarm orchestrator state, Strands'
+// create/read/update_multi_agent).
 //
 // # Errors
 //

@@ -214,7 +214,11 @@ type GuardrailStore interface {
 // an append without an id succeed under any number of concurrent writers on
 // one agent, where CreateMessage's "id must be the next one" rule makes all
 // but one of them retry. Decorators (the cache, fault injection) implement it
-// by delegation when the repository they wrap does.
+// by delegation when the repository they wrap does; a decorator type that
+// has the method whatever it wraps answers an error matching
+// errors.ErrUnsupported, writing nothing, when the wrapped repository lacks
+// the capability, and callers (the session manager, the API) then fall back
+// to CreateMessage.
 type MessageAppender interface {
 	// AppendMessage stores m as the agent's next message and returns the id
 	// it was stored under: the number of messages the agent held just

@@ -13,9 +13,14 @@ import (
 const MaxIDBytes = 256
 
 // ValidateSessionID reports whether id may name a session: 1 to 256 bytes of
-// valid UTF-8 without "/", NUL or any other control character. "." and "@"
-// are allowed, so e-mail addresses and dotted names work.
+// valid UTF-8 without "/", NUL or any other control character, and neither
+// "." nor "..", which no URL path can address (clients and servers resolve
+// them as dot segments). Other ids with "." and "@" are allowed, so e-mail
+// addresses and dotted names work.
 func ValidateSessionID(id string) error {
+	if id == "." || id == ".." {
+		return InvalidArgument("session_id", "%q is a dot segment, which no URL path can address", id)
+	}
 	return validateID("session_id", id, false)
 }
 
@@ -208,6 +213,9 @@ func PrepareMessage(m *Message, now time.Time) (*Message, error) {
 		out.RedactMessage = &r
 	}
 	if m.EventLoopMetrics != nil {
+		if err := checkMetrics(m.EventLoopMetrics); err != nil {
+			return nil, err
+		}
 		em := cloneMetrics(*m.EventLoopMetrics)
 		out.EventLoopMetrics = &em
 	}
@@ -311,13 +319,16 @@ func prepareChat(field string, c ChatMessage) (ChatMessage, error) {
 		if err != nil {
 			return ChatMessage{}, err
 		}
-		if n == nil {
-			n = map[string]any{}
+		if err := checkBlock(fmt.Sprintf("%s.content[%d]", field, i), n); err != nil {
+			return ChatMessage{}, err
 		}
 		out.Content[i] = n
 	}
 	var err error
 	if out.Metadata, err = NormalizeMap(field+".metadata", c.Metadata); err != nil {
+		return ChatMessage{}, err
+	}
+	if err := checkMessageMetadata(field+".metadata", out.Metadata); err != nil {
 		return ChatMessage{}, err
 	}
 	for k := range c.Extra {

@@ -36,7 +36,10 @@ func TestValidateIDs(t *testing.T) {
 		{"paragraph separator", "a\u2029b", false, false},
 		{"invalid UTF-8", "a\xffb", false, false},
 		{"dot", "a.b", true, false},
-		{"only dots", "..", true, false},
+		{"only dots", "..", false, false},
+		{"single dot", ".", false, false},
+		{"three dots", "...", true, false},
+		{"dot prefix", ".a", true, false},
 		{"e-mail", "user@example.com", true, false},
 		{"at sign", "user@host", true, true},
 		{"leading dollar", "$set", true, false},
@@ -166,14 +169,13 @@ func TestPrepareAgent(t *testing.T) {
 func TestPrepareMessage(t *testing.T) {
 	t.Parallel()
 	in := &session.Message{ID: 2,
-		Message:        session.ChatMessage{Role: session.RoleUser, Content: []session.ContentBlock{{"n": uint8(7)}, nil}},
+		Message:        session.ChatMessage{Role: session.RoleUser, Content: []session.ContentBlock{{"n": uint8(7)}}},
 		RedactMessage:  &session.ChatMessage{Role: session.RoleUser, Content: []session.ContentBlock{session.TextBlock("x")}},
 		GuardrailEvent: &session.GuardrailEvent{Trace: map[string]any{"a": 1}},
 	}
 	out, err := session.PrepareMessage(in, now)
 	require.NoError(t, err)
 	assert.Equal(t, session.ContentBlock{"n": int64(7)}, out.Message.Content[0])
-	assert.Equal(t, session.ContentBlock{}, out.Message.Content[1], "a nil block becomes {}")
 	assert.Equal(t, "BLOCKED", out.GuardrailEvent.Action)
 	assert.False(t, out.GuardrailEvent.Timestamp.IsZero())
 	out.RedactMessage.Content[0]["text"] = "changed"
@@ -186,6 +188,7 @@ func TestPrepareMessage(t *testing.T) {
 		"no role":         {},
 		"system role":     {Message: session.ChatMessage{Role: "system"}},
 		"redact role":     {Message: session.ChatMessage{Role: session.RoleUser}, RedactMessage: &session.ChatMessage{}},
+		"nil block":       {Message: session.ChatMessage{Role: session.RoleUser, Content: []session.ContentBlock{nil}}},
 		"bad content":     {Message: session.ChatMessage{Role: session.RoleUser, Content: []session.ContentBlock{{"x": inf()}}}},
 		"bad metadata":    {Message: session.ChatMessage{Role: session.RoleUser, Metadata: map[string]any{"x": []complex64{1}}}},
 		"shadowing extra": {Message: session.ChatMessage{Role: session.RoleUser, Extra: map[string]any{"role": "x"}}},

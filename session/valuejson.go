@@ -29,8 +29,12 @@ func MarshalValueJSON(v any) ([]byte, error) {
 
 // UnmarshalValueJSON decodes JSON into a canonical value, turning
 // {"__bytes_encoded__": true, "data": ...} objects back into []byte and
-// keeping integers (int64) distinct from floats (float64).
+// keeping integers (int64) distinct from floats (float64). Text that would
+// decode lossily (see CheckJSONText) is rejected.
 func UnmarshalValueJSON(data []byte) (any, error) {
+	if err := CheckJSONText(data); err != nil {
+		return nil, err
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	var raw any

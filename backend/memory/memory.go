@@ -41,6 +41,8 @@ type Repository struct {
 	closed   bool
 	sessions map[string]*sessionEntry
 	messages int // total messages, for Stats
+
+	keys apiKeyTable // API keys, apart from sessions (apikeys.go)
 }
 
 // sessionEntry is everything stored under one session id.
@@ -49,6 +51,7 @@ type sessionEntry struct {
 	agents     map[string]*agentEntry
 	feedback   []*session.Feedback
 	guardrails []*session.SessionGuardrailEvent
+	multi      map[string]*session.MultiAgent // orchestrators (multiagent.go); nil until the first
 	// size is the estimated stored size in bytes; maintained only when
 	// Options.MaxSessionBytes > 0.
 	size int
@@ -61,9 +64,10 @@ type agentEntry struct {
 }
 
 var (
-	_ session.Repository    = (*Repository)(nil)
-	_ session.Pinger        = (*Repository)(nil)
-	_ session.StatsReporter = (*Repository)(nil)
+	_ session.Repository      = (*Repository)(nil)
+	_ session.Pinger          = (*Repository)(nil)
+	_ session.StatsReporter   = (*Repository)(nil)
+	_ session.MessageAppender = (*Repository)(nil)
 )
 
 // New returns an empty Repository configured by opts. Zero or negative
@@ -516,6 +520,56 @@ func (r *Repository) CreateMessage(ctx context.Context, sessionID, agentID strin
 	r.grow(e, size)
 	touch(e, now)
 	return nil
+}
+
+// AppendMessage implements session.MessageAppender: the id is the agent's
+// message count, read and used under the same write lock as the append, so
+// concurrent appenders never collide.
+func (r *Repository) AppendMessage(ctx context.Context, sessionID, agentID string, m *session.Message) (int, error) {
+	if err := begin(ctx); err != nil {
+		return 0, err
+	}
+	if err := validateAgentPath(sessionID, agentID); err != nil {
+		return 0, err
+	}
+	now := r.now()
+	rec, err := session.PrepareMessage(withoutID(m), now)
+	if err != nil {
+		return 0, session.AgentError(sessionID, agentID, err)
+	}
+	size := 0
+	if r.limited() {
+		size = messageSize(rec)
+	}
+	if err := r.lock(); err != nil {
+		return 0, err
+	}
+	defer r.mu.Unlock()
+	e, a, err := r.agent(sessionID, agentID)
+	if err != nil {
+		return 0, err
+	}
+	if err := r.fits(sessionID, e, size); err != nil {
+		return 0, err
+	}
+	rec.ID = len(a.messages)
+	a.messages = append(a.messages, rec)
+	r.messages++
+	r.grow(e, size)
+	touch(e, now)
+	return rec.ID, nil
+}
+
+// withoutID returns a shallow copy of m with ID 0, so that an append ignores
+// whatever id the caller left in it (nil stays nil, for PrepareMessage to
+// report).
+func withoutID(m *session.Message) *session.Message {
+	if m == nil {
+		return nil
+	}
+	c := *m
+	c.ID = 0
+	return &c
 }
 
 // GetMessage implements session.MessageStore.

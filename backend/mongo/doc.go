@@ -19,8 +19,10 @@
 // them: schema_version (root, for later migrations), doc_size (root, an upper
 // bound of the document's size), agent_ids (root, the ids of the agents this
 // package created, for ListAgents), agents.<id>.message_count (the message
-// count as this package last wrote it) and feedback_id/agent_id/message_id
-// on feedback entries. Nothing is ever added inside agent_data or a message
+// count as this package last wrote it), multi_agents.<id>.{state,
+// created_at, updated_at} (Graph and Swarm state, session.MultiAgentStore;
+// one conditional update per write, one projected find per read) and
+// feedback_id/agent_id/message_id on feedback entries. Nothing is ever added inside agent_data or a message
 // element, where the original breaks on unknown keys. Documents without the
 // added fields are repaired lazily by the first write that needs them.
 //

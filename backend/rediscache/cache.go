@@ -19,7 +19,9 @@ import (
 
 // Cache is a session.Repository that serves reads from Redis and passes
 // everything else to the Repository it wraps. It also implements
-// session.StatsReporter and session.Pinger. It is safe for concurrent use.
+// session.StatsReporter, session.Pinger and session.MessageAppender (see
+// AppendMessage for how it does over a repository that lacks it). It is
+// safe for concurrent use.
 type Cache struct {
 	inner  session.Repository
 	client redis.UniversalClient
@@ -30,6 +32,7 @@ type Cache struct {
 	closed atomic.Bool
 	once   sync.Once
 	done   chan struct{}
+	kick   chan struct{} // wakes the retry loop after a failed invalidation
 	wg     sync.WaitGroup
 
 	// pending holds the sessions written through this Cache whose
@@ -47,9 +50,10 @@ type Cache struct {
 }
 
 var (
-	_ session.Repository    = (*Cache)(nil)
-	_ session.StatsReporter = (*Cache)(nil)
-	_ session.Pinger        = (*Cache)(nil)
+	_ session.Repository      = (*Cache)(nil)
+	_ session.StatsReporter   = (*Cache)(nil)
+	_ session.Pinger          = (*Cache)(nil)
+	_ session.MessageAppender = (*Cache)(nil)
 )
 
 // New wraps inner with a Redis read-through cache on client, which may be a
@@ -71,6 +75,7 @@ func New(inner session.Repository, client redis.UniversalClient, opts Options) (
 		inner: inner, client: client, opts: o,
 		br:      &breaker{threshold: o.BreakerFailures, cooldown: o.BreakerCooldown, now: o.Now, log: o.Logger},
 		done:    make(chan struct{}),
+		kick:    make(chan struct{}, 1),
 		pending: map[string]uint64{},
 	}
 	c.wg.Add(1)
@@ -107,23 +112,37 @@ func (c *Cache) check() error {
 	return nil
 }
 
-// Ping checks both the wrapped repository (when it is a session.Pinger) and
-// Redis. The cache fails open, so a Redis error here means "degraded", not
-// "down"; it is reported so that health checks can tell.
+// Ping implements session.Pinger for the backend alone: it is the wrapped
+// repository's Ping (nil when it has none). Redis is not part of it — the
+// cache fails open, so a Redis outage does not make the repository
+// unavailable; PingCache reports on Redis.
 func (c *Cache) Ping(ctx context.Context) error {
 	if err := c.check(); err != nil {
 		return err
 	}
-	var errs []error
 	if p, ok := c.inner.(session.Pinger); ok {
 		if err := p.Ping(ctx); err != nil {
-			errs = append(errs, fmt.Errorf("backend: %w", err))
+			return fmt.Errorf("backend: %w", err)
 		}
 	}
-	if err := c.client.Ping(ctx).Err(); err != nil {
-		errs = append(errs, fmt.Errorf("rediscache: ping redis: %w", err))
+	return nil
+}
+
+// PingCache reports whether the cache is doing its job: nil when Redis
+// answers a PING within ctx and the breaker is closed; otherwise an error
+// saying why reads are (or may be) served from the backend. A non-nil
+// result means "degraded", never "down": every call still succeeds.
+func (c *Cache) PingCache(ctx context.Context) error {
+	if err := c.check(); err != nil {
+		return err
 	}
-	return errors.Join(errs...)
+	if err := c.client.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("rediscache: redis did not answer PING: %w", err)
+	}
+	if state, _ := c.br.snapshot(); state != BreakerClosed {
+		return fmt.Errorf("rediscache: circuit breaker %s after failed Redis calls; reads go to the backend", state)
+	}
+	return nil
 }
 
 // Stats reports the cache counters, merged with the wrapped repository's
@@ -155,6 +174,37 @@ func (c *Cache) Stats() map[string]float64 {
 	return out
 }
 
+// StatsHelp returns a one-line description of each counter Stats reports
+// itself (the wrapped repository's are described by it), for /metrics HELP
+// lines.
+func (c *Cache) StatsHelp() map[string]string {
+	out := map[string]string{}
+	if sh, ok := c.inner.(interface{ StatsHelp() map[string]string }); ok {
+		for k, v := range sh.StatsHelp() {
+			out[k] = v
+		}
+	}
+	for k, v := range statsHelp {
+		out[k] = v
+	}
+	return out
+}
+
+var statsHelp = map[string]string{
+	"cache_hits_total":                  "Reads served from Redis.",
+	"cache_misses_total":                "Reads that looked in Redis and went to the backend.",
+	"cache_fills_total":                 "Backend answers stored in Redis.",
+	"cache_fills_rejected_total":        "Fills dropped because a write changed the session meanwhile.",
+	"cache_invalidations_total":         "Generation-key DELs that reached Redis after a write.",
+	"cache_invalidation_failures_total": "Writes whose invalidation did not land within the invalidate timeout (retried in the background).",
+	"cache_bypasses_total":              "Reads sent straight to the backend (breaker open, Redis failing, or the session's invalidation pending).",
+	"cache_oversize_total":              "Backend answers too large to cache.",
+	"cache_errors_total":                "Failed Redis calls on the read path.",
+	"cache_breaker_state":               "Circuit breaker over Redis reads: 0 closed, 1 half-open, 2 open.",
+	"cache_breaker_opens_total":         "Times the circuit breaker opened.",
+	"cache_pending_invalidations":       "Sessions written by this process whose invalidation has not reached Redis yet; other processes may serve them stale until it does or their entries expire.",
+}
+
 // --- Redis calls and the breaker ---
 
 // redisDone feeds the outcome of a Redis call made under ctx to the
@@ -170,8 +220,21 @@ func (c *Cache) redisDone(ctx context.Context, err error) bool {
 	default:
 		c.errs.Add(1)
 		c.br.failure(err)
+		c.refreshTopology()
 	}
 	return false
+}
+
+// refreshTopology asks a Cluster client to reload the slot map after a
+// failed call. go-redis reloads it by itself on MOVED replies and every
+// ClusterStateReloadInterval (a minute by default), but not when a master
+// dies: until then it keeps sending that master's slots to the dead address,
+// so pending invalidations would not reach the promoted replica. Reloads are
+// coalesced by go-redis.
+func (c *Cache) refreshTopology() {
+	if cc, ok := c.client.(*redis.ClusterClient); ok {
+		cc.ReloadState(context.Background())
+	}
 }
 
 func (c *Cache) redisCtx(ctx context.Context) (context.Context, context.CancelFunc) {
@@ -255,42 +318,91 @@ func (c *Cache) clearPending(sessionID string, seq uint64) {
 // invalidate runs after a write reached the backend: it deletes the
 // session's generation token, which makes every entry of the session
 // unusable (the next fill overwrites it, or it expires) and defeats any fill
-// in flight. When Redis cannot be reached the session is marked pending
-// instead.
+// in flight.
+//
+// The DEL is sent whatever the breaker says: the breaker guards read
+// latency, and an open breaker may only mean that fills failed (Redis out of
+// memory, slow replies) while a DEL would land — skipping it would let other
+// processes serve the old value. It gets Options.InvalidateTimeout, within
+// which fast failures (a killed connection, a refused dial) are retried.
+// When it still fails the session is marked pending: this process stops
+// reading its entries, and the retry loop sends the DEL again every
+// Options.InvalidateRetry until it lands.
 func (c *Cache) invalidate(ctx context.Context, sessionID string) {
 	if session.ValidateSessionID(sessionID) != nil {
 		return
 	}
 	seq := c.seq.Load()
-	if c.br.allow() {
-		rctx, cancel := c.redisCtx(ctx)
-		err := c.client.Del(rctx, keysFor(c.opts.Prefix, sessionID).gen).Err()
-		cancel()
-		if c.redisDone(ctx, err) {
-			c.invalidations.Add(1)
-			c.clearPending(sessionID, seq)
-			return
-		}
+	if c.delGen(ctx, sessionID) {
+		c.clearPending(sessionID, seq)
+		return
 	}
 	c.markPending(sessionID)
+	select {
+	case c.kick <- struct{}{}:
+	default:
+	}
 }
 
-// retryLoop retries pending invalidations every cooldown until Close.
+// delGen deletes the session's generation key within InvalidateTimeout
+// (and ctx), retrying fast failures. Its outcome feeds the breaker as one
+// call: a success closes it (Redis answers), a DEL that failed for its
+// whole budget counts one failure.
+func (c *Cache) delGen(ctx context.Context, sessionID string) bool {
+	dctx, cancel := context.WithTimeout(ctx, c.opts.InvalidateTimeout)
+	defer cancel()
+	key := keysFor(c.opts.Prefix, sessionID).gen
+	pause := 5 * time.Millisecond
+	for {
+		err := c.client.Del(dctx, key).Err()
+		if err == nil {
+			c.invalidations.Add(1)
+			c.br.success()
+			return true
+		}
+		c.refreshTopology()
+		t := time.NewTimer(pause)
+		select {
+		case <-dctx.Done():
+			t.Stop()
+			// Not in cache_errors_total: a failed invalidation shows in
+			// cache_invalidation_failures_total and the pending gauge.
+			if ctx.Err() == nil {
+				c.br.failure(err)
+			}
+			return false
+		case <-t.C:
+		}
+		pause = min(2*pause, 50*time.Millisecond)
+	}
+}
+
+// retryLoop retries pending invalidations every InvalidateRetry, and at
+// once after a write could not invalidate, until Close.
 func (c *Cache) retryLoop() {
 	defer c.wg.Done()
-	t := time.NewTicker(c.opts.BreakerCooldown)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		<-c.done
+		cancel()
+	}()
+	t := time.NewTicker(c.opts.InvalidateRetry)
 	defer t.Stop()
 	for {
 		select {
 		case <-c.done:
 			return
 		case <-t.C:
-			c.retryPending()
+		case <-c.kick:
 		}
+		c.retryPending(ctx)
 	}
 }
 
-func (c *Cache) retryPending() {
+// retryPending sends the DEL of up to 256 pending sessions, and stops at
+// the first that fails (Redis is still unreachable from here).
+func (c *Cache) retryPending(ctx context.Context) {
 	if c.pendingN.Load() == 0 {
 		return
 	}
@@ -303,26 +415,10 @@ func (c *Cache) retryPending() {
 		}
 	}
 	c.pendingMu.Unlock()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go func() {
-		select {
-		case <-c.done:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
 	for id, s := range batch {
-		if !c.br.allow() {
+		if !c.delGen(ctx, id) {
 			return
 		}
-		rctx, rcancel := c.redisCtx(ctx)
-		err := c.client.Del(rctx, keysFor(c.opts.Prefix, id).gen).Err()
-		rcancel()
-		if !c.redisDone(ctx, err) {
-			return
-		}
-		c.invalidations.Add(1)
 		c.clearPending(id, s)
 	}
 }

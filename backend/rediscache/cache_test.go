@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/sessionkit/sessionkit/internal/testservice"
 	"github.com/sessionkit/sessionkit/session"
 )
 
@@ -72,7 +73,9 @@ func TestRead_ConcurrentMissesReadBackendOnce(t *testing.T) {
 
 func TestWrite_InvalidatesSoNextReadSeesIt(t *testing.T) {
 	t.Parallel()
-	ctx := ctxT(t)
+	// Not ctxT: the parallel subtests may wait for a free slot longer than
+	// its 10 s.
+	ctx := testservice.WithTimeout(t, time.Minute)
 	writes := []struct {
 		name  string
 		write func(r session.Repository) error
@@ -199,7 +202,9 @@ func TestWrite_RejectedInputWritesNothingAndKeepsCache(t *testing.T) {
 // with Redis killed mid-run.
 func TestWrite_RefusalThatSawAnotherWritersChangeInvalidates(t *testing.T) {
 	t.Parallel()
-	ctx := ctxT(t)
+	// Not ctxT: the parallel subtests may wait for a free slot longer than
+	// its 10 s.
+	ctx := testservice.WithTimeout(t, time.Minute)
 	for _, tc := range []struct {
 		name    string
 		other   func(session.Repository) error // the other writer, straight to the backend

@@ -73,19 +73,37 @@
 // are logged once each through log/slog (Warn when opening, Info when
 // recovering), never per call, and counted in Stats.
 //
-// When the DEL after a write fails (or the breaker is open), the write
-// still succeeds and the session is marked pending: this process serves
-// nothing of that session from Redis until a background loop (every
-// BreakerCooldown, stopped by Close) has deleted its generation key. The
+// # Invalidation is never skipped
+//
+// The breaker guards read latency only. A write's DEL of the generation key
+// is sent whatever the breaker says — an open breaker may only mean that
+// fills failed (Redis out of memory under noeviction, replies slower than
+// RedisTimeout) while a DEL would land, and skipping it would let every
+// other process serve the old value. The DEL gets its own budget,
+// Options.InvalidateTimeout (500 ms), within which fast failures (a killed
+// connection, a refused dial) are retried; on a Cluster client a failed
+// call also reloads the slot map, so that a promoted replica is found. When
+// the budget runs out the write still succeeds and the session is marked
+// pending: this process serves nothing of it from Redis, and a background
+// loop (stopped by Close) sends the DEL again at once and then every
+// Options.InvalidateRetry (100 ms) until it lands, so the pending set
+// drains within about InvalidateRetry of Redis answering again. The
 // guarantee and its limits:
 //
 //   - In the writing process, no read that starts after a write returned
 //     ever sees the value from before it.
-//   - In other processes the same holds whenever the writer reached Redis.
-//     If the writer could not reach Redis but another process can and holds
-//     an entry from before the write, that process may serve it until the
-//     writer's retry succeeds or the entry's TTL runs out. Keep TTLs short
-//     where that matters.
+//   - In other processes the same holds whenever the writer's DEL can land
+//     within InvalidateTimeout: Redis out of memory, maxmemory changes,
+//     killed client connections, FLUSHALL, replies slower than RedisTimeout
+//     (TestStaleness_TwoProcesses measures 0 stale reads under each).
+//   - When it cannot (the writer is cut off from a Redis that other
+//     processes still reach), another process holding an entry from before
+//     the write may serve it until the writer's DEL lands or the entry
+//     expires: at most the entry's TTL × (1 + Jitter) plus one RedisTimeout
+//     (a fill in flight) after the write returned. That is the stated
+//     staleness bound; set Options.TTL (or a kind's TTL) to the staleness
+//     you accept. TestStaleness_TwoProcesses measures it under a partition
+//     of the writer's path.
 //   - Past Options.MaxPending pending sessions the process stops using the
 //     cache altogether for the longest TTL.
 //   - Run the cache without persistence, or accept that restoring an old
@@ -168,6 +186,8 @@
 //	timeout=100ms           per-call Redis timeout
 //	breaker_failures=5      consecutive failures that open the breaker
 //	breaker_cooldown=2s     time before a probe
+//	invalidate_timeout=500ms budget of a write's invalidation
+//	invalidate_retry=100ms  period of the pending invalidations' retry
 //	max_pending=100000      pending invalidations kept
 //
 // Errors and Stats never include the password.
@@ -181,6 +201,21 @@
 // from the backend without looking at Redis), cache_oversize_total,
 // cache_errors_total, cache_breaker_state (0 closed, 1 half-open, 2 open),
 // cache_breaker_opens_total and cache_pending_invalidations, merged with the
-// wrapped repository's stats. Ping (session.Pinger) checks the backend and
-// Redis.
+// wrapped repository's stats; StatsHelp describes each. Ping
+// (session.Pinger) checks the backend only, since the cache fails open;
+// PingCache reports whether Redis answers and the breaker is closed, for
+// health checks that show a degraded cache.
+//
+// # Redis Cluster
+//
+// Give several "addr" parameters (or a redis.ClusterClient to New). Every
+// key of a session carries the session's hash tag, so the MULTI/EXEC lookup
+// and the fill script stay in one slot. TestRedisCluster runs the
+// conformance suite through the cache over a real three-master,
+// three-replica cluster and kills a master mid-run: while its slots are
+// down the cache serves from the backend, invalidations for them stay
+// pending, and once a replica is promoted they land and caching resumes.
+// Replication is asynchronous, so a DEL acknowledged by a master that dies
+// before its replica got it is lost; the pending set does not cover that
+// case (the DEL succeeded), and the TTL bound above does.
 package rediscache

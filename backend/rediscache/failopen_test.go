@@ -2,6 +2,7 @@ package rediscache
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"testing"
 	"time"
@@ -26,7 +27,10 @@ func TestFailOpen_RedisDownServesBackendOpensBreakerAndRecovers(t *testing.T) {
 	_, err := f.cache.GetMetadata(ctx, "s1")
 	require.NoError(t, err)
 
+	require.NoError(t, f.cache.PingCache(ctx))
 	f.mr.Close()
+	require.NoError(t, f.cache.Ping(ctx), "the backend answers: the repository is up")
+	assert.ErrorContains(t, f.cache.PingCache(ctx), "redis did not answer", "the cache is degraded")
 	for range 10 {
 		md, err := f.cache.GetMetadata(ctx, "s1")
 		require.NoError(t, err, "reads fail open")
@@ -48,9 +52,10 @@ func TestFailOpen_RedisDownServesBackendOpensBreakerAndRecovers(t *testing.T) {
 
 	// The retry loop's next tick probes Redis, flushes the pending
 	// invalidation and closes the breaker; then caching resumes by itself.
-	f.cache.retryPending()
+	f.cache.retryPending(ctx)
 	assert.Equal(t, 0, stat(f.cache, "cache_pending_invalidations"))
 	assert.Equal(t, int(BreakerClosed), stat(f.cache, "cache_breaker_state"))
+	assert.NoError(t, f.cache.PingCache(ctx))
 	assert.EqualValues(t, 1, logs.infos.Load())
 	hits := stat(f.cache, "cache_hits_total")
 	for range 2 {
@@ -79,7 +84,7 @@ func TestFailOpen_PendingInvalidationProtectsAgainstStaleEntries(t *testing.T) {
 	md, err := f.cache.GetMetadata(ctx, "s1")
 	require.NoError(t, err)
 	assert.Equal(t, int64(2), md["v"])
-	f.cache.retryPending()
+	f.cache.retryPending(ctx)
 	md, err = f.cache.GetMetadata(ctx, "s1")
 	require.NoError(t, err)
 	assert.Equal(t, int64(2), md["v"])
@@ -139,7 +144,7 @@ func TestRealRedis_KilledMidRunThenRestarted(t *testing.T) {
 			assert.Equal(t, int64(i), md["v"])
 		}
 	}
-	assert.NotEqual(t, int(BreakerClosed), stat(a, "cache_breaker_state"), "open, or half-open while the retry loop probes")
+	assert.NotEqual(t, int(BreakerClosed), stat(a, "cache_breaker_state"), "open, or half-open while the retry loop probes: %v", a.Stats())
 
 	srv.Restart(t)
 	require.Eventually(t, func() bool {
@@ -157,4 +162,48 @@ func TestRealRedis_KilledMidRunThenRestarted(t *testing.T) {
 	}
 	assert.Equal(t, hits+2, stat(a, "cache_hits_total"), "%v", a.Stats())
 	var _ session.Repository = a
+}
+
+// Observed item 1, deterministically: the breaker is open (fills failed, as
+// under OOM with noeviction) but Redis takes a DEL. The write must still
+// invalidate, so another process never serves the old value.
+func TestInvalidate_SentWhileTheBreakerIsOpen(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, Options{BreakerFailures: 1, BreakerCooldown: time.Hour})
+	ctx := ctxT(t)
+	peer, err := New(sharedRepo{f.backend}, f.client, Options{RedisTimeout: 2 * time.Second})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = peer.Close() })
+	mustCreateSession(t, f.cache, "s1", map[string]any{"v": int64(1)})
+	for range 2 {
+		md, err := peer.GetMetadata(ctx, "s1") // fill, then hit
+		require.NoError(t, err)
+		require.Equal(t, int64(1), md["v"])
+	}
+	f.cache.br.failure(errors.New("OOM command not allowed when used memory > 'maxmemory'"))
+	require.Equal(t, int(BreakerOpen), stat(f.cache, "cache_breaker_state"))
+
+	require.NoError(t, f.cache.UpdateMetadata(ctx, "s1", map[string]any{"v": int64(2)}))
+	assert.Zero(t, stat(f.cache, "cache_pending_invalidations"), "the DEL landed")
+	md, err := peer.GetMetadata(ctx, "s1")
+	require.NoError(t, err)
+	assert.Equal(t, int64(2), md["v"], "the other process does not serve the old value")
+	assert.Equal(t, int(BreakerClosed), stat(f.cache, "cache_breaker_state"), "a DEL that worked shows Redis answers")
+}
+
+// The pending set drains by itself within about InvalidateRetry of Redis
+// answering again, breaker open or not (its cooldown here is an hour).
+func TestInvalidate_PendingDrainsAsSoonAsRedisAnswers(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, Options{BreakerFailures: 1, BreakerCooldown: time.Hour,
+		InvalidateTimeout: 50 * time.Millisecond, InvalidateRetry: 20 * time.Millisecond})
+	ctx := ctxT(t)
+	mustCreateSession(t, f.cache, "s1", nil)
+	f.mr.SetError("LOADING simulated outage")
+	require.NoError(t, f.cache.UpdateMetadata(ctx, "s1", map[string]any{"v": int64(2)}), "writes never depend on Redis")
+	require.Equal(t, 1, stat(f.cache, "cache_pending_invalidations"))
+	require.Equal(t, int(BreakerOpen), stat(f.cache, "cache_breaker_state"))
+	f.mr.SetError("")
+	require.Eventually(t, func() bool { return stat(f.cache, "cache_pending_invalidations") == 0 },
+		5*time.Second, 5*time.Millisecond, "drained without waiting for the breaker's hour")
 }

@@ -27,7 +27,7 @@ const (
 )
 
 // Kinds lists every Kind.
-var Kinds = []Kind{KindSession, KindAgents, KindAgent, KindMessages, KindMessage, KindCount, KindMetadata, KindFeedback, KindGuardrails}
+var Kinds = []Kind{KindSession, KindAgents, KindAgent, KindMessages, KindMessage, KindCount, KindMetadata, KindFeedback, KindGuardrails, KindMultiAgent}
 
 // Defaults applied by New to zero Options fields.
 const (
@@ -40,6 +40,10 @@ const (
 	DefaultBreakerFailures = 5
 	DefaultBreakerCooldown = 2 * time.Second
 	DefaultMaxPending      = 100_000
+	// DefaultInvalidateTimeout is five default Redis timeouts: a write
+	// waits this long at most for its invalidation to land.
+	DefaultInvalidateTimeout = 500 * time.Millisecond
+	DefaultInvalidateRetry   = 100 * time.Millisecond
 )
 
 // Options configures a Cache. The zero value is usable: every zero field
@@ -73,9 +77,20 @@ type Options struct {
 	// circuit breaker (DefaultBreakerFailures).
 	BreakerFailures int
 	// BreakerCooldown is how long the breaker stays open before it lets one
-	// probe through (DefaultBreakerCooldown). It is also the period at which
-	// failed invalidations are retried.
+	// probe through (DefaultBreakerCooldown). It delays reads' use of Redis
+	// only: invalidations ignore the breaker.
 	BreakerCooldown time.Duration
+	// InvalidateTimeout bounds how long a write waits for its invalidation
+	// (the DEL of the session's generation key) to land, fast failures
+	// retried within it (DefaultInvalidateTimeout). It is separate from
+	// RedisTimeout because a slow DEL must still land: a write given up on
+	// leaves other processes serving the old value. The caller's context
+	// deadline also bounds it.
+	InvalidateTimeout time.Duration
+	// InvalidateRetry is the period at which invalidations that did not
+	// land in time are sent again until they do (DefaultInvalidateRetry), so
+	// the pending set drains within about this long after Redis answers.
+	InvalidateRetry time.Duration
 	// MaxPending caps the sessions whose invalidation failed and is being
 	// retried (DefaultMaxPending); past it the cache stops serving anything
 	// for the longest TTL (see the package documentation).
@@ -99,6 +114,7 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	for name, d := range map[string]time.Duration{
 		"ttl": o.TTL, "negative_ttl": o.NegativeTTL, "timeout": o.RedisTimeout, "breaker_cooldown": o.BreakerCooldown,
+		"invalidate_timeout": o.InvalidateTimeout, "invalidate_retry": o.InvalidateRetry,
 	} {
 		if d < 0 {
 			return o, session.InvalidArgument(name, "%s is negative", d)
@@ -146,6 +162,12 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.BreakerCooldown == 0 {
 		o.BreakerCooldown = DefaultBreakerCooldown
+	}
+	if o.InvalidateTimeout == 0 {
+		o.InvalidateTimeout = DefaultInvalidateTimeout
+	}
+	if o.InvalidateRetry == 0 {
+		o.InvalidateRetry = DefaultInvalidateRetry
 	}
 	if o.MaxPending == 0 {
 		o.MaxPending = DefaultMaxPending

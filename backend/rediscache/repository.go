@@ -2,6 +2,10 @@ package rediscache
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
 
 	"github.com/sessionkit/sessionkit/session"
 )
@@ -137,6 +141,60 @@ func (c *Cache) CreateMessage(ctx context.Context, sessionID, agentID string, m 
 		return err
 	}
 	return c.written(ctx, sessionID, c.inner.CreateMessage(ctx, sessionID, agentID, m))
+}
+
+// AppendMessage implements session.MessageAppender, and invalidates the
+// session as CreateMessage does. The cache implements it whatever it wraps:
+// when the wrapped repository is a session.MessageAppender the call is
+// delegated (one atomic append in the store); otherwise it is emulated with
+// CountMessages, read from the wrapped repository and never from the cache,
+// and CreateMessage at that id, retried after a short random pause on
+// ErrConflict (another writer took the id) until it succeeds or ctx ends.
+// The emulation keeps the contract — never ErrConflict because another
+// writer appended first — for as long as ctx lets it retry; when ctx ends
+// first it returns ctx's error wrapping the last conflict.
+func (c *Cache) AppendMessage(ctx context.Context, sessionID, agentID string, m *session.Message) (int, error) {
+	if err := c.check(); err != nil {
+		return 0, err
+	}
+	var id int
+	var err error
+	if a, ok := c.inner.(session.MessageAppender); ok {
+		id, err = a.AppendMessage(ctx, sessionID, agentID, m)
+	} else {
+		id, err = appendByCreate(ctx, c.inner, sessionID, agentID, m)
+	}
+	return id, c.written(ctx, sessionID, err)
+}
+
+// appendByCreate emulates session.MessageAppender on a repository that
+// lacks it; see Cache.AppendMessage. m is not modified.
+func appendByCreate(ctx context.Context, r session.Repository, sessionID, agentID string, m *session.Message) (int, error) {
+	if m == nil {
+		return 0, r.CreateMessage(ctx, sessionID, agentID, nil) // the backend's own typed error
+	}
+	cp := *m
+	for attempt := 0; ; attempt++ {
+		n, err := r.CountMessages(ctx, sessionID, agentID)
+		if err != nil {
+			return 0, err
+		}
+		cp.ID = n
+		err = r.CreateMessage(ctx, sessionID, agentID, &cp)
+		if !errors.Is(err, session.ErrConflict) {
+			return n, err
+		}
+		// Another writer took id n. Pause a little (growing, random) so that
+		// many writers on one agent do not retry in lockstep.
+		pause := time.Duration(rand.Int64N(int64(time.Millisecond) << min(attempt, 5)))
+		t := time.NewTimer(pause)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return 0, fmt.Errorf("session %q agent %q: append gave up: %w (last attempt: %w)", sessionID, agentID, ctx.Err(), err)
+		case <-t.C:
+		}
+	}
 }
 
 // GetMessage implements session.MessageStore, through the cache.

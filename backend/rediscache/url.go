@@ -104,6 +104,10 @@ func parseOptions(u *url.URL) (Options, *url.URL, error) {
 			o.RedisTimeout, err = dur(name)
 		case name == "breaker_cooldown":
 			o.BreakerCooldown, err = dur(name)
+		case name == "invalidate_timeout":
+			o.InvalidateTimeout, err = dur(name)
+		case name == "invalidate_retry":
+			o.InvalidateRetry, err = dur(name)
 		case name == "breaker_failures":
 			o.BreakerFailures, err = num(name)
 		case name == "max_value_bytes":

@@ -17,7 +17,7 @@ func TestOpen_CacheURLWrapsTheBackend(t *testing.T) {
 	t.Parallel()
 	mr := miniredis.RunT(t)
 	mr.RequireAuth("s3cret")
-	cacheURL := "redis://:s3cret@" + mr.Addr() + "/0?prefix=app:&ttl=1m&ttl.messages=10s&timeout=1s"
+	cacheURL := "redis://:s3cret@" + mr.Addr() + "/0?prefix=app:&ttl=1m&ttl.messages=10s&timeout=1s&invalidate_timeout=2s&invalidate_retry=50ms"
 	repo, err := session.Open(ctxT(t), "memory://?cache="+url.QueryEscape(cacheURL))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = repo.Close() })
@@ -26,6 +26,8 @@ func TestOpen_CacheURLWrapsTheBackend(t *testing.T) {
 	assert.Equal(t, "app:", c.opts.Prefix)
 	assert.Equal(t, time.Minute, c.opts.KindTTL[KindSession])
 	assert.Equal(t, 10*time.Second, c.opts.KindTTL[KindMessages])
+	assert.Equal(t, 2*time.Second, c.opts.InvalidateTimeout)
+	assert.Equal(t, 50*time.Millisecond, c.opts.InvalidateRetry)
 
 	mustCreateSession(t, repo, "s1", nil)
 	_, err = repo.GetSession(ctxT(t), "s1")
@@ -39,7 +41,7 @@ func TestOpen_CacheURLWrapsTheBackend(t *testing.T) {
 
 func TestOpen_BadCacheOptionsAreInvalidArgumentsWithoutPassword(t *testing.T) {
 	t.Parallel()
-	for _, q := range []string{"ttl=soon", "prefix=a{b", "jitter=3", "ttl.nope=1s", "breaker_failures=-1", "bogus_option=1"} {
+	for _, q := range []string{"ttl=soon", "prefix=a{b", "jitter=3", "ttl.nope=1s", "breaker_failures=-1", "invalidate_timeout=0s", "invalidate_retry=x", "bogus_option=1"} {
 		cacheURL := "redis://:s3cret@127.0.0.1:1/0?" + q
 		_, err := session.Open(ctxT(t), "memory://?cache="+url.QueryEscape(cacheURL))
 		require.ErrorIs(t, err, session.ErrInvalidArgument, q)

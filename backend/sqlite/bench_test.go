@@ -2,7 +2,10 @@ package sqlite
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"runtime"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -81,3 +84,53 @@ func BenchmarkCountMessages(b *testing.B) {
 }
 
 var _ session.Repository = (*Repository)(nil)
+
+// BenchmarkAppendOneAgentContended measures appends from 64 goroutines to
+// one agent: AppendMessage (the store assigns the id inside its write
+// transaction) against CreateMessage at the count, retried after each
+// conflict — what every writer without AppendMessage does. It reports the
+// conflicts per append the retry loop met.
+func BenchmarkAppendOneAgentContended(b *testing.B) {
+	ctx := context.Background()
+	tests := []struct {
+		name   string
+		append func(r *Repository) (conflicts int, err error)
+	}{
+		{"AppendMessage", func(r *Repository) (int, error) {
+			_, err := r.AppendMessage(ctx, "s1", "a1", textMessage(0, "contended"))
+			return 0, err
+		}},
+		{"CreateMessageRetry", func(r *Repository) (int, error) {
+			for conflicts := 0; ; conflicts++ {
+				n, err := r.CountMessages(ctx, "s1", "a1")
+				if err != nil {
+					return conflicts, err
+				}
+				err = r.CreateMessage(ctx, "s1", "a1", textMessage(n, "contended"))
+				if !errors.Is(err, session.ErrConflict) {
+					return conflicts, err
+				}
+			}
+		}},
+	}
+	for _, tt := range tests {
+		b.Run(tt.name, func(b *testing.B) {
+			r := openTest(b, b.TempDir(), Options{})
+			seed(b, r, 0)
+			var conflicts atomic.Int64
+			b.SetParallelism(max(1, 64/runtime.GOMAXPROCS(0)))
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					c, err := tt.append(r)
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					conflicts.Add(int64(c))
+				}
+			})
+			b.ReportMetric(float64(conflicts.Load())/float64(b.N), "conflicts/op")
+		})
+	}
+}

@@ -22,6 +22,8 @@
 //	messages          one row per (session, agent, message id)
 //	feedback          one row per feedback, in insertion order
 //	guardrail_events  the session-level guardrail audit trail
+//	multi_agents      one row per (session, orchestrator), the Graph or
+//	                  Swarm state in canonical JSON (schema version 2)
 //
 // Every child table references its parent with ON DELETE CASCADE, so
 // DeleteSession is one DELETE. Free-form values (state, content blocks,

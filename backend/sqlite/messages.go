@@ -46,47 +46,94 @@ func (r *Repository) CreateMessage(ctx context.Context, sessionID, agentID strin
 	if m != nil {
 		msgID = m.ID
 	}
-	if err := validateIDs(sessionID, agentID); err != nil {
-		return session.MessageError(sessionID, agentID, msgID, err)
-	}
-	p, err := session.PrepareMessage(m, r.now())
-	if err != nil {
-		return session.MessageError(sessionID, agentID, msgID, err)
-	}
-	enc, err := encodeMessage(p)
+	p, enc, err := r.prepareMessage(sessionID, agentID, m)
 	if err != nil {
 		return session.MessageError(sessionID, agentID, msgID, err)
 	}
 	err = r.write(ctx, "create message", func(tx *sql.Tx) error {
-		size, err := sessionSize(ctx, tx, sessionID)
-		if err != nil {
-			return err
-		}
-		count, err := agentCount(ctx, tx, sessionID, agentID)
-		if err != nil {
-			return err
-		}
-		if p.ID != count {
-			r.conflicts.Add(1)
-			return fmt.Errorf("%w: the agent holds %d messages, so the next id is %d", session.ErrConflict, count, count)
-		}
-		if err := r.touchSession(ctx, tx, sessionID, size, enc.size()); err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO messages (session_id, agent_id, message_id, message, redact_message,
-			event_loop_metrics, guardrail_event, size_bytes, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			sessionID, agentID, p.ID, enc.message, enc.redact, enc.metrics, enc.ev, enc.size(),
-			micros(p.CreatedAt), micros(p.UpdatedAt))
-		if isConstraint(err) {
-			r.conflicts.Add(1)
-			return fmt.Errorf("%w: %v", session.ErrConflict, err)
-		}
-		return err
+		return r.insertMessage(ctx, tx, sessionID, agentID, p, enc, false)
 	})
 	if err != nil {
 		return session.MessageError(sessionID, agentID, msgID, err)
 	}
 	return nil
+}
+
+// AppendMessage implements session.MessageAppender. The next id is the
+// agent's message count read inside the same IMMEDIATE transaction that
+// inserts the row: SQLite admits one writer per file, across processes too,
+// so no other writer can take the id in between and the append never
+// conflicts. m.ID is ignored and m is not modified.
+func (r *Repository) AppendMessage(ctx context.Context, sessionID, agentID string, m *session.Message) (int, error) {
+	p, enc, err := r.prepareMessage(sessionID, agentID, withoutID(m))
+	if err != nil {
+		return 0, session.AgentError(sessionID, agentID, err)
+	}
+	err = r.write(ctx, "append message", func(tx *sql.Tx) error {
+		return r.insertMessage(ctx, tx, sessionID, agentID, p, enc, true)
+	})
+	if err != nil {
+		return 0, session.AgentError(sessionID, agentID, err)
+	}
+	return p.ID, nil
+}
+
+// withoutID returns a shallow copy of m with ID 0, so that an append ignores
+// whatever id the caller left in it (nil stays nil, for PrepareMessage to
+// report).
+func withoutID(m *session.Message) *session.Message {
+	if m == nil {
+		return nil
+	}
+	c := *m
+	c.ID = 0
+	return &c
+}
+
+// prepareMessage validates the ids and m, and encodes the columns, before
+// any transaction starts.
+func (r *Repository) prepareMessage(sessionID, agentID string, m *session.Message) (*session.Message, encodedMessage, error) {
+	if err := validateIDs(sessionID, agentID); err != nil {
+		return nil, encodedMessage{}, err
+	}
+	p, err := session.PrepareMessage(m, r.now())
+	if err != nil {
+		return nil, encodedMessage{}, err
+	}
+	enc, err := encodeMessage(p)
+	return p, enc, err
+}
+
+// insertMessage inserts p as the agent's next message inside tx. With
+// assign it takes the id from the agent's count (setting p.ID); otherwise
+// p.ID must equal the count or the insert is an ErrConflict.
+func (r *Repository) insertMessage(ctx context.Context, tx *sql.Tx, sessionID, agentID string, p *session.Message, enc encodedMessage, assign bool) error {
+	size, err := sessionSize(ctx, tx, sessionID)
+	if err != nil {
+		return err
+	}
+	count, err := agentCount(ctx, tx, sessionID, agentID)
+	if err != nil {
+		return err
+	}
+	if assign {
+		p.ID = count
+	} else if p.ID != count {
+		r.conflicts.Add(1)
+		return fmt.Errorf("%w: the agent holds %d messages, so the next id is %d", session.ErrConflict, count, count)
+	}
+	if err := r.touchSession(ctx, tx, sessionID, size, enc.size()); err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO messages (session_id, agent_id, message_id, message, redact_message,
+		event_loop_metrics, guardrail_event, size_bytes, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		sessionID, agentID, p.ID, enc.message, enc.redact, enc.metrics, enc.ev, enc.size(),
+		micros(p.CreatedAt), micros(p.UpdatedAt))
+	if isConstraint(err) {
+		r.conflicts.Add(1)
+		return fmt.Errorf("%w: %v", session.ErrConflict, err)
+	}
+	return err
 }
 
 const messageColumns = `SELECT message_id, message, redact_message, event_loop_metrics, guardrail_event, created_at, updated_at

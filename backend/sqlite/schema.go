@@ -119,6 +119,19 @@ CREATE TABLE guardrail_events (
 );
 CREATE INDEX guardrail_events_by_session ON guardrail_events (session_id, seq);
 `,
+	apiKeysSchema, // 2: per-application API keys (apikeys.go)
+	// 3: Graph and Swarm orchestrator state (multiagent.go).
+	`
+CREATE TABLE multi_agents (
+	session_id TEXT    NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+	id         TEXT    NOT NULL,
+	state      TEXT    NOT NULL, -- session.MarshalValueJSON of an object
+	size_bytes INTEGER NOT NULL,
+	created_at INTEGER NOT NULL,
+	updated_at INTEGER NOT NULL,
+	PRIMARY KEY (session_id, id)
+) WITHOUT ROWID;
+`,
 }
 
 // migrate brings db up to len(steps) in one IMMEDIATE transaction, so that

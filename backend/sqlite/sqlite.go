@@ -114,9 +114,10 @@ type Repository struct {
 }
 
 var (
-	_ session.Repository    = (*Repository)(nil)
-	_ session.Pinger        = (*Repository)(nil)
-	_ session.StatsReporter = (*Repository)(nil)
+	_ session.Repository      = (*Repository)(nil)
+	_ session.Pinger          = (*Repository)(nil)
+	_ session.StatsReporter   = (*Repository)(nil)
+	_ session.MessageAppender = (*Repository)(nil)
 )
 
 // Open opens (creating when missing) the database file opts.FileName in dir,

@@ -4,6 +4,7 @@
 //	sessionkit demo     scripted agent conversations showing every feature
 //	sessionkit export   sessions to JSON Lines or a Strands directory
 //	sessionkit import   sessions from JSON Lines or a Strands directory
+//	sessionkit apikey   per-application API keys: create, list, revoke
 //	sessionkit soak     load and fault test a backend
 //	sessionkit check    agents with duplicate or missing message ids (--repair)
 //
@@ -55,6 +56,7 @@ func commands() []command {
 		{"export", "write sessions as JSON Lines or a Strands FileSessionManager directory", runExport},
 		{"import", "read sessions from JSON Lines or a Strands FileSessionManager directory", runImport},
 		{"soak", "load and fault test a backend, then verify nothing acknowledged was lost", runSoak},
+		{"apikey", "create, list or revoke per-application API keys in the store", runAPIKey},
 		{"check", "find agents whose message ids are not dense; --repair renumbers them", runCheck},
 	}
 }

@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/sessionkit/sessionkit/cmd/sessionkit/server"
@@ -25,6 +27,7 @@ func runServe(ctx context.Context, args []string, std stdio) error {
 		maxBody    = fs.Int64("max-body-bytes", server.DefaultMaxBodyBytes, "largest request body accepted, in bytes")
 		reqTimeout = fs.Duration("request-timeout", server.DefaultRequestTimeout, "deadline of each request")
 		drain      = fs.Duration("drain-timeout", 15*time.Second, "how long shutdown waits for requests in flight")
+		proxies    = fs.String("trusted-proxies", env("SESSIONKIT_TRUSTED_PROXIES", ""), "comma-separated CIDRs (or addresses) of reverse proxies whose X-Forwarded-For names the client for rate limiting; empty ignores the header [$SESSIONKIT_TRUSTED_PROXIES]")
 	)
 	bf.register(fs, "", "backend")
 	hf.register(fs)
@@ -35,6 +38,10 @@ func runServe(ctx context.Context, args []string, std stdio) error {
 	log, err := lf.logger(std.err)
 	if err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	trusted, err := parsePrefixes(*proxies)
+	if err != nil {
+		return fmt.Errorf("%w: --trusted-proxies: %v", errUsage, err)
 	}
 	if *token == "" {
 		*token = os.Getenv("SESSIONKIT_ADMIN_TOKEN")
@@ -60,7 +67,7 @@ func runServe(ctx context.Context, args []string, std stdio) error {
 	}
 	srv, err := server.New(server.Options{
 		Repository: repo, Hooks: hs.hooks, Stats: hs.stats, AdminToken: *token, Logger: log,
-		MaxBodyBytes: *maxBody, RequestTimeout: *reqTimeout,
+		MaxBodyBytes: *maxBody, RequestTimeout: *reqTimeout, TrustedProxies: trusted,
 	})
 	if err != nil {
 		_ = repo.Close()
@@ -79,4 +86,26 @@ func newToken() string {
 	b := make([]byte, 24)
 	_, _ = rand.Read(b)
 	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// parsePrefixes parses comma-separated CIDRs; a bare address is its own
+// one-address network.
+func parsePrefixes(list string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(list, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if p, err := netip.ParsePrefix(f); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(f)
+		if err != nil {
+			return nil, fmt.Errorf("%q is neither a CIDR nor an address", f)
+		}
+		out = append(out, netip.PrefixFrom(a, a.BitLen()))
+	}
+	return out, nil
 }

@@ -52,7 +52,10 @@ type Repository struct {
 	calls, failed atomic.Int64
 }
 
-var _ session.Repository = (*Repository)(nil)
+var (
+	_ session.Repository      = (*Repository)(nil)
+	_ session.MessageAppender = (*Repository)(nil)
+)
 
 // New wraps inner. Closing the wrapper closes inner.
 func New(inner session.Repository, opts Options) *Repository {
@@ -200,6 +203,24 @@ func (r *Repository) CreateMessage(ctx context.Context, sid, aid string, m *sess
 		return err
 	}
 	return r.afterWrite("CreateMessage", r.inner.CreateMessage(ctx, sid, aid, m))
+}
+
+// AppendMessage implements session.MessageAppender by delegation, with the
+// same injected faults as CreateMessage. A wrapper is one type whatever it
+// wraps, so it always has the method: when the inner repository is not a
+// MessageAppender, the call fails with an error matching
+// errors.ErrUnsupported before reaching it (and injects nothing), and
+// callers fall back to CreateMessage.
+func (r *Repository) AppendMessage(ctx context.Context, sid, aid string, m *session.Message) (int, error) {
+	inner, ok := r.inner.(session.MessageAppender)
+	if !ok {
+		return 0, fmt.Errorf("faultinject AppendMessage: %T: %w", r.inner, errors.ErrUnsupported)
+	}
+	if err := r.before(ctx, "AppendMessage"); err != nil {
+		return 0, err
+	}
+	id, err := inner.AppendMessage(ctx, sid, aid, m)
+	return id, r.afterWrite("AppendMessage", err)
 }
 
 // GetMessage implements session.Repository.

@@ -77,3 +77,55 @@ func TestLatency_RespectsContextDeadline(t *testing.T) {
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 	assert.Less(t, time.Since(start), 10*time.Second)
 }
+
+// plainRepository hides every optional capability of the repository it
+// embeds, as a third-party repository without AppendMessage would be.
+type plainRepository struct{ session.Repository }
+
+func TestAppendMessage_DelegatesOrReportsUnsupported(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	tests := []struct {
+		name    string
+		inner   session.Repository
+		wantErr error
+		wantID  int
+	}{
+		{"memory assigns the id", memory.New(memory.Options{}), nil, 0},
+		{"a repository without the capability", plainRepository{memory.New(memory.Options{})}, errors.ErrUnsupported, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r := faultinject.New(tt.inner, faultinject.Options{})
+			t.Cleanup(func() { _ = r.Close() })
+			require.NoError(t, r.CreateSession(ctx, &session.Session{ID: "s"}))
+			require.NoError(t, r.CreateAgent(ctx, "s", &session.Agent{ID: "a"}))
+			id, err := r.AppendMessage(ctx, "s", "a", &session.Message{Message: session.ChatMessage{Role: session.RoleUser}})
+			if tt.wantErr != nil {
+				require.ErrorIs(t, err, tt.wantErr)
+				n, err := r.CountMessages(ctx, "s", "a")
+				require.NoError(t, err)
+				assert.Zero(t, n, "an unsupported append wrote")
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.wantID, id)
+			r.SetDown(true)
+			_, err = r.AppendMessage(ctx, "s", "a", &session.Message{Message: session.ChatMessage{Role: session.RoleUser}})
+			require.ErrorIs(t, err, faultinject.ErrInjected)
+		})
+	}
+}
+
+// Over a repository without AppendMessage the suite's append cases skip,
+// and everything else passes.
+func TestConformance_InnerWithoutAppendMessage(t *testing.T) {
+	conformance.Run(t, conformance.Harness{
+		NewRepository: func(t *testing.T) session.Repository {
+			r := faultinject.New(plainRepository{memory.New(memory.Options{})}, faultinject.Options{})
+			t.Cleanup(func() { _ = r.Close() })
+			return r
+		},
+	})
+}

@@ -259,11 +259,34 @@ func verifyMetadata(runID, sid string, md map[string]any, writes []Write, rep *R
 	}
 }
 
+// ErrCacheNotChecked is returned by CompareReads when cached reports cache
+// counters and none of the comparison's reads went through the cache (Redis
+// unreachable, breaker open, every session bypassed): equal answers then
+// prove nothing about the cache.
+var ErrCacheNotChecked = errors.New("soak: cache not checked: no read of the comparison went through the cache")
+
+// cacheLookups is the number of reads that looked in the cache (hits plus
+// misses) according to r's counters; ok is false when r reports none.
+func cacheLookups(r session.Repository) (n float64, ok bool) {
+	sr, isSR := r.(session.StatsReporter)
+	if !isSR {
+		return 0, false
+	}
+	st := sr.Stats()
+	hits, okH := st["cache_hits_total"]
+	misses, okM := st["cache_misses_total"]
+	return hits + misses, okH && okM
+}
+
 // CompareReads checks that cached answers every read of the given sessions
 // exactly as direct (the backend it caches) does: session, metadata,
 // agents, every agent's messages and count, feedback and guardrail events.
 // It returns an error describing the first differences, nil when they agree.
+// When cached reports cache counters (cache_hits_total, cache_misses_total)
+// and they did not move, no read went through the cache and it returns
+// ErrCacheNotChecked instead of nil.
 func CompareReads(ctx context.Context, cached, direct session.Repository, sessionIDs []string) error {
+	lookupsBefore, counted := cacheLookups(cached)
 	var diffs []string
 	diff := func(what string, a, b any, errA, errB error) {
 		if (errA == nil) != (errB == nil) || (errA == nil && !reflect.DeepEqual(a, b)) {
@@ -305,6 +328,9 @@ func CompareReads(ctx context.Context, cached, direct session.Repository, sessio
 	}
 	if len(diffs) > 0 {
 		return fmt.Errorf("soak: cached reads differ from the backend:\n  %s", strings.Join(diffs, "\n  "))
+	}
+	if lookupsAfter, _ := cacheLookups(cached); counted && lookupsAfter == lookupsBefore && len(sessionIDs) > 0 {
+		return fmt.Errorf("%w (%d sessions compared; is Redis reachable?)", ErrCacheNotChecked, len(sessionIDs))
 	}
 	return nil
 }

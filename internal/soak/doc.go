@@ -41,5 +41,7 @@
 // for metadata, that each key holds the worker's last acknowledged value or
 // a later one; for feedback, that every acknowledged comment is stored
 // exactly once and an unknown one at most once. CompareReads checks that a
-// cached repository answers exactly as the backend does (no stale read).
+// cached repository answers exactly as the backend does (no stale read), and
+// fails with ErrCacheNotChecked when none of its reads went through the
+// cache.
 package soak

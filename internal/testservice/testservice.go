@@ -151,6 +151,13 @@ func (p *Process) Restart(t testing.TB) {
 	}
 }
 
+// Running reports whether the server was started and not stopped since.
+func (p *Process) Running() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.cmd != nil
+}
+
 func (p *Process) kill() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -163,10 +170,13 @@ func (p *Process) kill() {
 }
 
 // StartRedis runs redis-server on a free loopback port without persistence.
+// DEBUG is enabled for local connections, so fault tests can send
+// DEBUG SLEEP.
 func StartRedis(t testing.TB) *Process {
 	t.Helper()
 	return Start(t, 10*time.Second, nil, "redis-server",
-		"--bind", "127.0.0.1", "--port", "{port}", "--save", "", "--appendonly", "no", "--protected-mode", "yes")
+		"--bind", "127.0.0.1", "--port", "{port}", "--save", "", "--appendonly", "no", "--protected-mode", "yes",
+		"--enable-debug-command", "local")
 }
 
 // WithTimeout is a context bounded by d and cancelled when the test ends.

@@ -408,12 +408,15 @@ func (a *AgentSession) RemoveOldest(n int) int {
 }
 
 // Append stores msg as the agent's next message and adds it to what the
-// agent sees, through the hooks (OpAppend). The id comes from the store: the
-// handle keeps the next id as last known from the store and writes it in one
-// CreateMessage; when another writer took it (session.ErrConflict) it
-// re-reads CountMessages and retries, at most Options.MaxAppendRetries
-// times with a jittered pause, then returns the error. It returns the stored
-// message.
+// agent sees, through the hooks (OpAppend). The id comes from the store.
+// When the repository is a session.MessageAppender, one AppendMessage
+// stores the message at the end of the log, whatever other writers (other
+// processes) appended meanwhile: it never loses a race, so it fails only
+// when the store fails or ctx ends. Otherwise the handle keeps the next id
+// as last known from the store and writes it in one CreateMessage; when
+// another writer took it (session.ErrConflict) it re-reads CountMessages
+// and retries, at most Options.MaxAppendRetries times with a jittered
+// pause, then returns the error. It returns the stored message.
 func (a *AgentSession) Append(ctx context.Context, msg session.ChatMessage) (*session.Message, error) {
 	if err := a.m.checkOpen(); err != nil {
 		return nil, err
@@ -442,8 +445,9 @@ func (a *AgentSession) appendLocked(ctx context.Context, msg session.ChatMessage
 	return ev.Message, nil
 }
 
-// create writes msg at the next id, retrying on lost races. The caller
-// holds a.mu.
+// create stores msg as the agent's next message: appended at the end by
+// the store when it can, else created at the next id with retries on lost
+// races. The caller holds a.mu.
 func (a *AgentSession) create(ctx context.Context, msg *session.Message) (*session.Message, error) {
 	m := a.m
 	if msg == nil {
@@ -454,21 +458,14 @@ func (a *AgentSession) create(ctx context.Context, msg *session.Message) (*sessi
 	if err != nil {
 		return nil, err
 	}
-	for attempt := 0; ; attempt++ {
-		prepared.ID = a.next
-		err := m.repo.CreateMessage(ctx, m.sessionID, a.id, prepared)
-		if err == nil {
-			break
-		}
-		if !errors.Is(err, session.ErrConflict) || attempt >= m.opts.MaxAppendRetries {
-			return nil, err
-		}
-		if err := m.backoff(ctx, attempt); err != nil {
-			return nil, session.MessageError(m.sessionID, a.id, prepared.ID, err)
-		}
-		if a.next, err = m.repo.CountMessages(ctx, m.sessionID, a.id); err != nil {
-			return nil, err
-		}
+	stored, err := a.appendAtEnd(ctx, prepared)
+	if errors.Is(err, errors.ErrUnsupported) {
+		err = a.createAtNext(ctx, prepared)
+	} else if err == nil {
+		prepared.ID = stored
+	}
+	if err != nil {
+		return nil, err
 	}
 	a.next = prepared.ID + 1
 	a.messages = append(a.messages, prepared.Message.Clone())
@@ -477,6 +474,42 @@ func (a *AgentSession) create(ctx context.Context, msg *session.Message) (*sessi
 		a.turnAssistant = prepared
 	}
 	return prepared, nil
+}
+
+// appendAtEnd stores prepared with one AppendMessage when the repository
+// assigns ids itself. It reports errors.ErrUnsupported when it does not (a
+// decorator over a repository without the capability says so the same
+// way), for the caller to fall back to createAtNext.
+func (a *AgentSession) appendAtEnd(ctx context.Context, prepared *session.Message) (int, error) {
+	ap, ok := a.m.repo.(session.MessageAppender)
+	if !ok {
+		return 0, errors.ErrUnsupported
+	}
+	return ap.AppendMessage(ctx, a.m.sessionID, a.id, prepared)
+}
+
+// createAtNext stores prepared with CreateMessage at the next id as this
+// handle knows it, re-reading the count and retrying (bounded by
+// Options.MaxAppendRetries) when another writer took it. It sets
+// prepared.ID to the id stored.
+func (a *AgentSession) createAtNext(ctx context.Context, prepared *session.Message) error {
+	m := a.m
+	for attempt := 0; ; attempt++ {
+		prepared.ID = a.next
+		err := m.repo.CreateMessage(ctx, m.sessionID, a.id, prepared)
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, session.ErrConflict) || attempt >= m.opts.MaxAppendRetries {
+			return err
+		}
+		if err := m.backoff(ctx, attempt); err != nil {
+			return session.MessageError(m.sessionID, a.id, prepared.ID, err)
+		}
+		if a.next, err = m.repo.CountMessages(ctx, m.sessionID, a.id); err != nil {
+			return err
+		}
+	}
 }
 
 // Sync persists the agent's state, conversation-manager state and internal

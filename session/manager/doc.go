@@ -17,12 +17,14 @@
 //
 // # Round trips
 //
-// A four-message tool-using turn costs six repository calls: four
-// CreateMessage, at most one UpdateAgent and one UpdateMessage for metrics.
-// The next message id comes from the store, never from the loaded window;
-// when another writer (another process) took it, Append re-reads the count
-// and retries a bounded number of times, so several writers on one agent
-// never duplicate an id or lose a message.
+// A four-message tool-using turn costs six repository calls: four appends
+// (AppendMessage, or CreateMessage on a repository without it), at most one
+// UpdateAgent and one UpdateMessage for metrics. The next message id comes
+// from the store, never from the loaded window. A session.MessageAppender
+// assigns it in the same atomic write, so any number of writers (goroutines,
+// processes) on one agent all succeed; on other repositories, when another
+// writer took the id, Append re-reads the count and retries a bounded number
+// of times. Either way no id is duplicated and no message lost.
 //
 // # Hooks
 //

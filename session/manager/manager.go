@@ -43,7 +43,9 @@ type Options struct {
 	// MaxAppendRetries bounds how many times an append re-reads the message
 	// count and retries after losing a race (session.ErrConflict) before
 	// returning the error. Zero means DefaultMaxAppendRetries; negative
-	// means no retry.
+	// means no retry. It applies only to repositories that are not a
+	// session.MessageAppender: those assign the id themselves and never
+	// lose a race.
 	MaxAppendRetries int
 	// RetryBackoff is the base of the jittered exponential pause between
 	// append retries (capped at 50ms). Zero means DefaultRetryBackoff.

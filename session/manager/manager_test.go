@@ -10,6 +10,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/sessionkit/sessionkit/backend/sqlite"
+	"github.com/sessionkit/sessionkit/internal/faultinject"
 	"github.com/sessionkit/sessionkit/session"
 	"github.com/sessionkit/sessionkit/session/manager"
 )
@@ -393,4 +395,119 @@ func TestAppend_ConcurrentManagersNeverDuplicateOrLose(t *testing.T) {
 	}
 	assert.Equal(t, managers*goroutines*each, n)
 	assert.Len(t, seen, n, "nothing stored that was not acknowledged")
+}
+
+// TestAppend_SixtyFourHandlesOnOneAgentAllSucceed is the library side of
+// issue 15's observed item 1: 64 handles (64 processes, as far as the
+// manager knows) append to one agent at once with the default options.
+// Every append must succeed, with dense ids and nothing lost or stored
+// twice, on the memory and SQLite backends.
+func TestAppend_SixtyFourHandlesOnOneAgentAllSucceed(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		repo func(t *testing.T) session.Repository
+	}{
+		{"memory", func(t *testing.T) session.Repository { return newMemory() }},
+		{"sqlite", func(t *testing.T) session.Repository {
+			r, err := sqlite.Open(context.Background(), t.TempDir(), sqlite.Options{})
+			require.NoError(t, err)
+			t.Cleanup(func() { _ = r.Close() })
+			return r
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			repo := tt.repo(t)
+			const handles, each = 64, 4
+			hs := make([]*manager.AgentSession, handles)
+			for i := range hs {
+				hs[i] = initAgent(t, newManager(t, repo, "shared", manager.Options{}), "a", manager.AgentOptions{})
+			}
+			ids := make(chan int, handles*each)
+			errs := make(chan error, handles*each)
+			var wg sync.WaitGroup
+			start := make(chan struct{})
+			for hi, h := range hs {
+				wg.Go(func() {
+					<-start
+					for i := range each {
+						stored, err := h.Append(ctx, userText(fmt.Sprintf("h%d-%d", hi, i)))
+						if err != nil {
+							errs <- err
+							continue
+						}
+						ids <- stored.ID
+					}
+				})
+			}
+			close(start)
+			wg.Wait()
+			close(ids)
+			close(errs)
+			var failed []error
+			for err := range errs {
+				failed = append(failed, err)
+			}
+			require.Empty(t, failed, "%d appends failed", len(failed))
+			seenID := map[int]bool{}
+			for id := range ids {
+				require.False(t, seenID[id], "id %d acknowledged twice", id)
+				seenID[id] = true
+			}
+			stored := storedEffective(t, repo, "shared", "a")
+			require.Len(t, stored, handles*each)
+			require.Len(t, seenID, handles*each)
+			texts := map[string]bool{}
+			for _, c := range stored {
+				text, _ := c.Content[0].Text()
+				require.False(t, texts[text], "%q stored twice", text)
+				texts[text] = true
+			}
+		})
+	}
+}
+
+// plainRepository hides the optional capabilities of the repository it
+// embeds, as a third-party repository without AppendMessage would be.
+type plainRepository struct{ session.Repository }
+
+// Append uses the store's AppendMessage when it has one and falls back to
+// CreateMessage at the next id otherwise — also behind a decorator that
+// reports errors.ErrUnsupported because the repository it wraps lacks it.
+func TestAppend_UsesAppendMessageOrFallsBack(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		repo func(inner session.Repository) session.Repository
+	}{
+		{"MessageAppender", func(inner session.Repository) session.Repository { return inner }},
+		{"without the capability", func(inner session.Repository) session.Repository { return plainRepository{inner} }},
+		{"decorator over a repository without it", func(inner session.Repository) session.Repository {
+			return faultinject.New(plainRepository{inner}, faultinject.Options{})
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			inner := newMemory()
+			repo := tt.repo(inner)
+			a1 := initAgent(t, newManager(t, repo, "s", manager.Options{}), "a", manager.AgentOptions{})
+			a2 := initAgent(t, newManager(t, repo, "s", manager.Options{}), "a", manager.AgentOptions{})
+			for i, h := range []*manager.AgentSession{a1, a2, a1} {
+				stored, err := h.Append(ctx, userText(fmt.Sprintf("m%d", i)))
+				require.NoError(t, err)
+				assert.Equal(t, i, stored.ID, "the id the store holds, not the handle's stale count")
+			}
+			got := storedEffective(t, inner, "s", "a")
+			require.Len(t, got, 3)
+			for i, c := range got {
+				text, _ := c.Content[0].Text()
+				assert.Equal(t, fmt.Sprintf("m%d", i), text)
+			}
+		})
+	}
 }

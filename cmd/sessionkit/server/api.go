@@ -18,38 +18,53 @@ import (
 	"github.com/sessionkit/sessionkit/session/manager"
 )
 
-// loginRequest is POST /api/login: an admin token, or a session id and its
-// viewer password.
+// loginRequest is POST /api/login: an admin token, an API key, or a
+// session id and its viewer password.
 type loginRequest struct {
 	AdminToken string `json:"admin_token,omitempty"`
+	APIKey     string `json:"api_key,omitempty"`
 	SessionID  string `json:"session_id,omitempty"`
 	Password   string `json:"password,omitempty"`
 }
 
 type loginResponse struct {
-	Role      string `json:"role"`
-	SessionID string `json:"session_id,omitempty"`
+	Role            string `json:"role"`
+	ApplicationName string `json:"application_name,omitempty"`
+	SessionID       string `json:"session_id,omitempty"`
 }
 
-// handleLogin checks credentials for the viewer. Every failed attempt draws
-// from the client's login bucket.
+// handleLogin checks credentials for the viewer, as the auth middleware
+// does: a right one always passes; a wrong one draws from the client's and
+// the target's failure budgets and is answered no sooner than
+// FailedAuthDelay.
 func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
-	ip := clientIP(r)
-	if !s.login.available(ip) {
-		s.writeError(w, r, errRateLimited)
-		return
-	}
+	arrived := time.Now()
 	var req loginRequest
 	if err := s.decodeJSON(w, r, &req); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
+	var target string
 	switch {
-	case req.AdminToken != "":
-		if s.adminTokenOK(req.AdminToken) {
-			writeJSON(w, http.StatusOK, loginResponse{Role: "admin"})
+	case req.AdminToken != "" || req.APIKey != "":
+		tok := req.AdminToken
+		if tok == "" {
+			tok = req.APIKey
+		}
+		p, tgt, err := s.checkToken(r.Context(), tok)
+		if err != nil {
+			s.writeError(w, r, err)
 			return
 		}
+		switch p.role {
+		case roleAdmin:
+			writeJSON(w, http.StatusOK, loginResponse{Role: "admin"})
+			return
+		case roleApplication:
+			writeJSON(w, http.StatusOK, loginResponse{Role: "application", ApplicationName: p.application})
+			return
+		}
+		target = tgt
 	case req.SessionID != "" && req.Password != "":
 		ok, err := s.sessionPasswordOK(r.Context(), req.SessionID, req.Password)
 		if err != nil {
@@ -60,12 +75,12 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, http.StatusOK, loginResponse{Role: "session", SessionID: req.SessionID})
 			return
 		}
+		target = targetSession + req.SessionID
 	default:
-		s.writeError(w, r, session.InvalidArgument("login", "give admin_token, or session_id and password"))
+		s.writeError(w, r, session.InvalidArgument("login", "give admin_token, api_key, or session_id and password"))
 		return
 	}
-	s.login.take(ip)
-	s.writeError(w, r, errBadCredentials)
+	s.authFailed(w, r, arrived, s.failure(r, target))
 }
 
 // sessionPreview is one search result.
@@ -159,14 +174,22 @@ func parseTime(s string) (time.Time, error) {
 
 // listSessions is GET /api/sessions: search newest first, with counts.
 func (s *Server) listSessions(w http.ResponseWriter, r *http.Request) {
-	if !s.search.allow(clientIP(r)) {
-		s.writeError(w, r, errRateLimited)
+	if !s.search.allow(clientKey(s.clientIP(r))) {
+		s.writeError(w, r, errSearchLimited)
 		return
 	}
 	q, err := parseQuery(r.URL.Query())
 	if err != nil {
 		s.writeError(w, r, err)
 		return
+	}
+	if p := principalOf(r.Context()); p.role == roleApplication {
+		// An API key searches its own application's sessions only.
+		if q.ApplicationName != "" && q.ApplicationName != p.application {
+			s.writeError(w, r, errForbidden)
+			return
+		}
+		q.ApplicationName = p.application
 	}
 	if _, _, err := session.PrepareQuery(q); err != nil {
 		s.writeError(w, r, err)
@@ -248,6 +271,14 @@ func (s *Server) createSession(w http.ResponseWriter, r *http.Request) {
 	if err := s.decodeJSON(w, r, &req); err != nil {
 		s.writeError(w, r, err)
 		return
+	}
+	if p := principalOf(r.Context()); p.role == roleApplication {
+		// An API key creates sessions of its own application.
+		if req.ApplicationName != "" && req.ApplicationName != p.application {
+			s.writeError(w, r, errForbidden)
+			return
+		}
+		req.ApplicationName = p.application
 	}
 	md, err := wire.Object("metadata", req.Metadata)
 	if err != nil {
@@ -715,16 +746,15 @@ func (s *Server) listMessages(w http.ResponseWriter, r *http.Request) {
 
 // appendRequest is POST .../messages. MessageID, when given, must be the
 // next id (optimistic concurrency: 409 if another writer took it);
-// otherwise the server appends at the end.
+// otherwise the server appends at the end, and the append succeeds however
+// many clients append to the agent at once, unless the request's deadline
+// passes first.
 type appendRequest struct {
 	MessageID        *int                   `json:"message_id,omitempty"`
 	Message          json.RawMessage        `json:"message"`
 	RedactMessage    json.RawMessage        `json:"redact_message,omitempty"`
 	EventLoopMetrics *wire.EventLoopMetrics `json:"event_loop_metrics,omitempty"`
 }
-
-// maxAppendRetries bounds retries of an append that lost a race.
-const maxAppendRetries = 5
 
 func (s *Server) appendMessage(w http.ResponseWriter, r *http.Request) {
 	id, agent, err := agentPath(r)
@@ -748,21 +778,15 @@ func (s *Server) appendMessage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	for attempt := 0; ; attempt++ {
-		if req.MessageID != nil {
-			m.ID = *req.MessageID
-		} else if m.ID, err = s.repo.CountMessages(ctx, id, agent); err != nil {
-			s.writeError(w, r, err)
-			return
-		}
+	if req.MessageID != nil {
+		m.ID = *req.MessageID
 		err = s.repo.CreateMessage(ctx, id, agent, m)
-		if err == nil {
-			break
-		}
-		if req.MessageID != nil || !errors.Is(err, session.ErrConflict) || attempt == maxAppendRetries {
-			s.writeError(w, r, err)
-			return
-		}
+	} else {
+		m.ID, err = appendAtEnd(ctx, s.repo, id, agent, m)
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
 	}
 	stored, err := s.repo.GetMessage(ctx, id, agent, m.ID)
 	if err != nil {

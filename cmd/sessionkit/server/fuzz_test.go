@@ -29,6 +29,7 @@ func fuzzHandler(f *testing.F) (http.Handler, map[string]string) {
 		Repository: repo, AdminToken: adminToken, MaxBodyBytes: 64 << 10,
 		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
 		LoginRate: server.Rate{PerSecond: 1e9, Burst: 1 << 30}, SearchRate: server.Rate{PerSecond: 1e9, Burst: 1 << 30},
+		TargetRate: server.Rate{PerSecond: 1e9, Burst: 1 << 30}, FailedAuthDelay: -1,
 	})
 	if err != nil {
 		f.Fatal(err)

@@ -7,7 +7,8 @@ import (
 
 // limiter is a per-key token bucket. It runs no goroutine: buckets refill
 // lazily when consulted, and idle full buckets are dropped when the table
-// grows, so memory stays bounded by the number of recently active clients.
+// grows; past maxBuckets a random bucket is dropped, so memory stays bounded
+// whatever keys clients make up.
 type limiter struct {
 	rate Rate
 	now  func() time.Time
@@ -38,6 +39,16 @@ func (l *limiter) refill(key string) *bucket {
 	if b == nil {
 		if len(l.buckets) >= maxBuckets {
 			l.prune(now)
+		}
+		if len(l.buckets) >= maxBuckets {
+			// Every bucket is in use (a flood of distinct keys): forget
+			// one at random rather than grow without bound. Its key
+			// starts over with a full bucket, which costs the limiter
+			// one burst, never memory.
+			for k := range l.buckets {
+				delete(l.buckets, k)
+				break
+			}
 		}
 		b = &bucket{tokens: float64(l.rate.Burst), last: now}
 		l.buckets[key] = b
@@ -70,18 +81,16 @@ func (l *limiter) allow(key string) bool {
 	return true
 }
 
-// available reports whether key has a token, without taking it.
-func (l *limiter) available(key string) bool {
+// take removes a token for key and reports whether there was one. A
+// failure is recorded either way: an empty bucket stays empty until it
+// refills.
+func (l *limiter) take(key string) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.refill(key).tokens >= 1
-}
-
-// take removes a token for key, if there is one.
-func (l *limiter) take(key string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if b := l.refill(key); b.tokens >= 1 {
-		b.tokens--
+	b := l.refill(key)
+	if b.tokens < 1 {
+		return false
 	}
+	b.tokens--
+	return true
 }

@@ -141,6 +141,15 @@ func metricName(key string) string {
 	return n
 }
 
+// statsHelper is implemented by StatsReporters that describe their
+// counters (rediscache.Cache); the descriptions become HELP lines.
+type statsHelper interface {
+	StatsHelp() map[string]string
+}
+
+// helpEscaper escapes a HELP text as the exposition format requires.
+var helpEscaper = strings.NewReplacer(`\`, `\\`, "\n", `\n`)
+
 // serveMetrics answers /metrics in the Prometheus text format: request
 // counts and latency, then the repository's and the extra reporters'
 // counters (pool, cache, hooks) as untyped samples.
@@ -154,6 +163,10 @@ func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
 	seen := map[string]bool{}
 	for _, sr := range reporters {
 		stats := sr.Stats()
+		var help map[string]string
+		if sh, ok := sr.(statsHelper); ok {
+			help = sh.StatsHelp()
+		}
 		keys := make([]string, 0, len(stats))
 		for k := range stats {
 			keys = append(keys, k)
@@ -169,6 +182,9 @@ func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
 			if strings.HasSuffix(name, "_total") {
 				kind = "counter"
 			}
+			if h := help[k]; h != "" {
+				fmt.Fprintf(&b, "# HELP %s %s\n", name, helpEscaper.Replace(h))
+			}
 			fmt.Fprintf(&b, "# TYPE %s %s\n%s %s\n", name, kind, name, formatFloat(stats[k]))
 		}
 	}
@@ -177,20 +193,61 @@ func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write([]byte(b.String()))
 }
 
-// healthz answers 200 when the repository (and, for a cached repository,
-// Redis) answers a ping within 2 seconds, and 503 otherwise.
+// cachePinger is implemented by a caching decorator (rediscache.Cache)
+// that can say whether its cache works, apart from the backend.
+type cachePinger interface {
+	PingCache(ctx context.Context) error
+}
+
+// healthBody is /healthz's answer. On 503 it carries the API's error
+// object as well.
+type healthBody struct {
+	Error   *errorDetail `json:"error,omitempty"`
+	Status  string       `json:"status"`
+	Backend string       `json:"backend"`
+	Cache   string       `json:"cache,omitempty"`
+	Reason  string       `json:"reason,omitempty"`
+}
+
+// healthTimeout bounds each /healthz check; backend and cache are checked
+// concurrently, so a dead Redis does not delay the backend's answer.
+const healthTimeout = 2 * time.Second
+
+// healthz answers 200 when the backend answers a ping — with "cache":
+// "degraded" and the reason when a cache in front of it does not, since
+// the cache fails open and every request is still served — and 503 with
+// the API's error object when the backend does not.
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
-	p, ok := s.repo.(session.Pinger)
-	if !ok {
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "backend": "no ping support"})
-		return
-	}
-	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	ctx, cancel := context.WithTimeout(r.Context(), healthTimeout)
 	defer cancel()
-	if err := p.Ping(ctx); err != nil {
-		s.log.WarnContext(r.Context(), "health check failed", "err", err)
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "error": "backend did not answer"})
+	var backendErr, cacheErr error
+	var wg sync.WaitGroup
+	p, pings := s.repo.(session.Pinger)
+	if pings {
+		wg.Go(func() { backendErr = p.Ping(ctx) })
+	}
+	cp, cached := s.repo.(cachePinger)
+	if cached {
+		wg.Go(func() { cacheErr = cp.PingCache(ctx) })
+	}
+	wg.Wait()
+	body := healthBody{Status: "ok", Backend: "ok"}
+	if !pings {
+		body.Backend = "no ping support"
+	}
+	if cached {
+		body.Cache = "ok"
+		if cacheErr != nil {
+			s.log.WarnContext(r.Context(), "health check: cache degraded", "err", cacheErr)
+			body.Status, body.Cache, body.Reason = "degraded", "degraded", cacheErr.Error()
+		}
+	}
+	if backendErr != nil {
+		s.log.WarnContext(r.Context(), "health check failed", "err", backendErr)
+		body.Status, body.Backend = "unavailable", "unavailable"
+		body.Error = &errorDetail{Code: "backend_unavailable", Message: "backend did not answer"}
+		writeJSON(w, http.StatusServiceUnavailable, body)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	writeJSON(w, http.StatusOK, body)
 }

@@ -1,10 +1,12 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"mime"
 	"net/http"
@@ -44,6 +46,8 @@ func statusOf(err error) (int, string) {
 		return http.StatusServiceUnavailable, "unavailable"
 	case errors.Is(err, context.DeadlineExceeded):
 		return http.StatusGatewayTimeout, "deadline_exceeded"
+	case errors.Is(err, errors.ErrUnsupported):
+		return http.StatusNotImplemented, "not_implemented"
 	case errors.Is(err, context.Canceled):
 		return http.StatusServiceUnavailable, "canceled"
 	}
@@ -93,7 +97,9 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 // decodeJSON reads the request body into v: it must be application/json,
-// within MaxBodyBytes, one JSON value with no unknown fields.
+// within MaxBodyBytes, JSON text that decodes without loss (no invalid
+// UTF-8, no lone surrogate: session.CheckJSONText), one JSON value with no
+// unknown fields.
 func (s *Server) decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	ct := r.Header.Get("Content-Type")
 	mt, _, err := mime.ParseMediaType(ct)
@@ -101,17 +107,20 @@ func (s *Server) decodeJSON(w http.ResponseWriter, r *http.Request, v any) error
 		return &httpError{status: http.StatusUnsupportedMediaType, code: "unsupported_media_type",
 			msg: fmt.Sprintf("Content-Type %q: want application/json", ct)}
 	}
-	body := http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes)
-	dec := json.NewDecoder(body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
+	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes))
+	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			return fmt.Errorf("request body over %d bytes: %w", mbe.Limit, err)
 		}
-		if errors.Is(err, context.DeadlineExceeded) {
-			return err
-		}
+		return session.InvalidArgument("request body", "unreadable: %v", err)
+	}
+	if err := session.CheckJSONText(raw); err != nil {
+		return fmt.Errorf("request body: %w", err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
 		return session.InvalidArgument("request body", "%s", strings.TrimPrefix(err.Error(), "json: "))
 	}
 	if dec.More() {
@@ -139,18 +148,61 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 	})
 }
 
-// checkPath rejects "." and ".." path segments with 400 rather than letting
-// the mux redirect them to another route.
-func (s *Server) checkPath(next http.Handler) http.Handler {
+// checkRequest answers, before routing, what the mux must never see: a
+// request line plus headers over MaxHeaderBytes (JSON 431), and a path the
+// mux would clean and redirect — an empty segment, a trailing slash under
+// /api, a "." or ".." segment — (JSON 400). r.URL.Path is already
+// percent-decoded, so "%2e%2e" and "%2F" are caught too. "/api" itself
+// gets the API's JSON 404 rather than the mux's redirect to "/api/".
+func (s *Server) checkRequest(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		for seg := range strings.SplitSeq(r.URL.Path, "/") {
-			if seg == "." || seg == ".." {
-				s.writeError(w, r, session.InvalidArgument("path", "%q segments are not allowed", seg))
-				return
-			}
+		if headerBytes(r) > s.opts.MaxHeaderBytes {
+			s.writeError(w, r, &httpError{status: http.StatusRequestHeaderFieldsTooLarge, code: "headers_too_large",
+				msg: fmt.Sprintf("request line and headers over %d bytes", s.opts.MaxHeaderBytes)})
+			return
+		}
+		if err := checkPath(r.URL.Path); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if r.URL.Path == "/api" {
+			s.writeError(w, r, errNoRoute)
+			return
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// checkPath reports why path is not one the mux serves as it is.
+func checkPath(path string) error {
+	if !strings.HasPrefix(path, "/") {
+		return nil // "*" (OPTIONS *) and the like: the mux answers 4xx itself
+	}
+	api := path == "/api" || strings.HasPrefix(path, "/api/")
+	segs := strings.Split(path[1:], "/")
+	for i, seg := range segs {
+		switch {
+		case seg == "" && i < len(segs)-1:
+			return session.InvalidArgument("path", "empty path segment (a doubled slash); nothing is redirected")
+		case seg == "" && api:
+			return session.InvalidArgument("path", "trailing slash; API paths have none and nothing is redirected")
+		case seg == "." || seg == "..":
+			return session.InvalidArgument("path", "%q segments are not allowed; nothing is redirected", seg)
+		}
+	}
+	return nil
+}
+
+// headerBytes is the size of r's request line and headers as sent, near
+// enough: what http.Server.MaxHeaderBytes would count.
+func headerBytes(r *http.Request) int {
+	n := len(r.Method) + len(r.RequestURI) + len(r.Proto) + len(r.Host) + 10
+	for k, vs := range r.Header {
+		for _, v := range vs {
+			n += len(k) + len(v) + 4
+		}
+	}
+	return n
 }
 
 // withDeadline gives each request's context the request timeout.
@@ -199,7 +251,7 @@ func (s *Server) instrument(next http.Handler) http.Handler {
 			s.metrics.observe(route, status, d)
 			level := slogLevelFor(status)
 			s.log.Log(r.Context(), level, "request", "method", r.Method, "route", route,
-				"status", status, "duration_ms", float64(d.Microseconds())/1000, "remote", clientIP(r))
+				"status", status, "duration_ms", float64(d.Microseconds())/1000, "remote", s.clientIP(r))
 		}()
 		next.ServeHTTP(rec, r)
 	})

@@ -3,38 +3,67 @@
 // conversation store for agents written in other languages), the embedded
 // session-viewer web page, /healthz and Prometheus /metrics.
 //
-// # Authentication
+// # Authentication and scopes
 //
 // Every /api route except /api/login needs credentials:
 //
-//	Authorization: Bearer <admin token>     every session
-//	X-Session-Password: <viewer password>   the one session in the path
+//	Authorization: Bearer <admin token>     everything
+//	Authorization: Bearer <API key>         the sessions of one application
+//	X-Session-Password: <viewer password>   reads of the one session in the path
 //
-// A viewer password is checked with session.VerifyViewerPassword against the
-// session's stored hash; it grants the routes under /api/sessions/{id} for
-// that id only (403 elsewhere) and never deletes. Tokens are compared in
-// constant time. Failed attempts draw from a per-client-IP token bucket
-// (Options.LoginRate); once it is empty every credentialed request from that
-// IP gets 429 until it refills, so passwords cannot be guessed at speed.
-// Searches draw from a second bucket (Options.SearchRate).
+// API keys are made and revoked by the admin (POST/GET/DELETE /api/keys,
+// or "sessionkit apikey"); the store keeps only their SHA-256, in its
+// session.APIKeyStore, so every server over one store sees the same keys. A
+// key reads and writes the sessions whose application_name is its
+// application, creates sessions of that application, and searches only
+// them. A viewer password only reads its session: every write is 403.
 //
-// # Errors
+// # Failed authentication
+//
+// The credential is checked first, and a correct one is always served:
+// nobody's failures — not even the same client's — lock out a right
+// credential. Failures draw from two token buckets: one per client
+// (Options.LoginRate; the client is the connecting address, or the
+// X-Forwarded-For address a trusted proxy appended, see
+// Options.TrustedProxies; an IPv6 client is its /64) and one per target, the credential being guessed
+// (one session's viewer password, the admin token, API keys:
+// Options.TargetRate), which is the ceiling that rotating source addresses
+// cannot get around. A failure with both buckets non-empty is 401, past
+// either 429 with Retry-After. Every failure is answered no sooner than
+// Options.FailedAuthDelay after the request arrived, so that the time a
+// wrong viewer password takes does not tell whether the session exists.
+// Since every credential is still checked, what protects against guessing
+// is their entropy (admin token at least 16 bytes, API keys 256 bits,
+// generated viewer passwords 192 bits); the limiter bounds how many plain
+// "wrong" answers a target gives and flags the attack (429s in /metrics).
+// Searches draw from a per-client bucket (Options.SearchRate).
+//
+// # Paths and errors
+//
+// Nothing under /api is redirected or rewritten: a path with an empty
+// segment, a trailing slash or a "." or ".." segment (also
+// percent-encoded) is answered 400 before routing, where Go's ServeMux
+// would redirect to the cleaned path. Request lines and headers over
+// Options.MaxHeaderBytes are answered with a JSON 431; the http.Server of
+// HTTPServer accepts up to HardMaxHeaderBytes so that the handler sees
+// them (beyond that, Go's own plain-text 431).
 //
 // Errors are JSON, {"error": {"code": "...", "message": "..."}}, with the
 // status derived from the session error kinds: ErrInvalidArgument 400,
 // ErrNotFound 404, ErrAlreadyExists and ErrConflict 409, ErrTooLarge 413,
 // ErrClosed 503. Bad input never yields a 500; a panic in a handler is
-// logged and answered with a 500.
+// logged and answered with a 500. Request bodies must be JSON text that
+// decodes without loss (session.CheckJSONText).
 package server
 
 import (
 	"context"
-	"crypto/subtle"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -64,9 +93,26 @@ type Options struct {
 	// RequestTimeout is the deadline each request's context gets. Default
 	// 30s.
 	RequestTimeout time.Duration
-	// LoginRate bounds failed authentication attempts per client IP.
-	// Default 1 per second, burst 10.
+	// LoginRate bounds failed authentications per client. Default 1 per
+	// second, burst 10.
 	LoginRate Rate
+	// TargetRate bounds failed authentications per target — one session's
+	// viewer password, the admin token, API keys — across all clients.
+	// Default 1 per second, burst 20.
+	TargetRate Rate
+	// TrustedProxies are the networks of reverse proxies whose
+	// X-Forwarded-For is believed: the client is the rightmost address in
+	// it that is not itself a trusted proxy. Empty: the header is ignored
+	// and the client is the connecting address.
+	TrustedProxies []netip.Prefix
+	// FailedAuthDelay is the least time a failed authentication takes to be
+	// answered, measured from the request's arrival. Default
+	// DefaultFailedAuthDelay; negative: no delay.
+	FailedAuthDelay time.Duration
+	// MaxHeaderBytes bounds the request line plus headers; larger requests
+	// get a JSON 431. Default DefaultMaxHeaderBytes; at most
+	// HardMaxHeaderBytes.
+	MaxHeaderBytes int
 	// SearchRate bounds session searches per client IP. Default 10 per
 	// second, burst 30.
 	SearchRate Rate
@@ -89,14 +135,22 @@ type Server struct {
 	log     *slog.Logger
 	mux     *http.ServeMux
 	metrics *metrics
-	login   *limiter
+	login   *limiter // failed authentications per client
+	targets *limiter // failed authentications per target
 	search  *limiter
+	keys    session.APIKeyStore // nil when the repository has none
 }
 
 // Defaults for Options.
 const (
-	DefaultMaxBodyBytes   = 1 << 20
-	DefaultRequestTimeout = 30 * time.Second
+	DefaultMaxBodyBytes    = 1 << 20
+	DefaultRequestTimeout  = 30 * time.Second
+	DefaultFailedAuthDelay = 25 * time.Millisecond
+	DefaultMaxHeaderBytes  = 64 << 10
+	// HardMaxHeaderBytes is the http.Server's own limit (HTTPServer):
+	// requests between MaxHeaderBytes and it get the handler's JSON 431,
+	// larger ones Go's plain-text 431 before any handler runs.
+	HardMaxHeaderBytes = 1 << 20
 )
 
 // New validates opts and returns a Server.
@@ -119,6 +173,21 @@ func New(opts Options) (*Server, error) {
 	if opts.LoginRate == (Rate{}) {
 		opts.LoginRate = Rate{PerSecond: 1, Burst: 10}
 	}
+	if opts.TargetRate == (Rate{}) {
+		opts.TargetRate = Rate{PerSecond: 1, Burst: 20}
+	}
+	if opts.FailedAuthDelay == 0 {
+		opts.FailedAuthDelay = DefaultFailedAuthDelay
+	}
+	if opts.MaxHeaderBytes <= 0 {
+		opts.MaxHeaderBytes = DefaultMaxHeaderBytes
+	}
+	opts.MaxHeaderBytes = min(opts.MaxHeaderBytes, HardMaxHeaderBytes)
+	for _, p := range opts.TrustedProxies {
+		if !p.IsValid() {
+			return nil, session.InvalidArgument("trusted proxies", "%v is not a valid network", p)
+		}
+	}
 	if opts.SearchRate == (Rate{}) {
 		opts.SearchRate = Rate{PerSecond: 10, Burst: 30}
 	}
@@ -132,8 +201,10 @@ func New(opts Options) (*Server, error) {
 		mux:     http.NewServeMux(),
 		metrics: newMetrics(),
 		login:   newLimiter(opts.LoginRate, opts.Now),
+		targets: newLimiter(opts.TargetRate, opts.Now),
 		search:  newLimiter(opts.SearchRate, opts.Now),
 	}
+	s.keys, _ = opts.Repository.(session.APIKeyStore)
 	s.routes()
 	return s, nil
 }
@@ -147,31 +218,39 @@ func (s *Server) routes() {
 	m.Handle("GET /static/", viewer)
 	m.HandleFunc("POST /api/login", s.handleLogin)
 
-	m.Handle("GET /api/sessions", s.admin(s.listSessions))
-	m.Handle("POST /api/sessions", s.admin(s.createSession))
-	m.Handle("GET /api/sessions/{id}", s.scoped(s.getSession))
-	m.Handle("DELETE /api/sessions/{id}", s.admin(s.deleteSession))
-	m.Handle("GET /api/sessions/{id}/timeline", s.scoped(s.timeline))
+	m.Handle("GET /api/sessions", s.application(s.listSessions))
+	m.Handle("POST /api/sessions", s.application(s.createSession))
+	m.Handle("GET /api/sessions/{id}", s.reader(s.getSession))
+	m.Handle("DELETE /api/sessions/{id}", s.writer(s.deleteSession))
+	m.Handle("GET /api/sessions/{id}/timeline", s.reader(s.timeline))
 
-	m.Handle("GET /api/sessions/{id}/metadata", s.scoped(s.getMetadata))
-	m.Handle("PATCH /api/sessions/{id}/metadata", s.scoped(s.updateMetadata))
-	m.Handle("DELETE /api/sessions/{id}/metadata", s.scoped(s.deleteMetadata))
+	m.Handle("GET /api/sessions/{id}/metadata", s.reader(s.getMetadata))
+	m.Handle("PATCH /api/sessions/{id}/metadata", s.writer(s.updateMetadata))
+	m.Handle("DELETE /api/sessions/{id}/metadata", s.writer(s.deleteMetadata))
 
-	m.Handle("GET /api/sessions/{id}/feedback", s.scoped(s.listFeedback))
-	m.Handle("POST /api/sessions/{id}/feedback", s.scoped(s.addFeedback))
+	m.Handle("GET /api/sessions/{id}/feedback", s.reader(s.listFeedback))
+	m.Handle("POST /api/sessions/{id}/feedback", s.writer(s.addFeedback))
 
-	m.Handle("GET /api/sessions/{id}/agents", s.scoped(s.listAgents))
-	m.Handle("POST /api/sessions/{id}/agents", s.scoped(s.createAgent))
-	m.Handle("GET /api/sessions/{id}/agents/{agent}", s.scoped(s.getAgent))
-	m.Handle("PUT /api/sessions/{id}/agents/{agent}", s.scoped(s.updateAgent))
-	m.Handle("GET /api/sessions/{id}/agents/{agent}/messages", s.scoped(s.listMessages))
-	m.Handle("POST /api/sessions/{id}/agents/{agent}/messages", s.scoped(s.appendMessage))
+	m.Handle("GET /api/sessions/{id}/agents", s.reader(s.listAgents))
+	m.Handle("POST /api/sessions/{id}/agents", s.writer(s.createAgent))
+	m.Handle("GET /api/sessions/{id}/agents/{agent}", s.reader(s.getAgent))
+	m.Handle("PUT /api/sessions/{id}/agents/{agent}", s.writer(s.updateAgent))
+	m.Handle("GET /api/sessions/{id}/agents/{agent}/messages", s.reader(s.listMessages))
+	m.Handle("POST /api/sessions/{id}/agents/{agent}/messages", s.writer(s.appendMessage))
+
+	m.Handle("GET /api/keys", s.admin(s.listKeys))
+	m.Handle("POST /api/keys", s.admin(s.createKey))
+	m.Handle("DELETE /api/keys/{key}", s.admin(s.deleteKey))
+	s.multiAgentRoutes(m)
 
 	m.HandleFunc(apiFallback, s.noRoute)
 }
 
 // apiFallback catches /api paths no route matches, to answer them in JSON.
 const apiFallback = "/api/"
+
+// errNoRoute answers unknown /api paths.
+var errNoRoute = &httpError{status: http.StatusNotFound, code: "not_found", msg: "no such route"}
 
 // noRoute answers 405 with an Allow header when the path exists for other
 // methods, and 404 otherwise.
@@ -195,15 +274,17 @@ func (s *Server) noRoute(w http.ResponseWriter, r *http.Request) {
 
 // Handler returns the server's http.Handler with its middleware: the
 // per-request deadline, request metrics and logging, panic recovery and path
-// checks. instrument must see the very request the mux routes, to read its
+// and header checks. instrument must see the very request the mux routes, to read its
 // Pattern, so nothing between them may replace the request.
 func (s *Server) Handler() http.Handler {
-	return s.withDeadline(s.instrument(s.recoverPanics(s.checkPath(s.mux))))
+	return s.withDeadline(s.instrument(s.recoverPanics(s.checkRequest(s.mux))))
 }
 
 // HTTPServer returns an http.Server for addr with the service's timeouts:
 // 5s to read headers, 30s to read a request, a write timeout a little over
-// the request deadline, and 2 minutes of keep-alive idleness.
+// the request deadline, and 2 minutes of keep-alive idleness. Its header
+// limit is HardMaxHeaderBytes, above Options.MaxHeaderBytes, so that the
+// handler answers oversize requests itself, in JSON.
 func (s *Server) HTTPServer(addr string) *http.Server {
 	return &http.Server{
 		Addr:              addr,
@@ -213,7 +294,7 @@ func (s *Server) HTTPServer(addr string) *http.Server {
 		WriteTimeout:      s.opts.RequestTimeout + 5*time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
-		MaxHeaderBytes:    64 << 10,
+		MaxHeaderBytes:    HardMaxHeaderBytes,
 	}
 }
 
@@ -241,129 +322,4 @@ func (s *Server) Serve(ctx context.Context, l net.Listener, drain time.Duration)
 		return fmt.Errorf("drain %s: %w", l.Addr(), err)
 	}
 	return nil
-}
-
-// principal is who a request authenticated as.
-type principal struct {
-	admin     bool
-	sessionID string // for a viewer-password principal
-}
-
-// errNoRoute answers unknown /api paths.
-var errNoRoute = &httpError{status: http.StatusNotFound, code: "not_found", msg: "no such route"}
-
-// admin wraps h so that only the admin token reaches it.
-func (s *Server) admin(h func(http.ResponseWriter, *http.Request)) http.Handler {
-	return s.authed(true, h)
-}
-
-// scoped wraps h so that the admin token or the path session's viewer
-// password reaches it.
-func (s *Server) scoped(h func(http.ResponseWriter, *http.Request)) http.Handler {
-	return s.authed(false, h)
-}
-
-func (s *Server) authed(adminOnly bool, h func(http.ResponseWriter, *http.Request)) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, err := s.authenticate(r)
-		if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		if !p.admin {
-			if adminOnly {
-				s.writeError(w, r, errForbidden)
-				return
-			}
-		}
-		h(w, r)
-	})
-}
-
-var (
-	errUnauthorized = &httpError{status: http.StatusUnauthorized, code: "unauthorized",
-		msg: "credentials required: Authorization: Bearer <admin token>, or X-Session-Password for one session"}
-	errBadCredentials = &httpError{status: http.StatusUnauthorized, code: "unauthorized", msg: "invalid credentials"}
-	errForbidden      = &httpError{status: http.StatusForbidden, code: "forbidden", msg: "these credentials do not grant this resource"}
-	errRateLimited    = &httpError{status: http.StatusTooManyRequests, code: "rate_limited", msg: "too many requests; retry later"}
-)
-
-// SessionPasswordHeader carries a session-viewer password.
-const SessionPasswordHeader = "X-Session-Password"
-
-// authenticate checks the request's credentials. A viewer password is
-// checked against the session named in the path.
-func (s *Server) authenticate(r *http.Request) (principal, error) {
-	token, hasToken := bearer(r)
-	password := r.Header.Get(SessionPasswordHeader)
-	if !hasToken && password == "" {
-		return principal{}, errUnauthorized
-	}
-	ip := clientIP(r)
-	if !s.login.available(ip) {
-		return principal{}, errRateLimited
-	}
-	if hasToken {
-		if s.adminTokenOK(token) {
-			return principal{admin: true}, nil
-		}
-		s.login.take(ip)
-		return principal{}, errBadCredentials
-	}
-	id := r.PathValue("id")
-	if id == "" {
-		s.login.take(ip)
-		return principal{}, errForbidden
-	}
-	ok, err := s.sessionPasswordOK(r.Context(), id, password)
-	if err != nil {
-		return principal{}, err
-	}
-	if !ok {
-		s.login.take(ip)
-		return principal{}, errBadCredentials
-	}
-	return principal{sessionID: id}, nil
-}
-
-func (s *Server) adminTokenOK(token string) bool {
-	return subtle.ConstantTimeCompare([]byte(token), []byte(s.opts.AdminToken)) == 1
-}
-
-// sessionPasswordOK verifies a viewer password. An invalid or unknown session
-// id is reported as a bad password, so that probing cannot tell which
-// sessions exist.
-func (s *Server) sessionPasswordOK(ctx context.Context, id, password string) (bool, error) {
-	if session.ValidateSessionID(id) != nil {
-		return false, nil
-	}
-	sess, err := s.repo.GetSession(ctx, id)
-	if errors.Is(err, session.ErrNotFound) {
-		session.VerifyViewerPassword("sha256$AAAAAAAAAAAAAAAAAAAAAA$x", password) // same work as a real check
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	return session.VerifyViewerPassword(sess.ViewerPasswordHash, password), nil
-}
-
-func bearer(r *http.Request) (string, bool) {
-	h := r.Header.Get("Authorization")
-	if h == "" {
-		return "", false
-	}
-	scheme, tok, ok := strings.Cut(h, " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return "", true // present but malformed: a failed attempt
-	}
-	return strings.TrimSpace(tok), true
-}
-
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }

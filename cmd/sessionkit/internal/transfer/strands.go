@@ -19,15 +19,17 @@ import (
 //	<dir>/session_<sid>/session.json
 //	<dir>/session_<sid>/agents/agent_<aid>/agent.json
 //	<dir>/session_<sid>/agents/agent_<aid>/messages/message_<N>.json
-//	<dir>/session_<sid>/multi_agents/
+//	<dir>/session_<sid>/multi_agents/multi_agent_<id>/multi_agent.json
 //
 // The files hold only what Strands knows: application name, metadata,
 // agent configuration, guardrail events, metrics and feedback are not part
-// of the layout and are not exported to it.
+// of the layout and are not exported to it. The import maps every file of
+// the layout and refuses anything else, naming it, rather than skip it.
 const (
-	sessionPrefix = "session_"
-	agentPrefix   = "agent_"
-	messagePrefix = "message_"
+	sessionPrefix    = "session_"
+	agentPrefix      = "agent_"
+	messagePrefix    = "message_"
+	multiAgentPrefix = "multi_agent_"
 )
 
 // ExportStrands writes every session q selects into dir in the Strands
@@ -48,6 +50,7 @@ func ExportStrands(ctx context.Context, repo session.Repository, q session.Sessi
 		sum.Sessions++
 		sum.Agents += n.Agents
 		sum.Messages += n.Messages
+		sum.MultiAgents += n.MultiAgents
 		if progress != nil {
 			progress(sum.Sessions)
 		}
@@ -74,6 +77,23 @@ func exportStrandsSession(ctx context.Context, repo session.Repository, id, dir 
 		return sum, err
 	}
 	if err := os.MkdirAll(filepath.Join(root, "multi_agents"), 0o700); err != nil {
+		return sum, err
+	}
+	multi, err := listMultiAgents(ctx, repo, id)
+	if err != nil {
+		return sum, err
+	}
+	for _, m := range multi {
+		b, err := session.MarshalStrandsMultiAgent(m)
+		if err != nil {
+			return sum, session.MultiAgentError(id, m.ID, err)
+		}
+		if err := writeFile(filepath.Join(root, "multi_agents", multiAgentPrefix+m.ID, "multi_agent.json"), b); err != nil {
+			return sum, err
+		}
+	}
+	sum.MultiAgents = len(multi)
+	if err := os.MkdirAll(filepath.Join(root, "agents"), 0o700); err != nil {
 		return sum, err
 	}
 	agents, err := repo.ListAgents(ctx, id)
@@ -133,7 +153,7 @@ func ImportStrands(ctx context.Context, repo session.Repository, dir string, opt
 	}
 	for _, e := range entries {
 		if !e.IsDir() || !strings.HasPrefix(e.Name(), sessionPrefix) {
-			continue
+			return sum, unmappable(e.Name())
 		}
 		if err := ctx.Err(); err != nil {
 			return sum, err
@@ -149,6 +169,7 @@ func ImportStrands(ctx context.Context, repo session.Repository, dir string, opt
 		if wrote {
 			sum.Sessions++
 			sum.Agents += len(p.agents)
+			sum.MultiAgents += len(p.multiAgents)
 			for _, ms := range p.messages {
 				sum.Messages += len(ms)
 			}
@@ -162,19 +183,42 @@ func ImportStrands(ctx context.Context, repo session.Repository, dir string, opt
 	return sum, nil
 }
 
+// unmappable is the error for an entry of a Strands tree that is not part
+// of the layout; path names it.
+func unmappable(path string) error {
+	return fmt.Errorf("%s: %w", path, session.InvalidArgument("file", "is not part of the Strands session layout"))
+}
+
+// readStrandsSession reads one session_<sid> directory: session.json,
+// agents/ and multi_agents/. Any other entry is an error naming it.
 func readStrandsSession(root string) (*plan, error) {
+	entries, err := os.ReadDir(root)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range entries {
+		switch {
+		case e.Name() == "session.json" && !e.IsDir():
+		case (e.Name() == "agents" || e.Name() == "multi_agents") && e.IsDir():
+		default:
+			return nil, unmappable(e.Name())
+		}
+	}
 	b, err := os.ReadFile(filepath.Join(root, "session.json"))
 	if err != nil {
 		return nil, err
 	}
 	s, err := session.UnmarshalStrandsSession(b)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("session.json: %w", err)
 	}
 	if want := strings.TrimPrefix(filepath.Base(root), sessionPrefix); s.ID != want {
 		return nil, session.InvalidArgument("session_id", "%q does not match its directory %q", s.ID, filepath.Base(root))
 	}
 	p := &plan{session: s, messages: map[string][]*session.Message{}}
+	if p.multiAgents, err = readStrandsMultiAgents(filepath.Join(root, "multi_agents")); err != nil {
+		return nil, fmt.Errorf("multi_agents/%w", err)
+	}
 	agentDirs, err := os.ReadDir(filepath.Join(root, "agents"))
 	if errors.Is(err, fs.ErrNotExist) {
 		return p, nil
@@ -184,16 +228,25 @@ func readStrandsSession(root string) (*plan, error) {
 	}
 	for _, ad := range agentDirs {
 		if !ad.IsDir() || !strings.HasPrefix(ad.Name(), agentPrefix) {
-			continue
+			return nil, unmappable("agents/" + ad.Name())
 		}
 		adir := filepath.Join(root, "agents", ad.Name())
+		inner, err := os.ReadDir(adir)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range inner {
+			if !(e.Name() == "agent.json" && !e.IsDir()) && !(e.Name() == "messages" && e.IsDir()) {
+				return nil, unmappable("agents/" + ad.Name() + "/" + e.Name())
+			}
+		}
 		b, err := os.ReadFile(filepath.Join(adir, "agent.json"))
 		if err != nil {
 			return nil, err
 		}
 		a, err := session.UnmarshalStrandsAgent(b)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("agents/%s/agent.json: %w", ad.Name(), err)
 		}
 		if a.ID != strings.TrimPrefix(ad.Name(), agentPrefix) {
 			return nil, session.InvalidArgument("agent_id", "%q does not match its directory %q", a.ID, ad.Name())
@@ -201,11 +254,56 @@ func readStrandsSession(root string) (*plan, error) {
 		p.agents = append(p.agents, a)
 		msgs, err := readStrandsMessages(filepath.Join(adir, "messages"))
 		if err != nil {
-			return nil, session.AgentError(s.ID, a.ID, err)
+			return nil, session.AgentError(s.ID, a.ID, fmt.Errorf("agents/%s/messages/%w", ad.Name(), err))
 		}
 		p.messages[a.ID] = msgs
 	}
 	return p, nil
+}
+
+// readStrandsMultiAgents reads multi_agent_<id>/multi_agent.json for every
+// orchestrator, in id order. Errors start with the path below dir, so the
+// caller can prefix "multi_agents/".
+func readStrandsMultiAgents(dir string) ([]*session.MultiAgent, error) {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []*session.MultiAgent
+	for _, e := range entries {
+		name := e.Name()
+		if !e.IsDir() || !strings.HasPrefix(name, multiAgentPrefix) {
+			return nil, unmappable(name)
+		}
+		inner, err := os.ReadDir(filepath.Join(dir, name))
+		if err != nil {
+			return nil, err
+		}
+		if len(inner) == 0 {
+			return nil, fmt.Errorf("%s: %w", name, session.InvalidArgument("file", "multi_agent.json is missing"))
+		}
+		for _, f := range inner {
+			if f.Name() != "multi_agent.json" || f.IsDir() {
+				return nil, unmappable(name + "/" + f.Name())
+			}
+		}
+		b, err := os.ReadFile(filepath.Join(dir, name, "multi_agent.json"))
+		if err != nil {
+			return nil, err
+		}
+		m, err := session.UnmarshalStrandsMultiAgent(strings.TrimPrefix(name, multiAgentPrefix), b)
+		if err != nil {
+			return nil, fmt.Errorf("%s/multi_agent.json: %w", name, err)
+		}
+		if _, err := session.PrepareMultiAgent(m, m.CreatedAt); err != nil {
+			return nil, fmt.Errorf("%s/multi_agent.json: %w", name, err)
+		}
+		out = append(out, m)
+	}
+	return out, nil
 }
 
 // readStrandsMessages reads message_<N>.json files in id order; ids must be
@@ -226,7 +324,7 @@ func readStrandsMessages(dir string) ([]*session.Message, error) {
 	for _, e := range entries {
 		name := e.Name()
 		if e.IsDir() || !strings.HasPrefix(name, messagePrefix) || !strings.HasSuffix(name, ".json") {
-			continue
+			return nil, unmappable(name)
 		}
 		n, err := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(name, messagePrefix), ".json"))
 		if err != nil || n < 0 {

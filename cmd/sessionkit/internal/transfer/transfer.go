@@ -21,6 +21,9 @@ type Record struct {
 	Agents          []*AgentRecord                `json:"agents"`
 	Feedback        []*wire.Feedback              `json:"feedback"`
 	GuardrailEvents []*wire.SessionGuardrailEvent `json:"guardrail_events"`
+	// MultiAgents are the Graph and Swarm orchestrator records; absent when
+	// there are none, so lines without them read as before.
+	MultiAgents []*wire.MultiAgent `json:"multi_agents,omitempty"`
 }
 
 // AgentRecord is one agent with its whole message log.
@@ -35,12 +38,14 @@ type Progress func(done int)
 // Summary counts what a transfer did.
 type Summary struct {
 	Sessions, Agents, Messages, Feedback, Skipped int
+	// MultiAgents counts Graph and Swarm orchestrator records.
+	MultiAgents int
 }
 
 // String renders the summary for the end of a run.
 func (s Summary) String() string {
-	return fmt.Sprintf("%d sessions, %d agents, %d messages, %d feedback; %d skipped (already present)",
-		s.Sessions, s.Agents, s.Messages, s.Feedback, s.Skipped)
+	return fmt.Sprintf("%d sessions, %d agents, %d multi-agents, %d messages, %d feedback; %d skipped (already present)",
+		s.Sessions, s.Agents, s.MultiAgents, s.Messages, s.Feedback, s.Skipped)
 }
 
 // Read loads a whole session from repo.
@@ -94,6 +99,9 @@ func Read(ctx context.Context, repo session.Repository, id string) (*Record, err
 	}
 	for _, g := range gs {
 		rec.GuardrailEvents = append(rec.GuardrailEvents, wire.FromSessionGuardrail(g))
+	}
+	if rec.MultiAgents, err = readMultiAgents(ctx, repo, id); err != nil {
+		return nil, err
 	}
 	return rec, nil
 }
@@ -158,6 +166,7 @@ func (s *Summary) add(rec *Record) {
 		s.Messages += len(a.Messages)
 	}
 	s.Feedback += len(rec.Feedback)
+	s.MultiAgents += len(rec.MultiAgents)
 }
 
 // MaxLineBytes bounds one JSON Lines record on import.
@@ -260,6 +269,8 @@ type plan struct {
 	// guards are the session-level guardrail audit entries, replayed with
 	// RecordGuardrailEvent.
 	guards []*session.SessionGuardrailEvent
+	// multiAgents are the session's orchestrator records (multiagent.go).
+	multiAgents []*session.MultiAgent
 }
 
 func decode(rec *Record) (*plan, error) {
@@ -308,6 +319,9 @@ func decode(rec *Record) (*plan, error) {
 		p.guards = append(p.guards, &session.SessionGuardrailEvent{AgentID: g.AgentID, MessageID: g.MessageID, Action: g.Action,
 			Timestamp: g.Timestamp, StopReason: g.StopReason, PoliciesTriggered: g.PoliciesTriggered})
 	}
+	if p.multiAgents, err = decodeMultiAgents(s.ID, rec.MultiAgents); err != nil {
+		return nil, err
+	}
 	return p, nil
 }
 
@@ -349,5 +363,5 @@ func (p *plan) write(ctx context.Context, repo session.Repository) error {
 			return err
 		}
 	}
-	return nil
+	return p.writeMultiAgents(ctx, repo)
 }

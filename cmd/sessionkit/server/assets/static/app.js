@@ -18,10 +18,14 @@ function show(view) {
   $("logout").hidden = view === "login-view";
 }
 
+// canSearch: the admin token and API keys (role "application") search;
+// a viewer password opens one session.
+function canSearch() { return state.auth.role === "admin" || state.auth.role === "application"; }
+
 function headers() {
   const h = {};
   if (!state.auth) return h;
-  if (state.auth.role === "admin") h["Authorization"] = "Bearer " + state.auth.token;
+  if (canSearch()) h["Authorization"] = "Bearer " + state.auth.token;
   else h["X-Session-Password"] = state.auth.password;
   return h;
 }
@@ -45,7 +49,7 @@ async function login(payload, auth) {
     const r = await api("/api/login", {
       method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(payload),
     });
-    state.auth = Object.assign(auth, { role: r.role });
+    state.auth = Object.assign(auth, { role: r.role, application: r.application_name });
     sessionStorage.setItem("sessionkit-auth", JSON.stringify(state.auth));
     start();
   } catch (e) {
@@ -54,8 +58,8 @@ async function login(payload, auth) {
 }
 
 function start() {
-  if (state.auth.role === "admin") {
-    $("who").textContent = "admin";
+  if (canSearch()) {
+    $("who").textContent = state.auth.role === "admin" ? "admin" : "application " + (state.auth.application || "");
     show("search-view");
     search("");
   } else {
@@ -182,11 +186,11 @@ async function openTimeline(id) {
   try {
     tl = await api("/api/sessions/" + encodeURIComponent(id) + "/timeline");
   } catch (e) {
-    if (state.auth.role === "admin") { $("search-error").textContent = e.message; return; }
+    if (canSearch()) { $("search-error").textContent = e.message; return; }
     logout(); $("login-error").textContent = e.message; return;
   }
   show("timeline-view");
-  $("back").hidden = state.auth.role !== "admin";
+  $("back").hidden = !canSearch();
   $("tl-title").textContent = tl.session.session_id;
   const dl = $("tl-meta");
   dl.replaceChildren();
