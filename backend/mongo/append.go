@@ -20,32 +20,50 @@ var (
 // (after its own append, a count, a full listing, or a failed append's
 // read). AppendMessage uses it as the guess for the next id; the write's
 // filter checks the guess against the array itself, so a stale hint costs a
-// retry, never a wrong id.
+// retry, never a wrong id. One map serves the process, keyed by database,
+// collection, session and agent like the write locks, so that repositories
+// of one process sharing a collection keep each other's guesses right.
 type nextIDHints struct {
 	mu sync.Mutex
 	m  map[string]int
 }
 
+// hints is the process's nextIDHints.
+var hints nextIDHints
+
 // maxHints bounds the remembered agents; past it the map starts afresh
 // (a forgotten agent costs one read on its next append).
 const maxHints = 10000
 
-func hintKey(sessionID, agentID string) string { return sessionID + "\x00" + agentID }
-
-func (h *nextIDHints) get(sessionID, agentID string) (int, bool) {
+func (h *nextIDHints) get(key string) (int, bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	n, ok := h.m[hintKey(sessionID, agentID)]
+	n, ok := h.m[key]
 	return n, ok
 }
 
-func (h *nextIDHints) set(sessionID, agentID string, n int) {
+func (h *nextIDHints) set(key string, n int) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.m == nil || len(h.m) >= maxHints {
 		h.m = map[string]int{}
 	}
-	h.m[hintKey(sessionID, agentID)] = n
+	h.m[key] = n
+}
+
+// hintKey is the key of an agent of this repository's collection.
+func (r *Repository) hintKey(sessionID, agentID string) string {
+	return r.lockPrefix + sessionID + "\x00" + agentID
+}
+
+// nextHint returns the agent's next-id hint, if the process has one.
+func (r *Repository) nextHint(sessionID, agentID string) (int, bool) {
+	return hints.get(r.hintKey(sessionID, agentID))
+}
+
+// setNextHint records that the agent holds n messages.
+func (r *Repository) setNextHint(sessionID, agentID string, n int) {
+	hints.set(r.hintKey(sessionID, agentID), n)
 }
 
 // maxAppendAttempts bounds AppendMessage's retries. Every lost attempt means
@@ -78,20 +96,24 @@ func (r *Repository) AppendMessage(ctx context.Context, sessionID, agentID strin
 		return 0, err
 	}
 	for attempt := 0; ; attempt++ {
-		next, known := r.hints.get(sessionID, agentID)
-		if !known {
-			ids, err := r.readMessageIDs(ctx, sessionID, agentID)
-			if err != nil {
-				return 0, err
-			}
-			next = len(ids)
-		}
-		p.ID = next
+		var id int
 		err := r.write(ctx, sessionID, func(ctx context.Context) error {
+			// Guessed inside the write, so that on a server without atomic
+			// updates, where writes of a session queue for its lock, the
+			// guess is what the previous holder just appended.
+			next, known := r.nextHint(sessionID, agentID)
+			if !known {
+				ids, err := r.layout.messageIDs(ctx, sessionID, agentID)
+				if err != nil {
+					return err
+				}
+				next = len(ids)
+			}
+			p.ID, id = next, next
 			return r.layout.createMessage(ctx, sessionID, agentID, p)
 		})
 		if err == nil {
-			return next, nil
+			return id, nil
 		}
 		if !errors.Is(err, session.ErrConflict) || errors.Is(err, session.ErrMessageIDs) || attempt+1 >= maxAppendAttempts {
 			return 0, err
@@ -181,6 +203,6 @@ func (l *embeddedLayout) renumberMessages(ctx context.Context, sessionID, agentI
 	if err := l.apply(ctx, sessionID, agentID, write{cond: cond, set: set, grow: sizeOf("set", set)}); err != nil {
 		return 0, err
 	}
-	l.r.hints.set(sessionID, agentID, len(ids))
+	l.r.setNextHint(sessionID, agentID, len(ids))
 	return changed, nil
 }

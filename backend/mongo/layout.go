@@ -485,7 +485,7 @@ func (l *embeddedLayout) createAgent(ctx context.Context, sessionID string, a *s
 		createsAgent: true,
 	})
 	if err == nil {
-		l.r.hints.set(sessionID, a.ID, 0)
+		l.r.setNextHint(sessionID, a.ID, 0)
 	}
 	return err
 }
@@ -677,7 +677,7 @@ func (l *embeddedLayout) createMessage(ctx context.Context, sessionID, agentID s
 		grow:    sizeOf("0000000", elem) + 64,
 		readIDs: true,
 		mismatch: func(st *docState) error {
-			l.r.hints.set(sessionID, agentID, len(st.ids))
+			l.r.setNextHint(sessionID, agentID, len(st.ids))
 			if len(st.ids) != m.ID || !slices.Contains(st.ids, m.ID) {
 				return session.MessageError(sessionID, agentID, m.ID, fmt.Errorf("agent holds %d messages: %w", len(st.ids), session.ErrConflict))
 			}
@@ -687,7 +687,7 @@ func (l *embeddedLayout) createMessage(ctx context.Context, sessionID, agentID s
 		},
 	})
 	if err == nil {
-		l.r.hints.set(sessionID, agentID, m.ID+1)
+		l.r.setNextHint(sessionID, agentID, m.ID+1)
 	}
 	return err
 }
@@ -725,7 +725,7 @@ func (l *embeddedLayout) messageIDs(ctx context.Context, sessionID, agentID stri
 		return nil, session.AgentError(sessionID, agentID, session.ErrNotFound)
 	}
 	ids := idsOf(mustField(entry, fMessages))
-	l.r.hints.set(sessionID, agentID, len(ids))
+	l.r.setNextHint(sessionID, agentID, len(ids))
 	return ids, nil
 }
 
@@ -887,9 +887,9 @@ func (l *embeddedLayout) listMessages(ctx context.Context, sessionID, agentID st
 	}
 	switch {
 	case !sliced:
-		l.r.hints.set(sessionID, agentID, len(msgs))
+		l.r.setNextHint(sessionID, agentID, len(msgs))
 	case len(msgs) > 0 && len(msgs) < limit:
-		l.r.hints.set(sessionID, agentID, offset+len(msgs))
+		l.r.setNextHint(sessionID, agentID, offset+len(msgs))
 	}
 	if !sliced {
 		if offset >= len(msgs) {
@@ -945,7 +945,7 @@ func (l *embeddedLayout) countMessages(ctx context.Context, sessionID, agentID s
 		return 0, session.AgentError(sessionID, agentID, session.ErrNotFound)
 	}
 	n, _ := integer(mustField(docs[0], "n"))
-	l.r.hints.set(sessionID, agentID, int(n))
+	l.r.setNextHint(sessionID, agentID, int(n))
 	return int(n), nil
 }
 

@@ -31,7 +31,6 @@ type Repository struct {
 	// lockPrefix scopes the per-session write locks to the collection.
 	lockPrefix string
 	layout     layout
-	hints      nextIDHints
 
 	closed    atomic.Bool
 	closeMu   sync.RWMutex   // orders inflight.Add before Close's Wait
