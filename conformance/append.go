@@ -72,7 +72,7 @@ func appendCases() []testCase {
 			ctx, r := setup(t, h)
 			appender(t, ctx, r)
 			seed(t, ctx, r)
-			concurrentAppends(t, ctx, []session.Repository{r}, 64, 4, appendAtEnd)
+			concurrentAppends(t, ctx, []session.Repository{r}, h.Capabilities.Appenders, 4, appendAtEnd)
 		}},
 		{"AppendMessage", "MixesWithCreateMessage", func(t *testing.T, h Harness) {
 			ctx, r := setup(t, h)
@@ -86,8 +86,9 @@ func appendCases() []testCase {
 				}
 				return appendWithRetry(ctx, r, sessionID, agentID, text)
 			}
-			concurrentAppends(t, ctx, []session.Repository{r}, 16, 4, mixed)
-			const n = 16 * 4
+			writers := min(16, h.Capabilities.Appenders)
+			concurrentAppends(t, ctx, []session.Repository{r}, writers, 4, mixed)
+			n := writers * 4
 			// An explicit id an append took is a conflict, as ever.
 			requireIs(t, r.CreateMessage(ctx, sid, aid, msg(n-1, "stale")), session.ErrConflict, "CreateMessage of an id AppendMessage took")
 			require.NoError(t, r.CreateMessage(ctx, sid, aid, msg(n, "explicit")))
@@ -167,7 +168,7 @@ func appendCases() []testCase {
 			require.NotNil(t, p)
 			appender(t, ctx, p)
 			seed(t, ctx, r)
-			concurrentAppends(t, ctx, []session.Repository{r, p}, 32, 4, appendAtEnd)
+			concurrentAppends(t, ctx, []session.Repository{r, p}, max(h.Capabilities.Appenders/2, 1), 4, appendAtEnd)
 		}},
 	}
 }

@@ -81,6 +81,13 @@ type Capabilities struct {
 	// (ErrTooLarge, nothing written), and runs the 20 MiB snapshot case only
 	// when the limit allows it and not in -short mode.
 	SnapshotLimit int64
+	// Appenders is how many goroutines the AppendMessage contention cases
+	// start on one agent (64 if zero; the two-peer case starts half as many
+	// on each peer). A backend whose writes to one session are serialized
+	// and slow may lower it — FerretDB v1, where the Mongo backend queues a
+	// session's writes in the process and 256 appends under -race outlast
+	// the case timeout — the contract checked is the same.
+	Appenders int
 }
 
 // testCase is one named behaviour, run on a fresh repository.
@@ -98,6 +105,9 @@ func Run(t *testing.T, h Harness) {
 	}
 	if h.Capabilities.TimePrecision <= 0 {
 		h.Capabilities.TimePrecision = time.Microsecond
+	}
+	if h.Capabilities.Appenders <= 0 {
+		h.Capabilities.Appenders = 64
 	}
 	groups := map[string][]testCase{}
 	for _, c := range allCases() {

@@ -18,14 +18,52 @@
 // binary (subtype 0). This package adds, where the original's reader ignores
 // them: schema_version (root, for later migrations), doc_size (root, an upper
 // bound of the document's size), agent_ids (root, the ids of the agents this
-// package created, for ListAgents), agents.<id>.message_count (the next
-// message id), multi_agents.<id>.{state, created_at, updated_at} (Graph and
-// Swarm state, session.MultiAgentStore; one conditional update per write,
-// one projected find per read) and feedback_id/agent_id/message_id on
-// feedback entries. Nothing is
-// ever added inside agent_data or a message element, where the original
-// breaks on unknown keys. Documents without the added fields are repaired
-// lazily by the first write that needs them.
+// package created, for ListAgents), agents.<id>.message_count (the message
+// count as this package last wrote it), multi_agents.<id>.{state,
+// created_at, updated_at} (Graph and Swarm state, session.MultiAgentStore;
+// one conditional update per write, one projected find per read) and
+// feedback_id/agent_id/message_id on feedback entries. Nothing is ever added inside agent_data or a message
+// element, where the original breaks on unknown keys. Documents without the
+// added fields are repaired lazily by the first write that needs them.
+//
+// # Sharing a collection with the Python original
+//
+// Python agents may keep running on the original while sessionkit serves
+// the API, the viewer and Go agents on the same documents: the original
+// updates them with its own $push/$set documents and maintains none of the
+// added fields. So correctness never depends on them; each is a hint,
+// verified or healed as follows.
+//
+//   - message_count is never trusted. The dense-id rule is stated on the
+//     messages array itself: CreateMessage's (and AppendMessage's) filter
+//     requires the array to hold exactly id elements ($size) and no element
+//     to hold id already ($nor), and its update sets message_count to id+1,
+//     healing a count the original's $push left stale. CountMessages counts
+//     the array ($size in an aggregate, or a projection of the ids on
+//     FerretDB). ListMessages slices the array by position, and GetMessage,
+//     UpdateMessage and RecordGuardrailEvent address the element at the
+//     id's position guarded by its message_id, falling back to the first
+//     element holding the id (the original's own rule) when that guard
+//     fails — one extra read, only on an agent with non-dense ids.
+//   - doc_size, the size bound of the 16 MiB guard, is a lower bound after
+//     a foreign write. The guard keeps 256 KiB of headroom under the server's
+//     hard limit, and the server refuses a write past 16 MiB in any case; a
+//     write that fails the guard re-measures the document exactly.
+//   - agent_ids only narrows what ListAgents transfers; an agent the
+//     original added is still listed.
+//
+// What the original writes is kept: sessionkit never replaces agent_data
+// (its model, system_prompt and prompt_metadata survive), nor a message
+// element (its event_loop_metrics and guardrail_event survive), nor
+// metadata, feedbacks or guardrail_events. What sessionkit cannot prevent
+// is the original racing itself — two of its processes on one agent, or one
+// appending from a stale in-memory id — which leaves duplicate or missing
+// ids. Such an agent is read in full without error and no later sessionkit
+// write makes it worse: an append goes to the next position, and one whose
+// id is already taken fails with *session.MessageIDReport
+// (session.ErrMessageIDs) writing nothing. CheckMessages reports the
+// condition, and RenumberMessages (`sessionkit check --repair`) renumbers
+// the agent in array order.
 //
 // Free-form maps (content blocks, state, metadata values, traces) may hold
 // keys with "." or a leading "$" (tool inputs, JSON schemas). FerretDB
@@ -40,14 +78,19 @@
 //
 // Every write is one conditional update whose filter carries its
 // preconditions, so it is atomic on MongoDB and costs one round trip:
-// CreateMessage filters on agents.<a>.message_count == id (the dense-id
-// rule) and $push-es the element while $inc-ing the count and doc_size;
-// UpdateAgent $set-s agent_data.state, .conversation_manager_state,
-// ._internal_state and the timestamps (never agent_data as a whole, which
-// lost the configuration in the original); GetAgent projects the agent
-// without its messages; ListMessages uses a $slice projection;
-// CountMessages reads message_count. Only a write whose filter fails reads
-// again, to tell ErrNotFound from ErrConflict or ErrTooLarge.
+// CreateMessage filters on the array's length and ids (see above) and
+// $push-es the element while setting message_count and growing doc_size;
+// AppendMessage is the same update with the id guessed from what this
+// process last saw of the agent (one round trip when it wrote or read the
+// agent last, two on its first append, a retry when another writer
+// appended first; MongoDB's pipeline updates could compute the id on the
+// server, but mongo-java-server and FerretDB have none); UpdateAgent
+// $set-s agent_data.state, .conversation_manager_state, ._internal_state
+// and the timestamps (never agent_data as a whole, which lost the
+// configuration in the original); GetAgent projects the agent without its
+// messages; ListMessages uses a $slice projection; CountMessages is one
+// aggregate. Only a write whose filter fails reads again, to tell
+// ErrNotFound from ErrConflict, ErrTooLarge or ErrMessageIDs.
 //
 // ListAgents never transfers message arrays. Where the server has
 // aggregation ($objectToArray, $map: MongoDB, mongo-java-server) it is one
@@ -70,12 +113,12 @@
 // # Servers and capabilities
 //
 // The server is probed once per client with buildInfo. MongoDB, Atlas and
-// mongo-java-server get the fast paths ($slice projections, positional "$"
-// updates). FerretDB v1 (buildInfo.ferretdbVersion) lacks them, loses
-// concurrent updates to one document, and skips a $set of a document that
-// differs only in field names; there the package slices messages in Go,
-// addresses messages by array index guarded by message_id, reads before
-// document-valued $set-s, and serializes writes per session inside the
+// mongo-java-server get the fast paths ($slice projections, aggregation).
+// FerretDB v1 (buildInfo.ferretdbVersion) lacks them, loses concurrent
+// updates to one document, and skips a $set of a document that differs
+// only in field names; there the package slices messages in Go, counts
+// them from a projection of their ids, reads before document-valued
+// $set-s, and serializes writes per session inside the
 // process, holding a session's lock until the server has answered even when
 // the caller's context ends first (the caller gets its context's error at
 // once; the write finishes within Options.OperationTimeout and Close waits

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -35,6 +36,8 @@ type layout interface {
 	updateMessage(ctx context.Context, sessionID, agentID string, m *session.Message, setMetrics, setGuardrail bool) error
 	listMessages(ctx context.Context, sessionID, agentID string, offset, limit int) ([]*session.Message, error)
 	countMessages(ctx context.Context, sessionID, agentID string) (int, error)
+	messageIDs(ctx context.Context, sessionID, agentID string) ([]int, error)
+	renumberMessages(ctx context.Context, sessionID, agentID string, ids []int) (int, error)
 	updateMetadata(ctx context.Context, sessionID string, md map[string]any) error
 	getMetadata(ctx context.Context, sessionID string) (map[string]any, error)
 	deleteMetadata(ctx context.Context, sessionID string, keys []string) error
@@ -78,9 +81,9 @@ type write struct {
 	// requires doc_size + grow <= MaxDocumentBytes. Every write grows it by
 	// at least 1, which also makes doc_size a version of the document.
 	grow int64
-	// needsCount is set when cond relies on agents.<a>.message_count, which
-	// documents written by the Python original lack until repaired.
-	needsCount bool
+	// readIDs makes the read after a failed filter fetch the agent's
+	// message ids too (docState.ids), for mismatch.
+	readIDs bool
 	// createsAgent is set for CreateAgent, whose agent must not exist yet.
 	createsAgent bool
 	// mismatch explains a filter that did not match although the session,
@@ -90,10 +93,12 @@ type write struct {
 
 // docState is what inspect reads after a write did not match.
 type docState struct {
-	docSize, messageCount int64
-	hasDocSize, hasCount  bool
-	hasAgent              bool
-	agentEntryPresent     bool
+	docSize           int64
+	hasDocSize        bool
+	hasAgent          bool
+	agentEntryPresent bool
+	// ids are the agent's message ids in array order (write.readIDs).
+	ids []int
 }
 
 func (l *embeddedLayout) apply(ctx context.Context, sessionID, agentID string, w write) error {
@@ -128,7 +133,7 @@ func (l *embeddedLayout) apply(ctx context.Context, sessionID, agentID string, w
 		if res.MatchedCount == 1 {
 			return nil
 		}
-		st, err := l.inspect(ctx, sessionID, agentID)
+		st, err := l.inspect(ctx, sessionID, agentID, w.readIDs)
 		if err != nil {
 			return err
 		}
@@ -141,7 +146,7 @@ func (l *embeddedLayout) apply(ctx context.Context, sessionID, agentID string, w
 		case !w.createsAgent && agentID != "" && !st.hasAgent:
 			return session.AgentError(sessionID, agentID, session.ErrNotFound)
 		}
-		stale := (w.needsCount && !st.hasCount) || !st.hasDocSize || st.docSize+w.grow > r.opts.MaxDocumentBytes
+		stale := !st.hasDocSize || st.docSize+w.grow > r.opts.MaxDocumentBytes
 		if stale {
 			if attempt > 0 {
 				return session.SessionError(sessionID, fmt.Errorf("document of about %d bytes cannot grow by %d within %d: %w",
@@ -168,12 +173,13 @@ func wrapIDs(sessionID, agentID string, err error) error {
 
 // inspect reads the fields that explain a failed write; nil means the
 // session does not exist.
-func (l *embeddedLayout) inspect(ctx context.Context, sessionID, agentID string) (*docState, error) {
+func (l *embeddedLayout) inspect(ctx context.Context, sessionID, agentID string, readIDs bool) (*docState, error) {
 	proj := bson.D{{Key: fDocSize, Value: 1}}
 	if agentID != "" {
-		proj = append(proj,
-			bson.E{Key: agentKey(agentID) + "." + fAgentData + ".agent_id", Value: 1},
-			bson.E{Key: agentKey(agentID) + "." + fMessageCount, Value: 1})
+		proj = append(proj, bson.E{Key: agentKey(agentID) + "." + fAgentData + ".agent_id", Value: 1})
+		if readIDs {
+			proj = append(proj, bson.E{Key: agentKey(agentID) + "." + fMessages + "." + fMessageID, Value: 1})
+		}
 	}
 	d, err := l.r.findOne(ctx, sessionID, proj)
 	if err != nil || d == nil {
@@ -189,8 +195,8 @@ func (l *embeddedLayout) inspect(ctx context.Context, sessionID, agentID string)
 		st.agentEntryPresent = ok
 		if e := docOf(entry); e != nil {
 			_, st.hasAgent = path(e, fAgentData, "agent_id")
-			if v, ok := field(e, fMessageCount); ok {
-				st.messageCount, st.hasCount = integer(v)
+			if readIDs {
+				st.ids = idsOf(mustField(e, fMessages))
 			}
 		}
 	}
@@ -198,10 +204,11 @@ func (l *embeddedLayout) inspect(ctx context.Context, sessionID, agentID string)
 }
 
 // repair brings a document's denormalized fields up to date: doc_size is set
-// to the document's exact BSON size, and message_count to the length of the
-// messages array for every agent that lacks it (documents written by the
-// Python original have neither). It runs only after a write's filter failed
-// on them, so it costs nothing in the normal case. The update is guarded by
+// to the document's exact BSON size, and every agent's message_count hint to
+// the length of its messages array (documents written by the Python
+// original have neither, and its $push leaves message_count stale). It runs
+// only after a write's filter failed on doc_size, so it costs nothing in the
+// normal case. The update is guarded by
 // the doc_size it read, so it never overwrites a concurrent write's growth.
 func (l *embeddedLayout) repair(ctx context.Context, sessionID string) error {
 	r := l.r
@@ -221,10 +228,10 @@ func (l *embeddedLayout) repair(ctx context.Context, sessionID string) error {
 	set := bson.D{{Key: fDocSize, Value: size}}
 	for _, e := range agents {
 		entry := docOf(e.Value)
-		if _, ok := field(entry, fMessageCount); ok || entry == nil {
+		msgs, isArray := mustField(entry, fMessages).(bson.A)
+		if !isArray {
 			continue
 		}
-		msgs, _ := mustField(entry, fMessages).(bson.A)
 		set = append(set, bson.E{Key: agentKey(e.Key) + "." + fMessageCount, Value: int64(len(msgs))})
 	}
 	filter := bson.D{{Key: fID, Value: sessionID}}
@@ -470,13 +477,17 @@ func (l *embeddedLayout) listSessions(ctx context.Context, q session.SessionQuer
 func (l *embeddedLayout) createAgent(ctx context.Context, sessionID string, a *session.Agent) error {
 	now := bsonTime(l.r.opts.Now())
 	entry := encodeAgentEntry(a)
-	return l.apply(ctx, sessionID, a.ID, write{
+	err := l.apply(ctx, sessionID, a.ID, write{
 		cond:         bson.D{{Key: agentKey(a.ID), Value: bson.D{{Key: "$exists", Value: false}}}},
 		set:          bson.D{{Key: agentKey(a.ID), Value: entry}, {Key: fUpdatedAt, Value: now}},
 		push:         bson.D{{Key: fAgentIDs, Value: a.ID}},
 		grow:         sizeOf(a.ID, entry) + sizeOf("0000000", a.ID),
 		createsAgent: true,
 	})
+	if err == nil {
+		l.r.setNextHint(sessionID, a.ID, 0)
+	}
+	return err
 }
 
 // agentProjection is GetAgent's: the agent without its messages.
@@ -642,25 +653,80 @@ func (l *embeddedLayout) aggregateAgents(ctx context.Context, sessionID string) 
 	return out, nil
 }
 
-// createMessage is one update: the filter requires message_count == m.ID
-// (the dense-id rule), the update pushes the element and increments
-// message_count and doc_size together, so of concurrent writers of one id
-// exactly one matches.
+// createMessage is one update whose filter states the dense-id rule on the
+// array itself, never on a field only sessionkit maintains: the agent
+// exists, its messages array holds exactly m.ID elements ($size), and no
+// element already holds m.ID (which only a foreign writer could have
+// caused). The update pushes the element and sets the message_count hint to
+// m.ID+1, healing a hint another writer left stale. Of concurrent writers of
+// one id exactly one matches.
 func (l *embeddedLayout) createMessage(ctx context.Context, sessionID, agentID string, m *session.Message) error {
 	k := agentKey(agentID) + "."
 	elem := encodeMessage(m)
 	now := bsonTime(l.r.opts.Now())
-	return l.apply(ctx, sessionID, agentID, write{
-		cond:       bson.D{{Key: k + fMessageCount, Value: int64(m.ID)}},
-		push:       bson.D{{Key: k + fMessages, Value: elem}},
-		inc:        bson.D{{Key: k + fMessageCount, Value: int64(1)}},
-		set:        bson.D{{Key: k + fUpdatedAt, Value: now}, {Key: fUpdatedAt, Value: now}},
-		grow:       sizeOf("0000000", elem) + 64,
-		needsCount: true,
+	err := l.apply(ctx, sessionID, agentID, write{
+		cond: bson.D{
+			agentExists(agentID),
+			{Key: k + fMessages, Value: bson.D{{Key: "$size", Value: int64(m.ID)}}},
+			// $nor rather than $ne: FerretDB v1 matches $ne (and $nin,
+			// $not) on an array of documents even when an element holds it.
+			{Key: "$nor", Value: bson.A{bson.D{{Key: k + fMessages + "." + fMessageID, Value: int64(m.ID)}}}},
+		},
+		push:    bson.D{{Key: k + fMessages, Value: elem}},
+		set:     bson.D{{Key: k + fMessageCount, Value: int64(m.ID + 1)}, {Key: k + fUpdatedAt, Value: now}, {Key: fUpdatedAt, Value: now}},
+		grow:    sizeOf("0000000", elem) + 64,
+		readIDs: true,
 		mismatch: func(st *docState) error {
-			return session.MessageError(sessionID, agentID, m.ID, fmt.Errorf("agent holds %d messages: %w", st.messageCount, session.ErrConflict))
+			l.r.setNextHint(sessionID, agentID, len(st.ids))
+			if len(st.ids) != m.ID || !slices.Contains(st.ids, m.ID) {
+				return session.MessageError(sessionID, agentID, m.ID, fmt.Errorf("agent holds %d messages: %w", len(st.ids), session.ErrConflict))
+			}
+			// The next id is already taken: only a writer that does not
+			// keep ids dense (the original racing itself) leaves that.
+			return session.CheckMessageIDs(sessionID, agentID, st.ids)
 		},
 	})
+	if err == nil {
+		l.r.setNextHint(sessionID, agentID, m.ID+1)
+	}
+	return err
+}
+
+// idsOf returns the message_id of each element of a messages array, in
+// array order; -1 stands for an element without an integer id.
+func idsOf(v any) []int {
+	arr, _ := v.(bson.A)
+	ids := make([]int, len(arr))
+	for i, e := range arr {
+		ids[i] = -1
+		if n, ok := integer(mustField(docOf(e), fMessageID)); ok {
+			ids[i] = int(n)
+		}
+	}
+	return ids
+}
+
+// messageIDs reads the agent's message ids in array order: a projection of
+// messages.message_id, so bytes in proportion to the count, never to the
+// content.
+func (l *embeddedLayout) messageIDs(ctx context.Context, sessionID, agentID string) ([]int, error) {
+	k := agentKey(agentID)
+	d, err := l.r.findOne(ctx, sessionID, bson.D{
+		{Key: k + "." + fAgentData + ".agent_id", Value: 1}, {Key: k + "." + fMessages + "." + fMessageID, Value: 1},
+	})
+	if err != nil {
+		return nil, err
+	}
+	if d == nil {
+		return nil, session.SessionError(sessionID, session.ErrNotFound)
+	}
+	entry := docOf(mustField(docOf(mustField(d, fAgents)), agentID))
+	if _, ok := path(entry, fAgentData, "agent_id"); !ok {
+		return nil, session.AgentError(sessionID, agentID, session.ErrNotFound)
+	}
+	ids := idsOf(mustField(entry, fMessages))
+	l.r.setNextHint(sessionID, agentID, len(ids))
+	return ids, nil
 }
 
 // messages reads an agent's messages: with a $slice projection of
@@ -748,16 +814,42 @@ func (l *embeddedLayout) decode(sessionID, agentID string, v any) (*session.Mess
 	return m, nil
 }
 
-// messagePrefix addresses message messageID in an update: "messages.$." with
-// the filter {messages.message_id: id} where positional updates exist, else
-// the array index (ids are dense, so id == index) guarded by the element's
-// message_id in the filter, which matches nothing if the index is off.
-func (l *embeddedLayout) messagePrefix(agentID string, messageID int) (string, bson.E) {
-	k := agentKey(agentID) + "." + fMessages
-	if l.r.caps.Positional {
-		return k + ".$.", bson.E{Key: k + "." + fMessageID, Value: int64(messageID)}
+// errNotAtIndex is what a write addressed by index returns when the element
+// at the index does not hold the message id it was meant for.
+var errNotAtIndex = errors.New("message is not at its index")
+
+// byMessageID runs the write mk builds for the message with id messageID,
+// addressed by array index and guarded by the element's message_id in the
+// filter (matching nothing if the index is off). It first tries index
+// messageID: ids are dense wherever only sessionkit wrote, so this is the
+// one round trip of the common path, on every server. When that element
+// holds another id (an agent a foreign writer left with duplicate or missing
+// ids) it reads the ids and addresses the first element holding messageID,
+// the element GetMessage returns and the original's own rule.
+func (l *embeddedLayout) byMessageID(ctx context.Context, sessionID, agentID string, messageID int, mk func(prefix string, guard bson.E) (write, error)) error {
+	try := func(index int) error {
+		k := agentKey(agentID) + "." + fMessages
+		w, err := mk(fmt.Sprintf("%s.%d.", k, index), bson.E{Key: fmt.Sprintf("%s.%d.%s", k, index, fMessageID), Value: int64(messageID)})
+		if err != nil {
+			return err
+		}
+		w.mismatch = func(*docState) error { return errNotAtIndex }
+		return l.apply(ctx, sessionID, agentID, w)
 	}
-	return fmt.Sprintf("%s.%d.", k, messageID), bson.E{Key: fmt.Sprintf("%s.%d.%s", k, messageID, fMessageID), Value: int64(messageID)}
+	err := try(messageID)
+	if !errors.Is(err, errNotAtIndex) {
+		return err
+	}
+	ids, err := l.messageIDs(ctx, sessionID, agentID)
+	if err != nil {
+		return err
+	}
+	if i := slices.Index(ids, messageID); i >= 0 && i != messageID {
+		if err = try(i); !errors.Is(err, errNotAtIndex) {
+			return err
+		}
+	}
+	return session.MessageError(sessionID, agentID, messageID, session.ErrNotFound)
 }
 
 // updateMessage sets the message's fields one by one (never the whole
@@ -765,33 +857,26 @@ func (l *embeddedLayout) messagePrefix(agentID string, messageID int) (string, b
 // bug B5) and keeps created_at.
 func (l *embeddedLayout) updateMessage(ctx context.Context, sessionID, agentID string, m *session.Message, setMetrics, setGuardrail bool) error {
 	now := bsonTime(l.r.opts.Now())
-	prefix, cond := l.messagePrefix(agentID, m.ID)
 	var redact any
 	if m.RedactMessage != nil {
 		redact = encodeChat(*m.RedactMessage)
 	}
-	set := bson.D{
-		{Key: prefix + fMessage, Value: encodeChat(m.Message)},
-		{Key: prefix + fRedactMessage, Value: redact},
-		{Key: prefix + fUpdatedAt, Value: now},
-	}
-	if setMetrics {
-		set = append(set, bson.E{Key: prefix + fEventLoopMetrics, Value: encodeMetrics(m.EventLoopMetrics)})
-	}
-	if setGuardrail {
-		set = append(set, bson.E{Key: prefix + fGuardrailEvent, Value: encodeGuardrail(m.GuardrailEvent)})
-	}
-	set = append(set, bson.E{Key: agentKey(agentID) + "." + fUpdatedAt, Value: now}, bson.E{Key: fUpdatedAt, Value: now})
-	grow := sizeOf("set", set)
-	set, unset, err := l.exactSets(ctx, sessionID, set)
-	if err != nil {
-		return err
-	}
-	return l.apply(ctx, sessionID, agentID, write{
-		cond: bson.D{agentExists(agentID), cond}, set: set, unset: unset, grow: grow,
-		mismatch: func(*docState) error {
-			return session.MessageError(sessionID, agentID, m.ID, session.ErrNotFound)
-		},
+	return l.byMessageID(ctx, sessionID, agentID, m.ID, func(prefix string, guard bson.E) (write, error) {
+		set := bson.D{
+			{Key: prefix + fMessage, Value: encodeChat(m.Message)},
+			{Key: prefix + fRedactMessage, Value: redact},
+			{Key: prefix + fUpdatedAt, Value: now},
+		}
+		if setMetrics {
+			set = append(set, bson.E{Key: prefix + fEventLoopMetrics, Value: encodeMetrics(m.EventLoopMetrics)})
+		}
+		if setGuardrail {
+			set = append(set, bson.E{Key: prefix + fGuardrailEvent, Value: encodeGuardrail(m.GuardrailEvent)})
+		}
+		set = append(set, bson.E{Key: agentKey(agentID) + "." + fUpdatedAt, Value: now}, bson.E{Key: fUpdatedAt, Value: now})
+		grow := sizeOf("set", set)
+		set, unset, err := l.exactSets(ctx, sessionID, set)
+		return write{cond: bson.D{agentExists(agentID), guard}, set: set, unset: unset, grow: grow}, err
 	})
 }
 
@@ -799,6 +884,12 @@ func (l *embeddedLayout) listMessages(ctx context.Context, sessionID, agentID st
 	msgs, sliced, err := l.messages(ctx, sessionID, agentID, offset, limit)
 	if err != nil {
 		return nil, err
+	}
+	switch {
+	case !sliced:
+		l.r.setNextHint(sessionID, agentID, len(msgs))
+	case len(msgs) > 0 && len(msgs) < limit:
+		l.r.setNextHint(sessionID, agentID, offset+len(msgs))
 	}
 	if !sliced {
 		if offset >= len(msgs) {
@@ -821,30 +912,41 @@ func (l *embeddedLayout) listMessages(ctx context.Context, sessionID, agentID st
 	return out, nil
 }
 
-// countMessages reads the denormalized message_count; only a document
-// written by the Python original, which lacks it, costs a read of the array.
+// countMessages counts the elements of the messages array itself (the
+// message_count hint may be stale after a foreign $push): with aggregation
+// ($size, MongoDB and mongo-java-server) one aggregate that returns a
+// number; without it (FerretDB) a projection of the message ids. Both are
+// one round trip.
 func (l *embeddedLayout) countMessages(ctx context.Context, sessionID, agentID string) (int, error) {
-	k := agentKey(agentID)
-	d, err := l.r.findOne(ctx, sessionID, bson.D{
-		{Key: k + "." + fAgentData + ".agent_id", Value: 1}, {Key: k + "." + fMessageCount, Value: 1}, {Key: fDocSize, Value: 1},
-	})
-	if err != nil {
-		return 0, err
+	if !l.r.caps.Aggregation {
+		ids, err := l.messageIDs(ctx, sessionID, agentID)
+		return len(ids), err
 	}
-	if d == nil {
+	k := "$" + agentKey(agentID)
+	pipeline := bson.A{
+		bson.D{{Key: "$match", Value: bson.D{{Key: fID, Value: sessionID}}}},
+		bson.D{{Key: "$project", Value: bson.D{
+			{Key: "agent", Value: k + "." + fAgentData + ".agent_id"},
+			{Key: "n", Value: bson.D{{Key: "$size", Value: bson.D{{Key: "$ifNull", Value: bson.A{k + "." + fMessages, bson.A{}}}}}}},
+		}}},
+	}
+	cur, err := l.r.coll.Aggregate(ctx, pipeline)
+	if err != nil {
+		return 0, session.AgentError(sessionID, agentID, fmt.Errorf("mongo: count messages: %w", err))
+	}
+	var docs []bson.D
+	if err := cur.All(ctx, &docs); err != nil {
+		return 0, session.AgentError(sessionID, agentID, fmt.Errorf("mongo: count messages: %w", err))
+	}
+	if len(docs) == 0 {
 		return 0, session.SessionError(sessionID, session.ErrNotFound)
 	}
-	l.observe(sessionID, d)
-	entry, _ := path(d, fAgents, agentID)
-	e := docOf(entry)
-	if _, ok := path(e, fAgentData, "agent_id"); !ok {
+	if _, ok := field(docs[0], "agent"); !ok {
 		return 0, session.AgentError(sessionID, agentID, session.ErrNotFound)
 	}
-	if n, ok := integer(mustField(e, fMessageCount)); ok {
-		return int(n), nil
-	}
-	msgs, _, err := l.messages(ctx, sessionID, agentID, 0, 0)
-	return len(msgs), err
+	n, _ := integer(mustField(docs[0], "n"))
+	l.r.setNextHint(sessionID, agentID, int(n))
+	return int(n), nil
 }
 
 func (l *embeddedLayout) updateMetadata(ctx context.Context, sessionID string, md map[string]any) error {
@@ -931,17 +1033,15 @@ func (l *embeddedLayout) listFeedback(ctx context.Context, sessionID string) ([]
 // session-level entry in one update, as the original's combined $set+$push.
 func (l *embeddedLayout) recordGuardrailEvent(ctx context.Context, sessionID, agentID string, messageID int, ev *session.GuardrailEvent) error {
 	now := bsonTime(l.r.opts.Now())
-	prefix, cond := l.messagePrefix(agentID, messageID)
 	evDoc := encodeGuardrail(ev)
 	entry := encodeSessionGuardrail(agentID, messageID, ev)
-	return l.apply(ctx, sessionID, agentID, write{
-		cond: bson.D{agentExists(agentID), cond},
-		set:  bson.D{{Key: prefix + fGuardrailEvent, Value: evDoc}, {Key: fUpdatedAt, Value: now}},
-		push: bson.D{{Key: fGuardrailEvents, Value: entry}},
-		grow: sizeOf("guardrail_event", evDoc) + sizeOf("0000000", entry),
-		mismatch: func(*docState) error {
-			return session.MessageError(sessionID, agentID, messageID, session.ErrNotFound)
-		},
+	return l.byMessageID(ctx, sessionID, agentID, messageID, func(prefix string, guard bson.E) (write, error) {
+		return write{
+			cond: bson.D{agentExists(agentID), guard},
+			set:  bson.D{{Key: prefix + fGuardrailEvent, Value: evDoc}, {Key: fUpdatedAt, Value: now}},
+			push: bson.D{{Key: fGuardrailEvents, Value: entry}},
+			grow: sizeOf("guardrail_event", evDoc) + sizeOf("0000000", entry),
+		}, nil
 	})
 }
 

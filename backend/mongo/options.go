@@ -69,11 +69,11 @@ type Capabilities struct {
 	// they return. Without it the agent's whole array is fetched and sliced
 	// here.
 	SliceProjection bool
-	// Positional: the server implements the positional "$" update operator.
-	// UpdateMessage and RecordGuardrailEvent then match the element by
-	// message_id, which also serves documents with non-dense ids. Without it
-	// the element is addressed by its array index, guarded by its
-	// message_id in the filter.
+	// Positional: the server implements the positional "$" update operator,
+	// which the Python original's metrics and guardrail writes need (so it
+	// says whether the original can share this server). This backend does
+	// not rely on it: it addresses a message by array index guarded by its
+	// message_id on every server (see the package documentation).
 	Positional bool
 	// AtomicUpdates: concurrent updates of one document never lose writes.
 	// Without it (FerretDB v1) writes to one session are serialized inside
@@ -86,9 +86,11 @@ type Capabilities struct {
 	// paths it sets (one more round trip) and sets the differing fields
 	// one by one.
 	ExactDocumentSet bool
-	// Aggregation: the server implements $objectToArray and $map in an
-	// aggregation $project, so ListAgents reads every agent without its
-	// messages in one round trip. Without it (FerretDB v1) ListAgents reads
+	// Aggregation: the server implements $objectToArray, $map and $size in
+	// an aggregation $project, so ListAgents reads every agent without its
+	// messages in one round trip, and CountMessages gets the length of the
+	// messages array as a number (without it, it reads the message ids).
+	// Without it (FerretDB v1) ListAgents reads
 	// the root agent_ids list first and then the session with an exclusion
 	// projection of those agents' messages: two round trips, but bytes in
 	// proportion to the agents, not to their messages.

@@ -5,6 +5,8 @@
 //	sessionkit export   sessions to JSON Lines or a Strands directory
 //	sessionkit import   sessions from JSON Lines or a Strands directory
 //	sessionkit apikey   per-application API keys: create, list, revoke
+//	sessionkit soak     load and fault test a backend
+//	sessionkit check    agents with duplicate or missing message ids (--repair)
 //
 // Every subcommand picks its backend the same way: SQLite in --data-dir by
 // default, --backend memory, --mongo-uri (or $MONGODB_URI) for MongoDB,
@@ -55,6 +57,7 @@ func commands() []command {
 		{"import", "read sessions from JSON Lines or a Strands FileSessionManager directory", runImport},
 		{"soak", "load and fault test a backend, then verify nothing acknowledged was lost", runSoak},
 		{"apikey", "create, list or revoke per-application API keys in the store", runAPIKey},
+		{"check", "find agents whose message ids are not dense; --repair renumbers them", runCheck},
 	}
 }
 

@@ -30,6 +30,17 @@ const smallSnapshotLimit = 4 << 20
 
 // snapshotLimit is the harness's snapshot limit for a server kind: 0 (the
 // default) where the 20 MiB case runs.
+// appenders is the conformance suite's AppendMessage contention on kind:
+// FerretDB queues a session's writes in the process (no atomic updates) and
+// each takes tens of milliseconds under -race, so 8 appenders × 4 there;
+// the suite's default elsewhere.
+func appenders(kind string) int {
+	if kind == mongotest.KindFerretDB {
+		return 8
+	}
+	return 0
+}
+
 func snapshotLimit(kind string) int64 {
 	if kind == mongotest.KindFerretDB {
 		return smallSnapshotLimit
@@ -84,7 +95,7 @@ func runConformance(t *testing.T, start func(testing.TB) (string, string)) {
 			return remember(open(t, db), db)
 		},
 		Capabilities: conformance.Capabilities{SizeLimit: conformanceSizeLimit, TimePrecision: time.Millisecond,
-			SnapshotLimit: snapshotLimit(kind)},
+			SnapshotLimit: snapshotLimit(kind), Appenders: appenders(kind)},
 	})
 	if kind == mongotest.KindFerretDB {
 		// FerretDB v1 loses concurrent updates to one document; the suite's

@@ -138,7 +138,7 @@ func TestNewDocuments_AreInTheOriginalLayout(t *testing.T) {
 			require.NoError(t, r.CreateAgent(ctx, "new.session@x", &session.Agent{ID: "a", State: map[string]any{"tool.input": map[string]any{"$schema": "x"}},
 				Config: session.AgentConfig{Model: "m", PromptMetadata: &session.PromptMetadata{PromptID: "p", Temperature: &temp}}}))
 			m := textMessage(0, "hi")
-			m.Message.Content = append(m.Message.Content, session.ContentBlock{"image": map[string]any{"source": map[string]any{"bytes": []byte{1, 2, 3}}}})
+			m.Message.Content = append(m.Message.Content, session.ContentBlock{"image": map[string]any{"format": "png", "source": map[string]any{"bytes": []byte{1, 2, 3}}}})
 			m.EventLoopMetrics = &session.EventLoopMetrics{AccumulatedUsage: session.Usage{TotalTokens: 3}}
 			require.NoError(t, r.CreateMessage(ctx, "new.session@x", "a", m))
 			require.NoError(t, r.RecordGuardrailEvent(ctx, "new.session@x", "a", 0, &session.GuardrailEvent{StopReason: "guardrail_intervened"}))

@@ -143,7 +143,7 @@ func TestConformance_CacheOverMongo_JavaServer(t *testing.T) {
 
 func runCacheConformance(t *testing.T, start func(testing.TB) (string, string)) {
 	rs := testservice.StartRedis(t)
-	uri, _ := start(t)
+	uri, kind := start(t)
 	rc := redis.NewClient(&redis.Options{Addr: rs.Addr, ContextTimeoutEnabled: true, PoolSize: 64})
 	t.Cleanup(func() { _ = rc.Close() })
 	var seq atomic.Int64
@@ -192,7 +192,7 @@ func runCacheConformance(t *testing.T, start func(testing.TB) (string, string)) 
 			return remember(open(t, w), w)
 		},
 		Capabilities: conformance.Capabilities{SizeLimit: conformanceSizeLimit, TimePrecision: time.Millisecond,
-			SnapshotLimit: smallSnapshotLimit},
+			SnapshotLimit: smallSnapshotLimit, Appenders: appenders(kind)},
 	})
 	if strings.HasPrefix(t.Name(), "TestConformance_CacheOverMongo_FerretDB") {
 		t.Log("FerretDB: writes serialized in-process per session (not atomic under concurrency)")

@@ -23,7 +23,8 @@ import (
 // The budgets are the issue's: one round trip per operation, except
 // UpdateAgent on FerretDB (a read before a document-valued $set, see
 // Capabilities.ExactDocumentSet) and ListAgents on servers without
-// aggregation (agent_ids, then an exclusion projection), and DeleteSession:
+// aggregation (agent_ids, then an exclusion projection); AppendMessage is
+// one when this process wrote the agent last (see its doc); DeleteSession:
 // the session document, then one deleteMany in each of the two snapshot
 // collections (backend/mongo/snapshots.go), run whatever the document's
 // delete found, because a session deleted by another writer may still own
@@ -54,6 +55,8 @@ func TestRoundTrips(t *testing.T) {
 				{"CreateAgent2", 1, func() error { return r.CreateAgent(ctx, "s", &session.Agent{ID: "b"}) }},
 				{"CreateMessage", 1, func() error { return r.CreateMessage(ctx, "s", "a", textMessage(0, "x")) }},
 				{"CreateMessage2", 1, func() error { return r.CreateMessage(ctx, "s", "a", textMessage(1, "y")) }},
+				{"AppendMessage", 1, func() error { _, err := r.AppendMessage(ctx, "s", "a", textMessage(0, "z")); return err }},
+				{"AppendMessageToAnAgentItCreated", 1, func() error { _, err := r.AppendMessage(ctx, "s", "b", textMessage(0, "z")); return err }},
 				{"GetAgent", 1, func() error { _, err := r.GetAgent(ctx, "s", "a"); return err }},
 				{"UpdateAgent", updateAgent, func() error {
 					return r.UpdateAgent(ctx, "s", &session.Agent{ID: "a", State: map[string]any{"k": "v"}})

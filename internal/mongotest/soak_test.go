@@ -158,8 +158,17 @@ func TestSoak_CacheOverFerretDB_ServerAndRedisRestarted(t *testing.T) {
 	t.Log("\n" + sb.String())
 	require.NoError(t, soak.Healthy(res, rep))
 
-	failed := res.Stats.Ops - res.Stats.Acks - res.Stats.Errors["injected"]
-	assert.Positive(t, failed, "calls failed while the server was down: %v", res.Stats.Errors)
+	// The faults happened: each fired, lasted at least its hold and
+	// recovered. Whether a call happened to land in the window and fail is
+	// up to the scheduler (on a loaded machine none may), so it is reported,
+	// never asserted: what is asserted is what a fault must not break.
+	for i, f := range res.Faults {
+		assert.True(t, f.Fired, "fault %q fired", f.Name)
+		assert.GreaterOrEqual(t, f.Held, cfg.Faults[i].Hold, "fault %q lasted its hold", f.Name)
+		assert.NoError(t, f.InjectErr, "fault %q inject", f.Name)
+		assert.NoError(t, f.RecoverErr, "fault %q recover", f.Name)
+	}
+	t.Logf("calls failed during the faults: %d (%v)", res.Stats.Ops-res.Stats.Acks-res.Stats.Errors["injected"], res.Stats.Errors)
 	assert.Positive(t, rep.Messages, "messages were acknowledged")
 	assert.Less(t, res.Stats.Max, cfg.OpTimeout+cfg.Slack, "no call outlived its deadline")
 
