@@ -157,3 +157,19 @@ func TestAPI_ManagedWriteReadsSessionOnce(t *testing.T) {
 		}
 	}
 }
+
+// An API write to a session that does not exist is 404 and creates
+// nothing (manager.New would create it).
+func TestAPI_ManagedWriteToMissingSessionCreatesNothing(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	w, f := newWatchedServer(t)
+	for _, wr := range managedWrites {
+		status, body, _ := f.do(t, request{method: wr.method, path: "/api/sessions/missing" + wr.path, body: wr.body})
+		assert.Equal(t, 404, status, "%s %s: %v", wr.method, wr.path, body)
+		_, err := w.Repository.GetSession(ctx, "missing")
+		require.ErrorIs(t, err, session.ErrNotFound, "%s %s created the session", wr.method, wr.path)
+	}
+	_, creates := w.counts()
+	assert.Equal(t, 0, creates)
+}
