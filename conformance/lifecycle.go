@@ -103,6 +103,32 @@ func lifecycleCases() []testCase {
 			// The session is still usable for small writes.
 			require.NoError(t, r.CreateMessage(ctx, sid, aid, msg(1, "small")))
 		}},
+		{"Lifecycle", "SizeLimitCountsGrowthOverSeveralWrites", func(t *testing.T, h Harness) {
+			// Each write alone fits; together they pass the limit. A check
+			// of the one write's size alone lets the second through, and
+			// the store then fails in its own way (MongoDB's 16 MiB
+			// document error) or grows past the budget.
+			limit := h.Capabilities.SizeLimit
+			if limit <= 0 {
+				t.Skip("the backend declares no size limit (Capabilities.SizeLimit is 0)")
+			}
+			ctx, r := setup(t, h)
+			seed(t, ctx, r)
+			part := limit * 6 / 10
+			require.NoError(t, r.CreateMessage(ctx, sid, aid, msg(0, strings.Repeat("a", part))), "a message of 60%% of the limit must fit")
+			before := dumpSession(t, ctx, r, sid)
+			requireIs(t, r.CreateMessage(ctx, sid, aid, msg(1, strings.Repeat("b", part))), session.ErrTooLarge, "a second 60%% CreateMessage")
+			if ap, ok := r.(session.MessageAppender); ok {
+				_, err := ap.AppendMessage(ctx, sid, aid, msg(0, strings.Repeat("c", part)))
+				if !errors.Is(err, errors.ErrUnsupported) {
+					requireIs(t, err, session.ErrTooLarge, "a second 60%% AppendMessage")
+				}
+			}
+			assert.Equal(t, before, dumpSession(t, ctx, r, sid), "a rejected write changed the session")
+			n, err := r.CountMessages(ctx, sid, aid)
+			require.NoError(t, err)
+			assert.Equal(t, 1, n)
+		}},
 	}
 }
 

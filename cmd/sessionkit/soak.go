@@ -118,7 +118,7 @@ func runSoak(ctx context.Context, args []string, std stdio) error {
 	soak.WriteSummary(std.out, res, rep)
 	var compareErr error
 	if cached && verifyErr == nil {
-		compareErr = soak.CompareReads(ctx, repo, direct, res.Ledger.SessionIDs())
+		compareErr = soak.CompareFresh(ctx, repo, direct, res.Ledger.SessionIDs())
 		if compareErr == nil {
 			fmt.Fprintln(std.out, "  cache        reads through the cache equal reads from the backend")
 		}

@@ -2,6 +2,7 @@ package soak
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -331,6 +332,34 @@ func CompareReads(ctx context.Context, cached, direct session.Repository, sessio
 	}
 	if lookupsAfter, _ := cacheLookups(cached); counted && lookupsAfter == lookupsBefore && len(sessionIDs) > 0 {
 		return fmt.Errorf("%w (%d sessions compared; is Redis reachable?)", ErrCacheNotChecked, len(sessionIDs))
+	}
+	return nil
+}
+
+// CompareMetadataKey is the metadata key CompareFresh writes to start a
+// new cache generation of each session it compares.
+const CompareMetadataKey = "soak_compare"
+
+// CompareFresh is the final comparison of a cached repository: it compares
+// every read of the given sessions (CompareReads, which also fills the
+// cache), then writes each session through cached — CompareMetadataKey set
+// to a fresh random value, which retires the cache's generation of the
+// session and changes its metadata and its UpdatedAt — and compares every
+// read again. A cache that serves an entry of an older generation passes
+// the first comparison (nothing has changed since the fill) and fails the
+// second, whatever writes the run happened to make after its reads. It
+// writes to the sessions, so it runs after Verify.
+func CompareFresh(ctx context.Context, cached, direct session.Repository, sessionIDs []string) error {
+	if err := CompareReads(ctx, cached, direct, sessionIDs); err != nil {
+		return fmt.Errorf("before a new generation: %w", err)
+	}
+	for _, sid := range sessionIDs {
+		if err := cached.UpdateMetadata(ctx, sid, map[string]any{CompareMetadataKey: rand.Text()}); err != nil {
+			return fmt.Errorf("soak compare: new generation of %s: %w", sid, err)
+		}
+	}
+	if err := CompareReads(ctx, cached, direct, sessionIDs); err != nil {
+		return fmt.Errorf("after a new generation: %w", err)
 	}
 	return nil
 }

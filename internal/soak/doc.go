@@ -43,5 +43,7 @@
 // exactly once and an unknown one at most once. CompareReads checks that a
 // cached repository answers exactly as the backend does (no stale read), and
 // fails with ErrCacheNotChecked when none of its reads went through the
-// cache.
+// cache. CompareFresh, the final comparison, compares, writes a new cache
+// generation of every session, and compares again, so that an entry of an
+// older generation served as a hit is caught whatever the run wrote last.
 package soak

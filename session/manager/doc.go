@@ -6,7 +6,9 @@
 //
 // # Lifecycle
 //
-// New opens (or creates) one session. Initialize returns an AgentSession
+// New opens (or creates) one session; Open and OpenSession open an
+// existing one only, for callers that must never bring a deleted session
+// back (the HTTP API's writes). Initialize returns an AgentSession
 // for one agent: on first use it creates the agent; on resume it restores
 // state, internal state and conversation-manager state, loads the messages
 // from removed_message_count on, prepends a summary message and repairs

@@ -85,30 +85,11 @@ type Manager struct {
 // A session this manager creates gets a fresh viewer password; only its hash
 // is stored and TakeViewerPassword hands the plaintext to the creator.
 func New(ctx context.Context, repo session.Repository, sessionID string, opts Options) (*Manager, error) {
-	if repo == nil {
-		return nil, session.InvalidArgument("repository", "is nil")
-	}
-	if err := session.ValidateSessionID(sessionID); err != nil {
+	m, err := newManager(repo, sessionID, opts)
+	if err != nil {
 		return nil, err
 	}
-	for _, k := range opts.MetadataFields {
-		if err := session.ValidateMetadataKey(k); err != nil {
-			return nil, fmt.Errorf("metadata fields: %w", err)
-		}
-	}
-	if opts.MaxAppendRetries == 0 {
-		opts.MaxAppendRetries = DefaultMaxAppendRetries
-	}
-	if opts.RetryBackoff <= 0 {
-		opts.RetryBackoff = DefaultRetryBackoff
-	}
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
-	opts.Hooks = append([]Hook(nil), opts.Hooks...)
-	m := &Manager{repo: repo, sessionID: sessionID, opts: opts, agents: map[string]*AgentSession{}}
-	m.run = chain(opts.Hooks, m.perform)
-
+	opts = m.opts
 	s, err := repo.GetSession(ctx, sessionID)
 	switch {
 	case err == nil:
@@ -144,6 +125,68 @@ func New(ctx context.Context, repo session.Repository, sessionID string, opts Op
 	if m.sess, err = repo.GetSession(ctx, sessionID); err != nil {
 		return nil, fmt.Errorf("session manager: %w", err)
 	}
+	return m, nil
+}
+
+// Open returns the manager of the existing session sessionID: one
+// GetSession, and session.ErrNotFound when there is none. Unlike New it
+// never creates the session, so a caller that must not bring a deleted
+// session back (a server's write routes) opens it with Open.
+func Open(ctx context.Context, repo session.Repository, sessionID string, opts Options) (*Manager, error) {
+	m, err := newManager(repo, sessionID, opts)
+	if err != nil {
+		return nil, err
+	}
+	s, err := repo.GetSession(ctx, sessionID)
+	if err != nil {
+		return nil, fmt.Errorf("session manager: %w", err)
+	}
+	m.sess = s
+	return m, nil
+}
+
+// OpenSession returns the manager of session s, which the caller has just
+// read from repo (for example to authorize the request), without reading it
+// again. It never creates a session: if s has been deleted since, writes
+// through the manager fail with session.ErrNotFound.
+func OpenSession(repo session.Repository, s *session.Session, opts Options) (*Manager, error) {
+	if s == nil {
+		return nil, session.InvalidArgument("session", "is nil")
+	}
+	m, err := newManager(repo, s.ID, opts)
+	if err != nil {
+		return nil, err
+	}
+	m.sess = s.Clone()
+	return m, nil
+}
+
+// newManager checks repo and opts, fills opts' defaults and returns a
+// manager of sessionID with no session read yet.
+func newManager(repo session.Repository, sessionID string, opts Options) (*Manager, error) {
+	if repo == nil {
+		return nil, session.InvalidArgument("repository", "is nil")
+	}
+	if err := session.ValidateSessionID(sessionID); err != nil {
+		return nil, err
+	}
+	for _, k := range opts.MetadataFields {
+		if err := session.ValidateMetadataKey(k); err != nil {
+			return nil, fmt.Errorf("metadata fields: %w", err)
+		}
+	}
+	if opts.MaxAppendRetries == 0 {
+		opts.MaxAppendRetries = DefaultMaxAppendRetries
+	}
+	if opts.RetryBackoff <= 0 {
+		opts.RetryBackoff = DefaultRetryBackoff
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	opts.Hooks = append([]Hook(nil), opts.Hooks...)
+	m := &Manager{repo: repo, sessionID: sessionID, opts: opts, agents: map[string]*AgentSession{}}
+	m.run = chain(opts.Hooks, m.perform)
 	return m, nil
 }
 

@@ -454,11 +454,19 @@ func (s *Server) updateMetadata(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	if err := s.managed(r.Context(), id, func(m *manager.Manager) error { return m.UpdateMetadata(r.Context(), md) }); err != nil {
+	var out map[string]any
+	err = s.managed(r.Context(), id, func(m *manager.Manager) error {
+		if err := m.UpdateMetadata(r.Context(), md); err != nil {
+			return err
+		}
+		out, err = m.GetMetadata(r.Context())
+		return err
+	})
+	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	s.getMetadata(w, r)
+	s.writeMetadata(w, r, out)
 }
 
 // deleteMetadata is DELETE /api/sessions/{id}/metadata?key=a&key=b.
@@ -479,11 +487,19 @@ func (s *Server) deleteMetadata(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	if err := s.managed(r.Context(), id, func(m *manager.Manager) error { return m.DeleteMetadata(r.Context(), keys) }); err != nil {
+	var out map[string]any
+	err = s.managed(r.Context(), id, func(m *manager.Manager) error {
+		if err := m.DeleteMetadata(r.Context(), keys); err != nil {
+			return err
+		}
+		out, err = m.GetMetadata(r.Context())
+		return err
+	})
+	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	s.getMetadata(w, r)
+	s.writeMetadata(w, r, out)
 }
 
 type feedbackList struct {
@@ -815,25 +831,26 @@ func (s *Server) timeline(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, tl)
 }
 
-// managed runs op on a session manager of session id with the server's
-// hooks, so that hooks observe API writes as they observe agents' writes.
-// The manager would create a missing session, so the session is checked
-// first; if it vanished in between, the session the manager created is
-// removed again and the call is ErrNotFound.
+// managed runs op on a session manager of the existing session id with the
+// server's hooks, so that hooks observe API writes as they observe agents'
+// writes. It never creates the session: a session missing, or deleted
+// before the write, is ErrNotFound, and nothing is created that could later
+// be someone else's. The session is read once per request: the read that
+// authorized an API key is reused, otherwise manager.Open reads it.
 func (s *Server) managed(ctx context.Context, id string, op func(*manager.Manager) error) error {
-	if _, err := s.repo.GetSession(ctx, id); err != nil {
-		return err
+	opts := manager.Options{Hooks: s.opts.Hooks, Now: s.opts.Now}
+	var (
+		m   *manager.Manager
+		err error
+	)
+	if read := principalOf(ctx).session; read != nil && read.ID == id {
+		m, err = manager.OpenSession(s.repo, read, opts)
+	} else {
+		m, err = manager.Open(ctx, s.repo, id, opts)
 	}
-	m, err := manager.New(ctx, s.repo, id, manager.Options{Hooks: s.opts.Hooks, Now: s.opts.Now})
 	if err != nil {
 		return err
 	}
 	defer m.Close()
-	if m.Created() {
-		if err := s.repo.DeleteSession(ctx, id); err != nil && !errors.Is(err, session.ErrNotFound) {
-			return err
-		}
-		return session.SessionError(id, session.ErrNotFound)
-	}
 	return op(m)
 }

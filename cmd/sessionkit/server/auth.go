@@ -27,6 +27,11 @@ type principal struct {
 	role        role
 	application string // roleApplication
 	sessionID   string // roleViewer
+
+	// session is the session under /api/sessions/{id} as authorize read
+	// it for an API key, so that the write reuses that one read
+	// (Server.managed) instead of reading it again.
+	session *session.Session
 }
 
 type principalKey struct{}
@@ -72,7 +77,7 @@ func (s *Server) authed(need access, h http.HandlerFunc) http.Handler {
 			s.authFailed(w, r, arrived, err)
 			return
 		}
-		if err := s.authorize(r, p, need); err != nil {
+		if err := s.authorize(r, &p, need); err != nil {
 			s.writeError(w, r, err)
 			return
 		}
@@ -186,8 +191,9 @@ func (s *Server) failureFloor(ctx context.Context, arrived time.Time) {
 	}
 }
 
-// authorize checks that p may do what the route needs.
-func (s *Server) authorize(r *http.Request, p principal, need access) error {
+// authorize checks that p may do what the route needs. For an API key it
+// reads the session and keeps it in p.session.
+func (s *Server) authorize(r *http.Request, p *principal, need access) error {
 	switch p.role {
 	case roleAdmin:
 		return nil
@@ -217,6 +223,7 @@ func (s *Server) authorize(r *http.Request, p principal, need access) error {
 		if sess.ApplicationName != p.application {
 			return errForbidden
 		}
+		p.session = sess
 		return nil
 	}
 	return errUnauthorized

@@ -194,11 +194,13 @@ func TestAPI_BadRequestsGet4xxNeverA500(t *testing.T) {
 	assert.Len(t, fb, 2)
 }
 
+// TestAPI_Auth gives each case its own server and store, so that a case
+// that wrongly succeeds (a delete let through) fails alone rather than
+// breaking the cases that run after it. The demo's viewer passwords are
+// random, so the table uses a placeholder that each case's fixture fills in.
 func TestAPI_Auth(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, nil)
-	pw := f.passwords["demo-t-support"]
-	require.NotEmpty(t, pw)
+	const pw = "{support password}"
 	tests := []struct {
 		name string
 		req  request
@@ -226,10 +228,33 @@ func TestAPI_Auth(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			status, body, _ := f.do(t, tt.req)
+			f := newFixture(t, nil)
+			real := f.passwords["demo-t-support"]
+			require.NotEmpty(t, real)
+			req := tt.req
+			req.body = strings.ReplaceAll(req.body, pw, real)
+			req.header = map[string]string{}
+			for k, v := range tt.req.header {
+				req.header[k] = strings.ReplaceAll(v, pw, real)
+			}
+			before := supportState(t, f)
+			status, body, _ := f.do(t, req)
 			assert.Equal(t, tt.want, status, "body: %v", body)
+			if tt.want >= 400 {
+				assert.Equal(t, before, supportState(t, f), "a refused request changed the session")
+			}
 		})
 	}
+}
+
+// supportState is what a refused request must leave as it was: whether
+// demo-t-support exists, and its feedback.
+func supportState(t *testing.T, f *fixture) []any {
+	t.Helper()
+	ctx := context.Background()
+	_, err := f.repo.GetSession(ctx, "demo-t-support")
+	fb, _ := f.repo.ListFeedback(ctx, "demo-t-support")
+	return []any{err == nil, len(fb)}
 }
 
 func TestAPI_SessionPasswordIsScopedToItsSession(t *testing.T) {
