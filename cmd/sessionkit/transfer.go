@@ -45,6 +45,13 @@ func runExport(ctx context.Context, args []string, std stdio) error {
 	if *from != "" {
 		tf.bf.url = *from
 	}
+	raw, err := tf.bf.resolve()
+	if err != nil {
+		return err
+	}
+	if err := storeMissing(raw); err != nil {
+		return err
+	}
 	_, repo, err := tf.open(ctx, std)
 	if err != nil {
 		return err
@@ -73,6 +80,13 @@ func runExport(ctx context.Context, args []string, std stdio) error {
 	if err != nil {
 		return err
 	}
+	if sum.Sessions == 0 {
+		what := "the store is empty"
+		if *app != "" || *prefix != "" {
+			what = "no session matches --application/--id-prefix"
+		}
+		return fmt.Errorf("exported nothing from %s: %s (check --data-dir or --url; sessionkit demo writes sample sessions)", session.RedactURL(raw), what)
+	}
 	fmt.Fprintf(std.err, "exported %s\n", sum)
 	return nil
 }
@@ -91,9 +105,12 @@ func runImport(ctx context.Context, args []string, std stdio) error {
 	if *to != "" {
 		tf.bf.url = *to
 	}
-	_, repo, err := tf.open(ctx, std)
+	log, repo, err := tf.open(ctx, std)
 	if err != nil {
 		return err
+	}
+	if raw, rerr := tf.bf.resolve(); rerr == nil {
+		warnIfMemory(log, raw, "everything imported")
 	}
 	defer repo.Close()
 	bar := newProgress(std.err, tf.progress, "imported")
