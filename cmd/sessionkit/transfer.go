@@ -87,7 +87,7 @@ func runExport(ctx context.Context, args []string, std stdio) error {
 		}
 		return fmt.Errorf("exported nothing from %s: %s (check --data-dir or --url; sessionkit demo writes sample sessions)", session.RedactURL(raw), what)
 	}
-	fmt.Fprintf(std.err, "exported %s\n", sum)
+	fmt.Fprintf(std.err, "exported %s\n", sum.Exported())
 	return nil
 }
 
@@ -120,6 +120,9 @@ func runImport(ctx context.Context, args []string, std stdio) error {
 	case "jsonl":
 		r := std.in
 		if tf.path != "-" {
+			if fi, serr := os.Stat(tf.path); serr == nil && fi.IsDir() {
+				return fmt.Errorf("%w: --in %s is a directory: add --format strands to import a Strands FileSessionManager directory, or pass a JSON Lines file", errUsage, tf.path)
+			}
 			f, oerr := os.Open(tf.path)
 			if oerr != nil {
 				return oerr

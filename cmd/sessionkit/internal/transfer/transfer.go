@@ -42,10 +42,21 @@ type Summary struct {
 	MultiAgents int
 }
 
-// String renders the summary for the end of a run.
+// String renders the summary for the end of an import: the skipped count
+// only when some sessions were already present.
 func (s Summary) String() string {
-	return fmt.Sprintf("%d sessions, %d agents, %d multi-agents, %d messages, %d feedback; %d skipped (already present)",
-		s.Sessions, s.Agents, s.MultiAgents, s.Messages, s.Feedback, s.Skipped)
+	out := s.Exported()
+	if s.Skipped > 0 {
+		out += fmt.Sprintf("; %d skipped (already present; --overwrite replaces them)", s.Skipped)
+	}
+	return out
+}
+
+// Exported renders the counts alone, for the end of an export, where
+// nothing is ever skipped.
+func (s Summary) Exported() string {
+	return fmt.Sprintf("%d sessions, %d agents, %d multi-agents, %d messages, %d feedback",
+		s.Sessions, s.Agents, s.MultiAgents, s.Messages, s.Feedback)
 }
 
 // Read loads a whole session from repo.
