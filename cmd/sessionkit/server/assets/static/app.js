@@ -318,7 +318,7 @@ function modelCallLine(meta) {
 function renderEvent(ev, ctx) {
   const li = el("li", "ev " + ev.kind);
   const head = el("div", "head");
-  let label = ev.kind;
+  let label = ev.kind.charAt(0).toUpperCase() + ev.kind.slice(1);
   if (ev.kind === "message") {
     const isResult = (ev.tool_results || []).length > 0 && !ev.text;
     label = isResult ? "Tool result" : roleLabels[ev.role] || ev.role;
