@@ -69,8 +69,8 @@ func (b *backendFlags) dataDirFor(raw string) (string, error) {
 	if err == nil && u.Scheme == "memory" {
 		return "", nil
 	}
-	if err == nil && u.Scheme == "sqlite" && u.Path != "" {
-		return filepath.Abs(filepath.FromSlash(u.Path))
+	if err == nil && u.Scheme == "sqlite" {
+		return sqliteDir(raw)
 	}
 	d := b.dataDir
 	if d == "" {
@@ -103,7 +103,10 @@ func storeMissing(raw string) error {
 	if err != nil || u.Scheme != "sqlite" {
 		return nil
 	}
-	dir := filepath.FromSlash(u.Path)
+	dir, err := sqliteDir(raw)
+	if err != nil {
+		return err
+	}
 	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("no store at %s: nothing to export (pass --data-dir or --url naming the store you wrote to)", dir)
 	}

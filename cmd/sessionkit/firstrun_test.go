@@ -120,6 +120,16 @@ func TestServe_RelativeDataDirIsLoggedAbsolute(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, filepath.Join(want, "rel-data"), got)
 	assert.True(t, filepath.IsAbs(serving["data_dir"].(string)))
+
+	// The same through a relative sqlite URL: the token sits beside the database.
+	lines = serveOnce(t, "--url", "sqlite://./url-data")
+	tok := findLog(lines, "admin_token_file")
+	require.NotNil(t, tok)
+	got, err = filepath.EvalSymlinks(filepath.Dir(tok["admin_token_file"].(string)))
+	require.NoError(t, err)
+	assert.Equal(t, filepath.Join(want, "url-data"), got)
+	_, err = os.Stat(filepath.Join(want, "url-data", "sessionkit.db"))
+	require.NoError(t, err)
 }
 
 func TestServe_AdminTokenFlagAndEnvOverrideTheFile(t *testing.T) {
