@@ -25,6 +25,8 @@ type adminToken struct {
 	// environment, or generated for a memory backend.
 	path    string
 	created bool
+	// loose is set when the file is readable by other users.
+	loose bool
 }
 
 // loadOrCreateAdminToken returns the admin token kept in dir, creating dir
@@ -38,7 +40,11 @@ func loadOrCreateAdminToken(dir string) (adminToken, error) {
 		if len(tok) < minAdminToken {
 			return adminToken{}, fmt.Errorf("admin token file %s holds fewer than %d bytes: delete it to generate a new token, or write one there", path, minAdminToken)
 		}
-		return adminToken{value: tok, path: path}, nil
+		loose := false
+		if st, serr := os.Stat(path); serr == nil && st.Mode().Perm()&0o077 != 0 {
+			loose = true
+		}
+		return adminToken{value: tok, path: path, loose: loose}, nil
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return adminToken{}, fmt.Errorf("read admin token file: %w (fix its permissions or pass --admin-token)", err)
 	}
@@ -61,7 +67,7 @@ func loadOrCreateAdminToken(dir string) (adminToken, error) {
 	return adminToken{value: tok, path: path, created: true}, nil
 }
 
-// dataDir returns the absolute directory the resolved backend keeps its data
+// dataDirFor returns the absolute directory the resolved backend keeps its data
 // in: the SQLite directory, or --data-dir for the other backends (which only
 // keep the admin token there). It is empty for a memory backend.
 func (b *backendFlags) dataDirFor(raw string) (string, error) {

@@ -183,6 +183,24 @@ func TestServe_AdminTokenFlagAndEnvOverrideTheFile(t *testing.T) {
 	<-done
 }
 
+func TestServe_WarnsAboutAReadableTokenFile(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no Unix permissions")
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, adminTokenFile)
+	require.NoError(t, os.WriteFile(path, []byte("shared-token-0123456789\n"), 0o644))
+	require.NoError(t, os.Chmod(path, 0o644))
+	lines := serveOnce(t, "--data-dir", dir)
+	var warned bool
+	for _, l := range lines {
+		if l["level"] == "WARN" && strings.Contains(l["msg"].(string), "chmod 600") {
+			warned = true
+		}
+	}
+	assert.True(t, warned, "a world-readable token file is reported")
+}
+
 func TestServe_ShortTokenFileIsAnErrorNotReplaced(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()

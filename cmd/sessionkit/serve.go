@@ -51,6 +51,9 @@ func runServe(ctx context.Context, args []string, std stdio) error {
 	if err != nil {
 		return err
 	}
+	if err := checkBackendURL(raw); err != nil {
+		return err
+	}
 	dataDir, err := bf.dataDirFor(raw)
 	if err != nil {
 		return fmt.Errorf("--data-dir: %w", err)
@@ -70,6 +73,9 @@ func runServe(ctx context.Context, args []string, std stdio) error {
 		verb := "reusing the admin token"
 		if tok.created {
 			verb = "created an admin token (kept for later runs)"
+		}
+		if tok.loose {
+			log.Warn("the admin token file is readable by other users; chmod 600 it", "admin_token_file", tok.path)
 		}
 		log.Info(verb+"; read it from the file to log in to the viewer, or pass --admin-token / $SESSIONKIT_ADMIN_TOKEN to override", "admin_token_file", tok.path)
 	}
