@@ -104,14 +104,22 @@ func (b *backendFlags) open(ctx context.Context, log *slog.Logger) (session.Repo
 	if err != nil {
 		return nil, "", err
 	}
-	if u, perr := url.Parse(raw); perr == nil && u.Scheme == "sqlite" {
-		if err := os.MkdirAll(u.Path, 0o700); err != nil {
-			return nil, "", fmt.Errorf("create data directory: %w", err)
-		}
+	if err := checkBackendURL(raw); err != nil {
+		return nil, "", err
 	}
-	repo, err := session.Open(ctx, raw)
+	dir, err := sqliteDir(raw)
 	if err != nil {
 		return nil, "", err
+	}
+	if dir != "" {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, "", fmt.Errorf("create data directory %s: %w (pass --data-dir with a directory you can write)", dir, err)
+		}
+	}
+	useRedisLogger(log)
+	repo, err := session.Open(ctx, raw)
+	if err != nil {
+		return nil, "", explainOpenError(raw, err)
 	}
 	log.Info("backend opened", "url", session.RedactURL(raw))
 	return repo, raw, nil

@@ -29,10 +29,11 @@ func runDemo(ctx context.Context, args []string, std stdio) error {
 	if err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
-	repo, _, err := bf.open(ctx, log)
+	repo, raw, err := bf.open(ctx, log)
 	if err != nil {
 		return err
 	}
+	warnIfMemory(log, raw, "every demo session")
 	hs, err := hf.build(ctx, log)
 	if err != nil {
 		_ = repo.Close()
@@ -42,7 +43,11 @@ func runDemo(ctx context.Context, args []string, std stdio) error {
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
 	defer cancel()
 	err = errors.Join(runErr, hs.close(fctx), repo.Close())
-	if err == nil {
+	switch {
+	case err != nil:
+	case isMemory(raw):
+		fmt.Fprintf(std.out, "\n%d sessions written to memory and discarded now that demo exits. To browse them, run demo with --data-dir (SQLite), then sessionkit serve with the same flags.\n", len(res.SessionIDs))
+	default:
 		fmt.Fprintf(std.out, "\n%d sessions written. Browse them: sessionkit serve (same backend flags), then open the viewer.\n", len(res.SessionIDs))
 	}
 	return err

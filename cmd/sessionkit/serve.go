@@ -24,7 +24,7 @@ func runServe(ctx context.Context, args []string, std stdio) error {
 		hf         hookFlags
 		lf         logFlags
 		addr       = fs.String("addr", env("SESSIONKIT_ADDR", "127.0.0.1:8080"), "listen address [$SESSIONKIT_ADDR]")
-		token      = fs.String("admin-token", "", "admin token for the API and the viewer (at least 16 bytes); empty generates one and logs it once [$SESSIONKIT_ADMIN_TOKEN]")
+		token      = fs.String("admin-token", "", "admin token for the API and the viewer (at least 16 bytes); empty reads --data-dir/admin-token, creating it (mode 0600) on first start; the memory backend generates one per run and logs it [$SESSIONKIT_ADMIN_TOKEN]")
 		maxBody    = fs.Int64("max-body-bytes", server.DefaultMaxBodyBytes, "largest request body accepted, in bytes")
 		maxSnap    = fs.Int64("max-snapshot-bytes", session.DefaultMaxSnapshotBytes, "largest snapshot PUT body accepted, in bytes (the backend applies its own limit too, by default the same)")
 		reqTimeout = fs.Duration("request-timeout", server.DefaultRequestTimeout, "deadline of each request")
@@ -48,10 +48,39 @@ func runServe(ctx context.Context, args []string, std stdio) error {
 	if *token == "" {
 		*token = os.Getenv("SESSIONKIT_ADMIN_TOKEN")
 	}
-	if *token == "" {
-		*token = newToken()
-		log.Warn("no --admin-token given; generated one for this run", "admin_token", *token)
+	raw, err := bf.resolve()
+	if err != nil {
+		return err
 	}
+	if err := checkBackendURL(raw); err != nil {
+		return err
+	}
+	dataDir, err := bf.dataDirFor(raw)
+	if err != nil {
+		return fmt.Errorf("--data-dir: %w", err)
+	}
+	tok := adminToken{value: *token}
+	switch {
+	case tok.value != "":
+	case dataDir == "":
+		// A memory store is gone on restart, so a token that outlives it
+		// would buy nothing; this one is logged for the run.
+		tok.value = newToken()
+		log.Warn("memory backend: generated an admin token for this run only; sessions and token are gone when serve exits", "admin_token", tok.value)
+	default:
+		if tok, err = loadOrCreateAdminToken(dataDir); err != nil {
+			return err
+		}
+		verb := "reusing the admin token"
+		if tok.created {
+			verb = "created an admin token (kept for later runs)"
+		}
+		if tok.loose {
+			log.Warn("the admin token file is readable by other users; chmod 600 it", "admin_token_file", tok.path)
+		}
+		log.Info(verb+"; read it from the file to log in to the viewer, or pass --admin-token / $SESSIONKIT_ADMIN_TOKEN to override", "admin_token_file", tok.path)
+	}
+	*token = tok.value
 	l, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
@@ -75,7 +104,11 @@ func runServe(ctx context.Context, args []string, std stdio) error {
 		_ = repo.Close()
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
-	log.Info("serving", "addr", "http://"+l.Addr().String(), "viewer", "http://"+l.Addr().String()+"/")
+	attrs := []any{"addr", "http://" + l.Addr().String(), "viewer", "http://" + l.Addr().String() + "/", "backend", session.RedactURL(raw)}
+	if dataDir != "" {
+		attrs = append(attrs, "data_dir", dataDir)
+	}
+	log.Info("serving", attrs...)
 	serveErr := srv.Serve(ctx, l, *drain)
 	log.Info("shutting down: flushing hooks and closing the backend")
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), *drain)

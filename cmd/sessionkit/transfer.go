@@ -45,6 +45,13 @@ func runExport(ctx context.Context, args []string, std stdio) error {
 	if *from != "" {
 		tf.bf.url = *from
 	}
+	raw, err := tf.bf.resolve()
+	if err != nil {
+		return err
+	}
+	if err := storeMissing(raw); err != nil {
+		return err
+	}
 	_, repo, err := tf.open(ctx, std)
 	if err != nil {
 		return err
@@ -78,7 +85,14 @@ func runExport(ctx context.Context, args []string, std stdio) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(std.err, "exported %s\n", sum)
+	if sum.Sessions == 0 {
+		what := "the store is empty"
+		if *app != "" || *prefix != "" {
+			what = "no session matches --application/--id-prefix"
+		}
+		return fmt.Errorf("exported nothing from %s: %s (check --data-dir or --url; sessionkit demo writes sample sessions)", session.RedactURL(raw), what)
+	}
+	fmt.Fprintf(std.err, "exported %s\n", sum.Exported())
 	return nil
 }
 
@@ -96,9 +110,12 @@ func runImport(ctx context.Context, args []string, std stdio) error {
 	if *to != "" {
 		tf.bf.url = *to
 	}
-	_, repo, err := tf.open(ctx, std)
+	log, repo, err := tf.open(ctx, std)
 	if err != nil {
 		return err
+	}
+	if raw, rerr := tf.bf.resolve(); rerr == nil {
+		warnIfMemory(log, raw, "everything imported")
 	}
 	defer repo.Close()
 	bar := newProgress(std.err, tf.progress, "imported")
@@ -108,6 +125,9 @@ func runImport(ctx context.Context, args []string, std stdio) error {
 	case "jsonl":
 		r := std.in
 		if tf.path != "-" {
+			if fi, serr := os.Stat(tf.path); serr == nil && fi.IsDir() {
+				return fmt.Errorf("%w: --in %s is a directory: add --format strands to import a Strands FileSessionManager directory, or pass a JSON Lines file", errUsage, tf.path)
+			}
 			f, oerr := os.Open(tf.path)
 			if oerr != nil {
 				return oerr

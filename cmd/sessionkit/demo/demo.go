@@ -244,10 +244,10 @@ func (d *demo) billing(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	png := []byte("\x89PNG\r\n\x1a\n demo receipt")
 	if _, err := a.Append(ctx, session.ChatMessage{Role: session.RoleUser, Content: []session.ContentBlock{
-		session.TextBlock("Here is my receipt."),
-		{"image": map[string]any{"format": "png", "source": map[string]any{"bytes": png}}},
+		session.TextBlock("Here is my receipt, and the invoice."),
+		{"image": map[string]any{"format": "png", "source": map[string]any{"bytes": receiptPNG()}}},
+		{"document": map[string]any{"format": "pdf", "name": "invoice-A-1001", "source": map[string]any{"bytes": invoicePDF()}}},
 	}}); err != nil {
 		return err
 	}
@@ -259,7 +259,7 @@ func (d *demo) billing(ctx context.Context) error {
 	if err := m.UpdateMetadata(ctx, map[string]any{"status": "open"}); err != nil {
 		return err
 	}
-	d.say("session %s (%s): binary image content", id, AppSupport)
+	d.say("session %s (%s): binary image and document content", id, AppSupport)
 	return nil
 }
 

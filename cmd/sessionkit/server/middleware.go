@@ -68,7 +68,7 @@ type errorDetail struct {
 // never reach the client.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	status, code := statusOf(err)
-	msg := err.Error()
+	msg := publicMessage(err)
 	if status >= 500 {
 		s.log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "status", status, "err", err)
 		msg = http.StatusText(status)

@@ -47,14 +47,25 @@ type Summary struct {
 	Snapshots int
 }
 
-// String renders the summary for the end of a run.
+// String renders the summary for the end of an import: the skipped count
+// only when some sessions were already present.
 func (s Summary) String() string {
+	out := s.Exported()
+	if s.Skipped > 0 {
+		out += fmt.Sprintf("; %d skipped (already present; --overwrite replaces them)", s.Skipped)
+	}
+	return out
+}
+
+// Exported renders the counts alone, for the end of an export, where
+// nothing is ever skipped.
+func (s Summary) Exported() string {
 	snaps := ""
 	if s.Snapshots > 0 {
 		snaps = fmt.Sprintf(", %d snapshots", s.Snapshots)
 	}
-	return fmt.Sprintf("%d sessions, %d agents, %d multi-agents, %d messages, %d feedback%s; %d skipped (already present)",
-		s.Sessions, s.Agents, s.MultiAgents, s.Messages, s.Feedback, snaps, s.Skipped)
+	return fmt.Sprintf("%d sessions, %d agents, %d multi-agents, %d messages, %d feedback%s",
+		s.Sessions, s.Agents, s.MultiAgents, s.Messages, s.Feedback, snaps)
 }
 
 // Read loads a whole session from repo.
