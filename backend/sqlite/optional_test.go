@@ -12,9 +12,9 @@ import (
 // TestOnlyThisPackageImportsSQLite keeps SQLite optional: no package but
 // this one imports modernc.org/sqlite, and no library package (another
 // backend, session, hooks, conformance) depends on it, so a program that
-// imports only the Mongo backend does not compile SQLite in. internal/deps
-// only pins go.mod requirements and is imported by nothing; commands may
-// choose SQLite as their default.
+// imports only the Mongo backend does not compile SQLite in. Programs —
+// the commands, which choose SQLite as their default, and the examples,
+// which register every backend their URLs may name — may depend on it.
 func TestOnlyThisPackageImportsSQLite(t *testing.T) {
 	t.Parallel()
 	if testing.Short() {
@@ -32,13 +32,13 @@ func TestOnlyThisPackageImportsSQLite(t *testing.T) {
 		parts := strings.SplitN(line, "|", 3)
 		require.Len(t, parts, 3, line)
 		pkg := parts[0]
-		if pkg == module+"/backend/sqlite" || pkg == module+"/internal/deps" {
+		if pkg == module+"/backend/sqlite" {
 			continue
 		}
 		for _, imp := range strings.Fields(parts[1]) {
 			assert.False(t, strings.HasPrefix(imp, "modernc.org/"), "%s imports %s", pkg, imp)
 		}
-		if strings.HasPrefix(pkg, module+"/cmd/") {
+		if strings.HasPrefix(pkg, module+"/cmd/") || strings.HasPrefix(pkg, module+"/examples/") {
 			continue
 		}
 		for _, dep := range strings.Fields(parts[2]) {

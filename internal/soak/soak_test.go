@@ -108,10 +108,15 @@ func TestRun_SQLite_InjectedErrorsLatencyAndOutage_NothingAcknowledgedLost(t *te
 	require.NoError(t, err)
 	rep := requireHealthy(t, ctx, res, backend)
 
+	// The outage always fires, so faults were injected and some outcomes are
+	// unknown; how many of those the backend applied (errors injected after
+	// the write) is chance, so it is logged, not asserted: what must hold —
+	// each stored at most once, every acknowledged one exactly once — is
+	// what requireHealthy checks.
 	assert.Positive(t, res.Stats.Errors["injected"], "faults were injected")
 	assert.Positive(t, rep.Unknown)
-	assert.Positive(t, rep.UnknownApplied, "some writes were applied although the caller saw an error")
 	assert.Positive(t, rep.Messages)
+	t.Logf("%d unknown outcomes, %d of them applied", rep.Unknown, rep.UnknownApplied)
 }
 
 // A backend that stops answering (a server that accepts the request and
