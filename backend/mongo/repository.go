@@ -424,7 +424,15 @@ func (r *Repository) DeleteSession(ctx context.Context, sessionID string) error 
 		return err
 	}
 	return r.write(ctx, sessionID, func(ctx context.Context) error {
-		return r.withSnapshots(ctx, sessionID, r.layout.deleteSession(ctx, sessionID))
+		// The snapshots go first, whether or not the document exists (a
+		// session deleted by another writer may still own some): when their
+		// delete fails the session is left whole and the caller retries;
+		// deleting the document first would leave a failed delete's
+		// snapshots to whoever creates the id next.
+		if err := r.deleteSessionSnapshots(ctx, sessionID); err != nil {
+			return err
+		}
+		return r.layout.deleteSession(ctx, sessionID)
 	})
 }
 

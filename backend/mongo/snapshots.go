@@ -400,14 +400,3 @@ func (r *Repository) deleteSessionSnapshots(ctx context.Context, sessionID strin
 	}
 	return nil
 }
-
-// withSnapshots runs after the session document's delete (err is its
-// outcome) and removes the session's snapshots whatever it was: a session
-// whose document is already gone may still own snapshots that a racing
-// write left.
-func (r *Repository) withSnapshots(ctx context.Context, sessionID string, err error) error {
-	if serr := r.deleteSessionSnapshots(ctx, sessionID); serr != nil && err == nil {
-		return serr
-	}
-	return err
-}

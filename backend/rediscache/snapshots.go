@@ -12,7 +12,8 @@ import (
 // so a cached copy would rarely be read before it was invalidated, while
 // it would cost Redis memory and a second encoding of the bytes. Writes
 // (PutSnapshot, DeleteSnapshot) still retire the session's generation,
-// because they move the session's updated_at, which the cache serves.
+// because on memory and SQLite they move the session's updated_at, which
+// the cache serves (on MongoDB they leave the session document alone).
 // DeleteSession needs nothing more: the backend deletes the keys with the
 // session.
 //

@@ -25,10 +25,11 @@ import (
 // Capabilities.ExactDocumentSet) and ListAgents on servers without
 // aggregation (agent_ids, then an exclusion projection); AppendMessage is
 // one when this process wrote the agent last (see its doc); DeleteSession:
-// the session document, then one deleteMany in each of the two snapshot
-// collections (backend/mongo/snapshots.go), run whatever the document's
-// delete found, because a session deleted by another writer may still own
-// snapshots.
+// one deleteMany in each of the two snapshot collections
+// (backend/mongo/snapshots.go), then the session document — the snapshots
+// first and always, because a session deleted by another writer may still
+// own snapshots and a failed delete must not leave them to the id's next
+// owner.
 func TestRoundTrips(t *testing.T) {
 	for _, srv := range servers {
 		t.Run(srv.name, func(t *testing.T) {
