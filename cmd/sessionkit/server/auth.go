@@ -221,7 +221,9 @@ func (s *Server) authorize(r *http.Request, p *principal, need access) error {
 			return err
 		}
 		if sess.ApplicationName != p.application {
-			return errForbidden
+			// The same answer as a session that does not exist, so a key
+			// cannot learn which ids other applications use.
+			return session.SessionError(id, session.ErrNotFound)
 		}
 		p.session = sess
 		return nil

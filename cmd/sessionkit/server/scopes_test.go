@@ -108,9 +108,9 @@ func TestAPI_ApplicationKeys(t *testing.T) {
 		{"write own metadata", "PATCH", own + "/metadata", `{"metadata":{"k":"v"}}`, 200},
 		{"append to own agent", "POST", own + "/agents/support-agent/messages", `{"message":{"role":"user","content":[{"text":"hi"}]}}`, 201},
 		{"create agent in own session", "POST", own + "/agents", `{"agent_id":"helper"}`, 201},
-		{"read another application's session", "GET", other, "", 403},
-		{"write another application's session", "PATCH", other + "/metadata", `{"metadata":{"k":"v"}}`, 403},
-		{"delete another application's session", "DELETE", other, "", 403},
+		{"read another application's session", "GET", other, "", 404},
+		{"write another application's session", "PATCH", other + "/metadata", `{"metadata":{"k":"v"}}`, 404},
+		{"delete another application's session", "DELETE", other, "", 404},
 		{"create a session of its application", "POST", "/api/sessions", `{"session_id":"by-key"}`, 201},
 		{"create a session of another application", "POST", "/api/sessions", `{"session_id":"by-key-2","application_name":"` + demo.AppTravel + `"}`, 403},
 		{"missing session", "GET", "/api/sessions/nope", "", 404},
@@ -121,6 +121,13 @@ func TestAPI_ApplicationKeys(t *testing.T) {
 		status, body, _ := f.do(t, request{method: tt.method, path: tt.path, body: tt.body, noAuth: true, header: app})
 		assert.Equal(t, tt.want, status, "%s: %v", tt.name, body)
 	}
+	// Another application's session and a missing one get the same answer.
+	_, foreign, _ := f.do(t, request{method: "GET", path: "/api/sessions/demo-t-travel/timeline", noAuth: true, header: app})
+	_, missing, _ := f.do(t, request{method: "GET", path: "/api/sessions/demo-t-travex/timeline", noAuth: true, header: app})
+	assert.Equal(t, strings.Replace(toJSON(t, missing), "demo-t-travex", "demo-t-travel", 1), toJSON(t, foreign))
+	_, err = f.repo.GetSession(ctx, "demo-t-travel")
+	require.NoError(t, err, "the other application's session is untouched")
+
 	created, err := f.repo.GetSession(ctx, "by-key")
 	require.NoError(t, err)
 	assert.Equal(t, demo.AppSupport, created.ApplicationName, "a key's sessions belong to its application")
