@@ -1,14 +1,16 @@
 package server
 
 import (
+	"sort"
 	"sync"
 	"time"
 )
 
 // limiter is a per-key token bucket. It runs no goroutine: buckets refill
 // lazily when consulted, and idle full buckets are dropped when the table
-// grows; past maxBuckets a random bucket is dropped, so memory stays bounded
-// whatever keys clients make up.
+// grows; past maxBuckets the fullest tenth is dropped, so memory stays
+// bounded whatever keys clients make up, and a flood of made-up keys never
+// resets a spent bucket (the target under attack).
 type limiter struct {
 	rate Rate
 	now  func() time.Time
@@ -41,14 +43,7 @@ func (l *limiter) refill(key string) *bucket {
 			l.prune(now)
 		}
 		if len(l.buckets) >= maxBuckets {
-			// Every bucket is in use (a flood of distinct keys): forget
-			// one at random rather than grow without bound. Its key
-			// starts over with a full bucket, which costs the limiter
-			// one burst, never memory.
-			for k := range l.buckets {
-				delete(l.buckets, k)
-				break
-			}
+			l.evictFullest(now)
 		}
 		b = &bucket{tokens: float64(l.rate.Burst), last: now}
 		l.buckets[key] = b
@@ -59,6 +54,25 @@ func (l *limiter) refill(key string) *bucket {
 		b.last = now
 	}
 	return b
+}
+
+// evictFullest drops the tenth of the buckets with the most tokens: they
+// cost the least to forget (a forgotten key starts over with a full
+// bucket), and the spent ones, those limiting someone, are kept. Done a
+// tenth at a time, the sort is paid once per maxBuckets/10 new keys.
+func (l *limiter) evictFullest(now time.Time) {
+	type entry struct {
+		key    string
+		tokens float64
+	}
+	all := make([]entry, 0, len(l.buckets))
+	for k, b := range l.buckets {
+		all = append(all, entry{k, b.tokens + now.Sub(b.last).Seconds()*l.rate.PerSecond})
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].tokens > all[j].tokens })
+	for _, e := range all[:max(len(all)/10, 1)] {
+		delete(l.buckets, e.key)
+	}
 }
 
 func (l *limiter) prune(now time.Time) {
