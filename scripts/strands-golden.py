@@ -5,7 +5,8 @@ into a throwaway venv under artifacts/ and calls this script with the output
 directory (default testdata/strands-1.62). What it writes:
 
   file/        FileSessionManager: session "single" (one agent: text, image
-               bytes, a tool use, a guardrail redaction), session "graph"
+               bytes, a tool use, a guardrail redaction; agent "approver" left
+               in interrupt state by a tool-call interrupt), session "graph"
                (a Graph with two nodes) and session "swarm" (a Swarm).
   snapshots/   SnapshotSessionManager over LocalFileStorage: session "snap",
                snapshot_latest plus two immutable snapshots.
@@ -25,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from strands import Agent, tool
+from strands.hooks import BeforeToolCallEvent
 from strands.models.model import Model
 from strands.multiagent import GraphBuilder, Swarm
 from strands.session.file_session_manager import FileSessionManager
@@ -106,6 +108,30 @@ def single(file_dir: Path) -> None:
     agent("Something the guardrail blocks.")
 
 
+class AskBeforeAdd:
+    """Interrupts every call of the add tool, asking a human to approve it."""
+
+    def register_hooks(self, registry: Any, **kwargs: Any) -> None:
+        registry.add_callback(BeforeToolCallEvent, self.ask)
+
+    def ask(self, event: BeforeToolCallEvent) -> None:
+        event.interrupt("approve-add", reason={"tool": event.tool_use["name"]})
+
+
+def interrupted(file_dir: Path) -> None:
+    """A second agent in session "single", left waiting on a tool interrupt."""
+    agent = Agent(
+        agent_id="approver",
+        model=ScriptedModel([{"tool": "add", "input": {"a": 1, "b": 1}, "id": "tooluse_add_2"}]),
+        tools=[add],
+        hooks=[AskBeforeAdd()],
+        session_manager=FileSessionManager("single", storage_dir=str(file_dir)),
+        callback_handler=None,
+    )
+    result = agent("Add 1 and 1, with approval.")
+    assert result.stop_reason == "interrupt", result.stop_reason
+
+
 def node(name: str, answer: str) -> Agent:
     return Agent(name=name, agent_id=name, model=ScriptedModel([{"text": answer}]), callback_handler=None)
 
@@ -152,6 +178,7 @@ def main() -> None:
         shutil.rmtree(out)
     (out / "file").mkdir(parents=True)
     single(out / "file")
+    interrupted(out / "file")
     graph(out / "file")
     swarm(out / "file")
     snapshots(out / "snapshots")

@@ -59,11 +59,12 @@ var goldenBackends = []struct {
 }
 
 // goldenJSONEqual names the golden files whose export is only JSON-equal
-// to the SDK's file, and why. agent.json's "state" is the application's
-// free-form dict: the store keeps it as a map and export writes its keys
-// sorted, where the SDK wrote insertion order.
+// to the SDK's file, and why. An agent.json's "state" and
+// "_internal_state" are free-form dicts: the store keeps them as maps and
+// export writes their keys sorted, where the SDK wrote insertion order.
 var goldenJSONEqual = map[string]string{
-	"session_single/agents/agent_assistant/agent.json": "agent state keys come out sorted",
+	"session_single/agents/agent_assistant/agent.json": "state keys come out sorted",
+	"session_single/agents/agent_approver/agent.json":  "_internal_state.interrupt_state (its pending tool message) keys come out sorted",
 }
 
 // updatedAtRe matches a file's top-level updated_at line.
@@ -73,7 +74,8 @@ var updatedAtRe = regexp.MustCompile(`(?m)^  "updated_at": "[^"]*"`)
 var microsRe = regexp.MustCompile(`(?m)^(  "(?:created|updated)_at": "[^".]*\.\d{3})\d{3}`)
 
 // The SDK's own files (FileSessionManager: one agent with text, image
-// bytes, a tool use and a guardrail redaction; a Graph; a Swarm) import
+// bytes, a tool use and a guardrail redaction; an agent left in interrupt
+// state by a tool-call interrupt; a Graph; a Swarm) import
 // into every backend and export back. Every file comes back
 // byte-identical (messages, multi_agent.json of the Graph and the Swarm)
 // except these, each checked exactly:
