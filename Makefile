@@ -13,10 +13,11 @@ ARTIFACTS     ?= $(CURDIR)/artifacts
 MOTO          := moto[server]==5.2.5
 PYTHON        ?= python3
 PYVENV        := clients/python/.venv
+STRANDS       := strands-agents==1.62.0
 # Tests whose log lines (stale-read counts) CI shows: run verbosely on their own.
 COUNTED       := TestStaleness_TwoProcesses|TestRedisCluster
 
-.PHONY: help test test-unit test-nested test-python fuzz bench-smoke bench loadtest lint cover run demo mongo-java moto clean
+.PHONY: help test test-unit test-nested test-python fuzz bench-smoke bench loadtest lint cover run demo mongo-java moto strands-golden clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -42,6 +43,13 @@ test-python: ## Python client (clients/python) against a real `sessionkit serve`
 	@if [ ! -x $(PYVENV)/bin/python ]; then $(PYTHON) -m venv $(PYVENV); fi
 	$(PYVENV)/bin/python -m pip install -q --disable-pip-version-check -e 'clients/python[test]'
 	cd clients/python && .venv/bin/python -m mypy --strict src && .venv/bin/python -m pytest -q
+
+strands-golden: ## regenerate testdata/strands-1.62 with the real strands-agents SDK (throwaway venv under artifacts/; needs PyPI)
+	rm -rf $(ARTIFACTS)/strands-golden-venv
+	$(PYTHON) -m venv $(ARTIFACTS)/strands-golden-venv
+	$(ARTIFACTS)/strands-golden-venv/bin/python -m pip install -q --disable-pip-version-check '$(STRANDS)'
+	$(ARTIFACTS)/strands-golden-venv/bin/python scripts/strands-golden.py testdata/strands-1.62
+	rm -rf $(ARTIFACTS)/strands-golden-venv
 
 mongo-java: ## build the mongo-java-server launcher jar (needs Maven; skipped when mvn is missing)
 	@if [ -x scripts/mongo-java.sh ] && command -v mvn >/dev/null; then scripts/mongo-java.sh build; \

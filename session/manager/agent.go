@@ -101,8 +101,14 @@ type agentSnapshot struct {
 // broken toolUse/toolResult pairs in memory only (see RepairToolUse).
 // Initializing the same id twice on one Manager is ErrAgentInitialized.
 //
-// Round trips: resume costs GetAgent + ListMessages (plus CountMessages when
-// the window is empty); a new agent of a new session costs CreateAgent plus
+// When the state carries pinned_head_count (later Strands), resume shows
+// the pinned head (messages 0..pinned-1), then the summary message if any,
+// then the messages from pinned+removed_message_count on, as Strands
+// restores them.
+//
+// Round trips: resume costs GetAgent + ListMessages (plus a second
+// ListMessages for a pinned head, plus CountMessages when the window after
+// it is empty); a new agent of a new session costs CreateAgent plus
 // one CreateMessage per constructor message.
 func (m *Manager) Initialize(ctx context.Context, agentID string, opts AgentOptions) (*AgentSession, error) {
 	if err := session.ValidateAgentID(agentID); err != nil {
@@ -203,7 +209,11 @@ func (a *AgentSession) resume(ctx context.Context, stored *session.Agent, cfg se
 	if a.internal == nil {
 		a.internal = DefaultInternalState()
 	}
-	offset, err := removedCount(a.cmState)
+	removed, err := stateCount(a.cmState, "removed_message_count")
+	if err != nil {
+		return session.AgentError(m.sessionID, a.id, err)
+	}
+	pinned, err := stateCount(a.cmState, "pinned_head_count")
 	if err != nil {
 		return session.AgentError(m.sessionID, a.id, err)
 	}
@@ -212,7 +222,16 @@ func (a *AgentSession) resume(ctx context.Context, stored *session.Agent, cfg se
 			return err
 		}
 	}
-	stored2, err := m.repo.ListMessages(ctx, m.sessionID, a.id, offset, 0)
+	// A pinned head (later Strands conversation managers) stays in view:
+	// the first pinned messages, then the window after the removed ones,
+	// which starts at pinned+removed. Without a pin the head page is not read.
+	var head []*session.Message
+	if pinned > 0 {
+		if head, err = m.repo.ListMessages(ctx, m.sessionID, a.id, 0, pinned); err != nil {
+			return err
+		}
+	}
+	stored2, err := m.repo.ListMessages(ctx, m.sessionID, a.id, pinned+removed, 0)
 	if err != nil {
 		return err
 	}
@@ -225,6 +244,9 @@ func (a *AgentSession) resume(ctx context.Context, stored *session.Agent, cfg se
 		return err
 	}
 	var msgs []session.ChatMessage
+	for _, sm := range head {
+		msgs = append(msgs, sm.Effective())
+	}
 	if summary, ok := a.cmState["summary_message"].(map[string]any); ok {
 		c, err := session.ChatMessageFromMap(summary)
 		if err != nil {
@@ -245,10 +267,12 @@ func (a *AgentSession) resume(ctx context.Context, stored *session.Agent, cfg se
 
 func sameMessage(x, y session.ChatMessage) bool { return reflect.DeepEqual(x, y) }
 
-// removedCount reads removed_message_count, the positional offset of the
-// first message the conversation manager still shows.
-func removedCount(cm map[string]any) (int, error) {
-	v, ok := cm["removed_message_count"]
+// stateCount reads the count key of conversation-manager state:
+// removed_message_count (how many messages after the pinned head the
+// conversation manager no longer shows) or pinned_head_count (how many
+// first messages it always shows). Absent or null is 0.
+func stateCount(cm map[string]any, key string) (int, error) {
+	v, ok := cm[key]
 	if !ok || v == nil {
 		return 0, nil
 	}
@@ -262,7 +286,7 @@ func removedCount(cm map[string]any) (int, error) {
 			return int(n), nil
 		}
 	}
-	return 0, session.InvalidArgument("conversation_manager_state.removed_message_count", "%v is not a count", v)
+	return 0, session.InvalidArgument("conversation_manager_state."+key, "%v is not a count", v)
 }
 
 // configPatch returns the patch that brings stored to want, considering only
@@ -388,16 +412,20 @@ func (a *AgentSession) SetInternalState(st map[string]any) error {
 // RemoveOldest drops the n oldest messages from what the agent sees and adds
 // n to removed_message_count, as a sliding-window conversation manager
 // does; nothing is deleted from the store, and a later resume loads from the
-// new offset. It returns how many were removed.
+// new offset. The first pinned_head_count messages, when the state pins
+// some, stay: the n removed are the oldest after them. It returns how many
+// were removed.
 func (a *AgentSession) RemoveOldest(n int) int {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	n = max(0, min(n, len(a.messages)))
+	pinned, _ := stateCount(a.cmState, "pinned_head_count")
+	pinned = min(pinned, len(a.messages))
+	n = max(0, min(n, len(a.messages)-pinned))
 	if n == 0 {
 		return 0
 	}
-	a.messages = append([]session.ChatMessage(nil), a.messages[n:]...)
-	removed, _ := removedCount(a.cmState)
+	a.messages = append(append([]session.ChatMessage(nil), a.messages[:pinned]...), a.messages[pinned+n:]...)
+	removed, _ := stateCount(a.cmState, "removed_message_count")
 	cm := session.CloneMap(a.cmState)
 	cm["removed_message_count"] = int64(removed + n)
 	a.cmState = cm

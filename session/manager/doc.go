@@ -11,7 +11,8 @@
 // back (the HTTP API's writes). Initialize returns an AgentSession
 // for one agent: on first use it creates the agent; on resume it restores
 // state, internal state and conversation-manager state, loads the messages
-// from removed_message_count on, prepends a summary message and repairs
+// from removed_message_count on (after a pinned head of pinned_head_count
+// messages, which stays in view), adds a summary message and repairs
 // broken toolUse/toolResult pairs in memory (RepairToolUse). Then, per
 // invocation: BeginInvocation, Append for every message, RedactLatest when a
 // guardrail intervenes, and EndInvocation, which syncs changed agent state
