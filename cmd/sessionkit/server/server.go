@@ -225,6 +225,7 @@ func (s *Server) routes() {
 
 	m.Handle("GET /api/sessions", s.application(s.listSessions))
 	m.Handle("POST /api/sessions", s.application(s.createSession))
+	m.Handle("GET /api/stats", s.application(s.stats))
 	m.Handle("GET /api/sessions/{id}", s.reader(s.getSession))
 	m.Handle("DELETE /api/sessions/{id}", s.writer(s.deleteSession))
 	m.Handle("GET /api/sessions/{id}/timeline", s.reader(s.timeline))
