@@ -134,6 +134,7 @@ async function search(cursor) {
     $("search-error").textContent = e.message;
     return;
   }
+  if (!cursor) loadStats();
   const tbody = $("results").querySelector("tbody");
   tbody.replaceChildren();
   for (const s of page.sessions) {
@@ -156,6 +157,27 @@ async function search(cursor) {
   state.next = page.next_cursor || "";
   $("next-page").disabled = !state.next;
   $("first-page").disabled = !cursor;
+}
+
+// loadStats fetches the per-application daily counts for the search's
+// application and creation dates (the search's created_to is exclusive,
+// the stats' to is the last day included) and draws them.
+async function loadStats() {
+  const box = $("stats-charts");
+  const p = new URLSearchParams(state.query), q = new URLSearchParams();
+  if (p.get("application")) q.set("application", p.get("application"));
+  const day = (v) => /^\d{4}-\d{2}-\d{2}/.test(v || "") ? v.slice(0, 10) : "";
+  if (day(p.get("created_from"))) q.set("from", day(p.get("created_from")));
+  if (day(p.get("created_to"))) {
+    const t = new Date(day(p.get("created_to")) + "T00:00:00Z");
+    t.setUTCDate(t.getUTCDate() - 1);
+    q.set("to", t.toISOString().slice(0, 10));
+  }
+  try {
+    renderStats(box, await api("/api/stats?" + q));
+  } catch (e) {
+    box.replaceChildren(el("p", "error", "Charts: " + e.message));
+  }
 }
 
 function searchHash(cursor) {
