@@ -2,6 +2,8 @@ package browsertest
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -55,6 +57,10 @@ func TestViewer_SearchPageChartsActivityPerApplication(t *testing.T) {
 		if g.App != w.app || g.Days != 30 || g.Bars != 30 || g.Guardrail != 30 || g.Ratio != w.ratio || g.Label != w.label {
 			t.Errorf("chart %d = %+v, want %s with 30 days, bars and guardrail points, %d ratio point, label %q", i, g, w.app, w.ratio, w.label)
 		}
+	}
+	shot := run(t, ctx, chromedp.FullScreenshot(90))
+	if err := os.WriteFile(filepath.Join(artifactsDir(t), "viewer-search-charts.jpg"), shot, 0o644); err != nil {
+		t.Fatal(err)
 	}
 	// An application filter narrows the charts to it.
 	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/#/sessions?application="+demo.AppTravel),

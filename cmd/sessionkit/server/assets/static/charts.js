@@ -118,7 +118,8 @@ function renderStats(box, st) {
     svg.append(svgEl("text", { x: padL - 6, y: padT + 8, class: "tick", "text-anchor": "end" }, maxS));
     svg.append(svgEl("text", { x: padL - 6, y: padT + plotH, class: "tick", "text-anchor": "end" }, 0));
     svg.append(svgEl("text", { x: W - padR + 6, y: padT + 8, class: "tick guard" }, maxG + " int."));
-    svg.append(svgEl("text", { x: W - padR + 6, y: padT + plotH, class: "tick ratio" }, "100% up"));
+    svg.append(svgEl("text", { x: W - padR + 6, y: padT + 20, class: "tick ratio" }, "100% up"));
+    svg.append(svgEl("text", { x: W - padR + 6, y: padT + plotH, class: "tick ratio" }, "0% up"));
     const line = [], pts = [];
     st.days.forEach((day, i) => {
       const cx = padL + slot * i + slot / 2, s = app.sessions[i];
@@ -137,7 +138,7 @@ function renderStats(box, st) {
         pr.append(svgEl("title", {}, day + ": feedback " + up + " up, " + down + " down (" + Math.round(100 * up / (up + down)) + "% up)"));
         pts.push(pr);
       }
-      if (i === 0 || i === n - 1 || (n > 10 && i % 7 === 0)) {
+      if (i === 0 || i === n - 1 || (n > 10 && i % 7 === 0 && n - 1 - i >= 4)) {
         svg.append(svgEl("text", { x: cx, y: H - 6, class: "tick", "text-anchor": "middle" }, day.slice(5)));
       }
     });
