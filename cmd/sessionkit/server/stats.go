@@ -125,7 +125,7 @@ func (s *Server) stats(w http.ResponseWriter, r *http.Request) {
 		}
 		q.application = p.application
 	}
-	out, err := s.aggregate(r.Context(), q)
+	out, err := s.aggregate(r.Context(), q, session.MaxPageSize, maxStatsSessions)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -133,9 +133,10 @@ func (s *Server) stats(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
-// aggregate pages through the sessions created in q's range, at most
-// maxStatsSessions of them, and counts them per application and day.
-func (s *Server) aggregate(ctx context.Context, q statsQuery) (*statsResponse, error) {
+// aggregate pages through the sessions created in q's range, pageSize at a
+// time and at most maxSessions of them, and counts them per application and
+// day.
+func (s *Server) aggregate(ctx context.Context, q statsQuery, pageSize, maxSessions int) (*statsResponse, error) {
 	end := q.to.AddDate(0, 0, 1)
 	n := int(end.Sub(q.from) / (24 * time.Hour))
 	out := &statsResponse{From: q.from.Format(statsDate), To: q.to.Format(statsDate),
@@ -162,14 +163,14 @@ func (s *Server) aggregate(ctx context.Context, q statsQuery) (*statsResponse, e
 	}
 
 	sq := session.SessionQuery{ApplicationName: q.application, CreatedFrom: q.from, CreatedTo: end,
-		Limit: session.MaxPageSize}
+		Limit: pageSize}
 	for {
 		page, err := s.repo.ListSessions(ctx, sq)
 		if err != nil {
 			return nil, err
 		}
 		sessions := page.Sessions
-		if room := maxStatsSessions - out.SessionsScanned; len(sessions) > room {
+		if room := maxSessions - out.SessionsScanned; len(sessions) > room {
 			sessions, out.Truncated = sessions[:room], true
 		}
 		type counts struct {
@@ -218,7 +219,7 @@ func (s *Server) aggregate(ctx context.Context, q statsQuery) (*statsResponse, e
 		if out.Truncated || page.NextCursor == "" {
 			break
 		}
-		if out.SessionsScanned == maxStatsSessions {
+		if out.SessionsScanned == maxSessions {
 			out.Truncated = true
 			break
 		}
