@@ -23,13 +23,14 @@ import (
 var statsDay = time.Date(2026, 3, 14, 10, 0, 0, 0, time.UTC)
 
 // statsServer serves the demo, written on statsDay, with the clock on
-// statsDay too, and returns its URL and an API key of demo.AppSupport.
-func statsServer(t *testing.T) (string, string) {
+// statsDay too, and returns its URL, an API key of demo.AppSupport and the
+// viewer password of the demo's support session.
+func statsServer(t *testing.T) (string, string, string) {
 	t.Helper()
 	repo := memory.New(memory.Options{})
 	t.Cleanup(func() { _ = repo.Close() })
 	now := func() time.Time { return statsDay }
-	_, err := demo.Run(context.Background(), repo, demo.Options{RunID: "st", Now: now})
+	res, err := demo.Run(context.Background(), repo, demo.Options{RunID: "st", Now: now})
 	require.NoError(t, err)
 	srv, err := server.New(server.Options{Repository: repo, AdminToken: adminToken, Now: now,
 		Logger:     slog.New(slog.NewTextHandler(io.Discard, nil)),
@@ -41,14 +42,18 @@ func statsServer(t *testing.T) (string, string) {
 	require.Equal(t, 201, status, "%s", body)
 	var k struct{ Key string }
 	require.NoError(t, json.Unmarshal(body, &k))
-	return ts.URL, k.Key
+	return ts.URL, k.Key, res.ViewerPasswords["demo-st-support"]
 }
 
 func statsGet(t *testing.T, base, path, token, method, body string) (int, []byte) {
 	t.Helper()
 	req, err := http.NewRequest(method, base+path, strings.NewReader(body))
 	require.NoError(t, err)
-	req.Header.Set("Authorization", "Bearer "+token)
+	if password, ok := strings.CutPrefix(token, "viewer:"); ok {
+		req.Header.Set(server.SessionPasswordHeader, password)
+	} else {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
@@ -79,7 +84,7 @@ type statsAnswer struct {
 // 1 up. Every count lands on that day and every other day is zero.
 func TestStats_CountsTheDemoPerApplicationAndDay(t *testing.T) {
 	t.Parallel()
-	base, key := statsServer(t)
+	base, key, _ := statsServer(t)
 	type want struct{ sessions, up, down, guardrail int }
 	all := map[string]want{demo.AppSupport: {2, 1, 1, 1}, demo.AppTravel: {1, 1, 0, 0}}
 	tests := []struct {
@@ -132,10 +137,10 @@ func TestStats_CountsTheDemoPerApplicationAndDay(t *testing.T) {
 }
 
 // Bad parameters are a JSON 400 naming the field; an API key asking for
-// another application is refused.
+// another application and a session's viewer password are refused.
 func TestStats_RefusesBadParametersAndOtherApplications(t *testing.T) {
 	t.Parallel()
-	base, key := statsServer(t)
+	base, key, password := statsServer(t)
 	tests := []struct {
 		name, query, token string
 		status             int
@@ -149,6 +154,7 @@ func TestStats_RefusesBadParametersAndOtherApplications(t *testing.T) {
 		{"repeated parameter", "?from=2026-03-01&from=2026-03-02", adminToken, 400, "from"},
 		{"api key, other application", "?application=" + demo.AppTravel, key, 403, ""},
 		{"bad token", "", "nope", 401, ""},
+		{"viewer password", "", "viewer:" + password, 403, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
