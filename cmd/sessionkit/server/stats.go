@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"sort"
+	"sync"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -25,6 +26,69 @@ const (
 	maxStatsSessions = 5000
 	statsDate        = "2006-01-02"
 )
+
+// statsTTL is how long a stats answer is reused. The viewer asks again on
+// every search; within this window it gets the same counts instead of
+// another scan of up to maxStatsSessions sessions, so a session written
+// meanwhile shows up at most this late.
+const statsTTL = 30 * time.Second
+
+// maxStatsCached bounds the cache: queries are (application, from, to), and
+// a client naming many of them only evicts other entries.
+const maxStatsCached = 64
+
+// statsCache keeps recent stats answers for statsTTL. Answers are shared,
+// never modified after put.
+type statsCache struct {
+	now     func() time.Time
+	mu      sync.Mutex
+	entries map[statsQuery]statsEntry
+}
+
+type statsEntry struct {
+	out     *statsResponse
+	expires time.Time
+}
+
+func newStatsCache(now func() time.Time) *statsCache {
+	return &statsCache{now: now, entries: map[statsQuery]statsEntry{}}
+}
+
+// get returns the cached answer to q, or nil.
+func (c *statsCache) get(q statsQuery) *statsResponse {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[q]
+	if !ok || !c.now().Before(e.expires) {
+		return nil
+	}
+	return e.out
+}
+
+// put caches out for q, first dropping expired entries and, when still
+// full, the one closest to expiry.
+func (c *statsCache) put(q statsQuery, out *statsResponse) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := c.now()
+	if len(c.entries) >= maxStatsCached {
+		var oldest statsQuery
+		first := true
+		for k, e := range c.entries {
+			if !now.Before(e.expires) {
+				delete(c.entries, k)
+				continue
+			}
+			if first || e.expires.Before(c.entries[oldest].expires) {
+				oldest, first = k, false
+			}
+		}
+		if len(c.entries) >= maxStatsCached {
+			delete(c.entries, oldest)
+		}
+	}
+	c.entries[q] = statsEntry{out: out, expires: now.Add(statsTTL)}
+}
 
 // statsSeries is one application's counts, one entry per day of
 // statsResponse.Days.
@@ -102,13 +166,13 @@ func parseStatsQuery(v map[string][]string, now time.Time) (statsQuery, error) {
 	return q, nil
 }
 
-// stats is GET /api/stats: per application and per UTC day, the sessions
+// getStats is GET /api/stats: per application and per UTC day, the sessions
 // created that day and the feedback up and down and guardrail interventions
 // those sessions hold. Everything is counted on its session's creation day,
 // not its own timestamp: the scan is bounded by creation time, so feedback
 // given later on an older session would otherwise go missing from the
 // range that holds it. An API key sees its own application only.
-func (s *Server) stats(w http.ResponseWriter, r *http.Request) {
+func (s *Server) getStats(w http.ResponseWriter, r *http.Request) {
 	if !s.search.allow(clientKey(s.clientIP(r))) {
 		s.writeError(w, r, errSearchLimited)
 		return
@@ -125,10 +189,14 @@ func (s *Server) stats(w http.ResponseWriter, r *http.Request) {
 		}
 		q.application = p.application
 	}
-	out, err := s.aggregate(r.Context(), q, session.MaxPageSize, maxStatsSessions)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
+	out := s.stats.get(q)
+	if out == nil {
+		var err error
+		if out, err = s.aggregate(r.Context(), q, session.MaxPageSize, maxStatsSessions); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		s.stats.put(q, out)
 	}
 	writeJSON(w, http.StatusOK, out)
 }

@@ -54,3 +54,25 @@ func TestAggregate_PagesAndStopsAtTheCap(t *testing.T) {
 		})
 	}
 }
+
+// The stats cache answers a repeated query for statsTTL, then forgets it;
+// a full cache evicts rather than grows.
+func TestStatsCache_ExpiresAndStaysBounded(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 3, 14, 12, 0, 0, 0, time.UTC)
+	c := newStatsCache(func() time.Time { return now })
+	q := statsQuery{application: "a", from: now.AddDate(0, 0, -1), to: now}
+	out := &statsResponse{SessionsScanned: 1}
+	assert.Nil(t, c.get(q))
+	c.put(q, out)
+	assert.Same(t, out, c.get(q))
+	assert.Nil(t, c.get(statsQuery{application: "b", from: q.from, to: q.to}), "another application's answer")
+	now = now.Add(statsTTL)
+	assert.Nil(t, c.get(q), "expired")
+	for i := range 3 * maxStatsCached {
+		c.put(statsQuery{application: fmt.Sprint(i)}, out)
+		now = now.Add(time.Millisecond)
+	}
+	assert.Len(t, c.entries, maxStatsCached)
+	assert.Same(t, out, c.get(statsQuery{application: fmt.Sprint(3*maxStatsCached - 1)}), "the newest is kept")
+}
