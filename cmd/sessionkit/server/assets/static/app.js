@@ -426,6 +426,34 @@ async function openTimeline(id) {
   const ctx = { metrics: {} };
   $("timeline").replaceChildren(...tl.events.map((ev) => renderEvent(ev, ctx)));
   if (typeof renderCharts === "function") renderCharts(tl);
+  loadMultiAgents(tl.session.session_id);
+}
+
+// loadMultiAgents shows the session's Strands multi-agent orchestrators
+// (Graph, Swarm): one collapsible state per orchestrator, with its status
+// and last update in the summary. The panel stays hidden when there are
+// none or the store keeps none (501).
+async function loadMultiAgents(id) {
+  const box = $("tl-multi");
+  box.hidden = true;
+  box.replaceChildren();
+  let res;
+  try {
+    res = await api("/api/sessions/" + encodeURIComponent(id) + "/multi_agents");
+  } catch (_) {
+    return;
+  }
+  const list = (res && res.multi_agents) || [];
+  if (list.length === 0 || $("tl-title").textContent !== id) return;
+  box.append(el("h3", "", "Multi-agent orchestrators (" + list.length + ")"));
+  for (const m of list) {
+    const st = m.state || {};
+    const parts = [el("span", "ma-id", m.multi_agent_id)];
+    if (st.status) parts.push(el("span", "tag", String(st.status)));
+    if (m.updated_at) { parts.push(document.createTextNode(" updated ")); parts.push(timeEl(m.updated_at)); }
+    box.append(collapsible("multi-agent", parts, jsonBlock(st), isShort(st)));
+  }
+  box.hidden = false;
 }
 
 function logout() {
