@@ -191,7 +191,6 @@ func (s *Server) getStats(w http.ResponseWriter, r *http.Request) {
 	}
 	out := s.stats.get(q)
 	if out == nil {
-		var err error
 		if out, err = s.aggregate(r.Context(), q, session.MaxPageSize, maxStatsSessions); err != nil {
 			s.writeError(w, r, err)
 			return
