@@ -142,6 +142,7 @@ type Server struct {
 	login   *limiter // failed authentications per client
 	targets *limiter // failed authentications per target
 	search  *limiter
+	stats   *statsCache         // recent GET /api/stats answers
 	keys    session.APIKeyStore // nil when the repository has none
 }
 
@@ -207,6 +208,7 @@ func New(opts Options) (*Server, error) {
 		login:   newLimiter(opts.LoginRate, opts.Now),
 		targets: newLimiter(opts.TargetRate, opts.Now),
 		search:  newLimiter(opts.SearchRate, opts.Now),
+		stats:   newStatsCache(opts.Now),
 	}
 	s.keys, _ = opts.Repository.(session.APIKeyStore)
 	s.routes()
@@ -225,6 +227,7 @@ func (s *Server) routes() {
 
 	m.Handle("GET /api/sessions", s.application(s.listSessions))
 	m.Handle("POST /api/sessions", s.application(s.createSession))
+	m.Handle("GET /api/stats", s.application(s.getStats))
 	m.Handle("GET /api/sessions/{id}", s.reader(s.getSession))
 	m.Handle("DELETE /api/sessions/{id}", s.writer(s.deleteSession))
 	m.Handle("GET /api/sessions/{id}/timeline", s.reader(s.timeline))

@@ -134,6 +134,7 @@ async function search(cursor) {
     $("search-error").textContent = e.message;
     return;
   }
+  if (!cursor) loadStats();
   const tbody = $("results").querySelector("tbody");
   tbody.replaceChildren();
   for (const s of page.sessions) {
@@ -156,6 +157,27 @@ async function search(cursor) {
   state.next = page.next_cursor || "";
   $("next-page").disabled = !state.next;
   $("first-page").disabled = !cursor;
+}
+
+// loadStats fetches the per-application daily counts for the search's
+// application and creation dates (the search's created_to is exclusive,
+// the stats' to is the last day included) and draws them.
+async function loadStats() {
+  const box = $("stats-charts");
+  const p = new URLSearchParams(state.query), q = new URLSearchParams();
+  if (p.get("application")) q.set("application", p.get("application"));
+  const day = (v) => /^\d{4}-\d{2}-\d{2}/.test(v || "") ? v.slice(0, 10) : "";
+  if (day(p.get("created_from"))) q.set("from", day(p.get("created_from")));
+  if (day(p.get("created_to"))) {
+    const t = new Date(day(p.get("created_to")) + "T00:00:00Z");
+    t.setUTCDate(t.getUTCDate() - 1);
+    q.set("to", t.toISOString().slice(0, 10));
+  }
+  try {
+    renderStats(box, await api("/api/stats?" + q));
+  } catch (e) {
+    box.replaceChildren(el("p", "error", "Charts: " + e.message));
+  }
 }
 
 function searchHash(cursor) {
@@ -404,6 +426,34 @@ async function openTimeline(id) {
   const ctx = { metrics: {} };
   $("timeline").replaceChildren(...tl.events.map((ev) => renderEvent(ev, ctx)));
   if (typeof renderCharts === "function") renderCharts(tl);
+  loadMultiAgents(tl.session.session_id);
+}
+
+// loadMultiAgents shows the session's Strands multi-agent orchestrators
+// (Graph, Swarm): one collapsible state per orchestrator, with its status
+// and last update in the summary. The panel stays hidden when there are
+// none or the store keeps none (501).
+async function loadMultiAgents(id) {
+  const box = $("tl-multi");
+  box.hidden = true;
+  box.replaceChildren();
+  let res;
+  try {
+    res = await api("/api/sessions/" + encodeURIComponent(id) + "/multi_agents");
+  } catch (_) {
+    return;
+  }
+  const list = (res && res.multi_agents) || [];
+  if (list.length === 0 || $("tl-title").textContent !== id) return;
+  box.append(el("h3", "", "Multi-agent orchestrators (" + list.length + ")"));
+  for (const m of list) {
+    const st = m.state || {};
+    const parts = [el("span", "ma-id", m.multi_agent_id)];
+    if (st.status) parts.push(el("span", "tag", String(st.status)));
+    if (m.updated_at) { parts.push(document.createTextNode(" updated ")); parts.push(timeEl(m.updated_at)); }
+    box.append(collapsible("multi-agent", parts, jsonBlock(st), isShort(st)));
+  }
+  box.hidden = false;
 }
 
 function logout() {
