@@ -772,24 +772,33 @@ type appendRequest struct {
 	EventLoopMetrics *wire.EventLoopMetrics `json:"event_loop_metrics,omitempty"`
 }
 
+// decodeMessage reads the body of a message write (append or update) and
+// checks it as every backend will, so bad input is refused before any
+// store is touched.
+func (s *Server) decodeMessage(w http.ResponseWriter, r *http.Request) (appendRequest, *session.Message, error) {
+	var req appendRequest
+	if err := s.decodeJSON(w, r, &req); err != nil {
+		return req, nil, err
+	}
+	wm := wire.Message{Message: req.Message, RedactMessage: req.RedactMessage, EventLoopMetrics: req.EventLoopMetrics}
+	m, err := wm.ToMessage()
+	if err != nil {
+		return req, nil, err
+	}
+	if _, err := session.PrepareMessage(m, s.opts.Now()); err != nil {
+		return req, nil, err
+	}
+	return req, m, nil
+}
+
 func (s *Server) appendMessage(w http.ResponseWriter, r *http.Request) {
 	id, agent, err := agentPath(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	var req appendRequest
-	if err := s.decodeJSON(w, r, &req); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	wm := wire.Message{Message: req.Message, RedactMessage: req.RedactMessage, EventLoopMetrics: req.EventLoopMetrics}
-	m, err := wm.ToMessage()
+	req, m, err := s.decodeMessage(w, r)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	if _, err := session.PrepareMessage(m, s.opts.Now()); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

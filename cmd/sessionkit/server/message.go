@@ -53,23 +53,13 @@ func (s *Server) updateMessage(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	var req appendRequest
-	if err := s.decodeJSON(w, r, &req); err != nil {
+	req, m, err := s.decodeMessage(w, r)
+	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	if req.MessageID != nil && *req.MessageID != msgID {
 		s.writeError(w, r, session.InvalidArgument("message_id", "%d does not match the path", *req.MessageID))
-		return
-	}
-	wm := wire.Message{Message: req.Message, RedactMessage: req.RedactMessage, EventLoopMetrics: req.EventLoopMetrics}
-	m, err := wm.ToMessage()
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	if _, err := session.PrepareMessage(m, s.opts.Now()); err != nil {
-		s.writeError(w, r, err)
 		return
 	}
 	m.ID = msgID

@@ -51,13 +51,22 @@ type multiAgentList struct {
 	MultiAgents []*wire.MultiAgent `json:"multi_agents"`
 }
 
-func (s *Server) listMultiAgents(w http.ResponseWriter, r *http.Request) {
+// multiAgentTarget is the session an orchestrator route names and the
+// store that keeps its orchestrators.
+func (s *Server) multiAgentTarget(r *http.Request) (string, session.MultiAgentStore, error) {
 	id, err := sessionID(r)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return "", nil, err
 	}
 	ma, err := s.multiAgents()
+	if err != nil {
+		return "", nil, err
+	}
+	return id, ma, nil
+}
+
+func (s *Server) listMultiAgents(w http.ResponseWriter, r *http.Request) {
+	id, ma, err := s.multiAgentTarget(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -82,12 +91,7 @@ func (s *Server) listMultiAgents(w http.ResponseWriter, r *http.Request) {
 // createMultiAgent is POST .../multi_agents with a wire.MultiAgent body;
 // the times are the server's.
 func (s *Server) createMultiAgent(w http.ResponseWriter, r *http.Request) {
-	id, err := sessionID(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	ma, err := s.multiAgents()
+	id, ma, err := s.multiAgentTarget(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -96,13 +96,22 @@ func readSnapshotBody(w http.ResponseWriter, r *http.Request, limit int64) ([]by
 	return buf, nil
 }
 
-func (s *Server) putSnapshot(w http.ResponseWriter, r *http.Request) {
+// snapshotTarget is the session a snapshot route names and the store that
+// keeps its snapshots.
+func (s *Server) snapshotTarget(r *http.Request) (string, session.SnapshotStore, error) {
 	id, err := sessionID(r)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return "", nil, err
 	}
 	st, err := s.snapshotStore()
+	if err != nil {
+		return "", nil, err
+	}
+	return id, st, nil
+}
+
+func (s *Server) putSnapshot(w http.ResponseWriter, r *http.Request) {
+	id, st, err := s.snapshotTarget(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -126,12 +135,7 @@ func (s *Server) putSnapshot(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) getSnapshot(w http.ResponseWriter, r *http.Request) {
-	id, err := sessionID(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	st, err := s.snapshotStore()
+	id, st, err := s.snapshotTarget(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -154,12 +158,7 @@ func (s *Server) getSnapshot(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) deleteSnapshot(w http.ResponseWriter, r *http.Request) {
-	id, err := sessionID(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	st, err := s.snapshotStore()
+	id, st, err := s.snapshotTarget(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -172,12 +171,7 @@ func (s *Server) deleteSnapshot(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) listSnapshots(w http.ResponseWriter, r *http.Request) {
-	id, err := sessionID(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	st, err := s.snapshotStore()
+	id, st, err := s.snapshotTarget(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
