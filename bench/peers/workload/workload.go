@@ -84,3 +84,25 @@ func Rotate(b *testing.B, perSession int, fresh func(), op func(i int)) {
 	}
 	b.StopTimer()
 }
+
+// Texts of the aliasing probe: a message is appended with Original, then
+// the caller overwrites its copy with Mutated.
+const (
+	Original = "original text"
+	Mutated  = "mutated by the caller"
+)
+
+// Aliasing names what an aliasing probe observed in the store after the
+// caller mutated its copy: "isolated" when the store kept Original,
+// "changes-store" when it shows Mutated. ok is false for any other text,
+// which means the probe itself went wrong.
+func Aliasing(stored string) (result string, ok bool) {
+	switch stored {
+	case Original:
+		return "isolated", true
+	case Mutated:
+		return "changes-store", true
+	default:
+		return "unexpected", false
+	}
+}
