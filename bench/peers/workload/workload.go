@@ -52,6 +52,12 @@ func ToolInput(turn int) map[string]any {
 	return map[string]any{"query": "renewals by region", "quarter": "2026-Q3", "limit": 5, "turn": turn}
 }
 
+// ToolInputJSON is ToolInput as the JSON text a model returns, for the
+// stores that keep tool arguments as JSON (trpc-agent-go).
+func ToolInputJSON(turn int) []byte {
+	return fmt.Appendf(nil, `{"query":"renewals by region","quarter":"2026-Q3","limit":5,"turn":%d}`, turn)
+}
+
 // ToolUseID names the tool call of turn.
 func ToolUseID(turn int) string { return fmt.Sprintf("tooluse-%d", turn) }
 
