@@ -8,6 +8,10 @@ STATICCHECK   := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # chromedp, vegeta, the Go peers ADK Go and trpc-agent-go) that library users
 # must never download.
 NESTED        := internal/mongotest internal/browsertest internal/openapitest bench/loadtest bench/peers
+# Nested modules whose benchmarks test-nested runs once, under -race, next to
+# their tests, so that CI compiles their heavy dependencies once instead of
+# twice (bench-smoke skips them).
+BENCH_IN_TEST := bench/peers
 FUZZTIME      ?= 5s
 BENCHTIME     ?= 1x
 # The peer benchmark (bench/peers): interleaved runs of every store, medians.
@@ -39,7 +43,8 @@ test-nested: mongo-java ## nested-module tests: MongoDB-wire servers, headless b
 	@for m in $(NESTED); do \
 	  if [ -f $$m/go.mod ]; then \
 	    echo "== $$m"; \
-	    (cd $$m && SESSIONKIT_ARTIFACTS_DIR=$(ARTIFACTS) $(GO) test -race -count=1 -timeout 20m ./...) || exit 1; \
+	    bench=; case " $(BENCH_IN_TEST) " in *" $$m "*) bench='-bench=. -benchtime=$(BENCHTIME)';; esac; \
+	    (cd $$m && SESSIONKIT_ARTIFACTS_DIR=$(ARTIFACTS) $(GO) test -race -count=1 -timeout 20m $$bench ./...) || exit 1; \
 	  fi; \
 	done
 
@@ -79,6 +84,7 @@ fuzz: ## run every fuzz target briefly (FUZZTIME=5s)
 bench-smoke: mongo-java ## run every benchmark once, nested modules included, so they keep compiling and stay honest (not timed)
 	$(GO) test -run='^$$' -bench=. -benchtime=$(BENCHTIME) -count=1 ./...
 	@for m in $(NESTED); do \
+	  case " $(BENCH_IN_TEST) " in *" $$m "*) echo "== bench-smoke $$m: its benchmarks run once in test-nested"; continue;; esac; \
 	  echo "== bench-smoke $$m"; \
 	  (cd $$m && $(GO) test -run='^$$' -bench=. -benchtime=$(BENCHTIME) -count=1 ./...) || exit 1; \
 	done
