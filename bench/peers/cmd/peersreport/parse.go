@@ -17,6 +17,8 @@ type Stat struct {
 	Sec, Allocs, Bytes float64
 	// Runs is how many runs the medians are taken over.
 	Runs int
+	// Secs are the times per operation of each run, in run order.
+	Secs []float64
 }
 
 // Set holds the benchmark results by workload (the benchmark's base name,
@@ -28,6 +30,27 @@ type Set map[string]map[string]Stat
 func (s Set) Get(workload, store string) (Stat, bool) {
 	st, ok := s[workload][store]
 	return st, ok
+}
+
+// Ratio returns a's time ÷ b's time on workload. When both ran the same
+// number of times it is the median of the per-run ratios: run k of every
+// store ran in the same pass (make bench-peers interleaves the stores), so
+// a slow spell of the shared machine cancels out of each ratio. Otherwise
+// it is the ratio of the medians.
+func (s Set) Ratio(workload, a, b string) (float64, bool) {
+	sa, okA := s.Get(workload, a)
+	sb, okB := s.Get(workload, b)
+	if !okA || !okB {
+		return 0, false
+	}
+	if len(sa.Secs) != len(sb.Secs) || len(sa.Secs) == 0 {
+		return sa.Sec / sb.Sec, true
+	}
+	rs := make([]float64, len(sa.Secs))
+	for i := range rs {
+		rs[i] = sa.Secs[i] / sb.Secs[i]
+	}
+	return median(rs), true
 }
 
 // ParseBench reads `go test -bench -benchmem` output (any number of runs
@@ -74,7 +97,7 @@ func ParseBench(r io.Reader, name string) (Set, error) {
 	for w, stores := range all {
 		set[w] = map[string]Stat{}
 		for st, rs := range stores {
-			set[w][st] = Stat{Sec: median(rs.sec), Allocs: median(rs.allocs), Bytes: median(rs.bytes), Runs: len(rs.sec)}
+			set[w][st] = Stat{Sec: median(rs.sec), Allocs: median(rs.allocs), Bytes: median(rs.bytes), Runs: len(rs.sec), Secs: rs.sec}
 		}
 	}
 	return set, nil

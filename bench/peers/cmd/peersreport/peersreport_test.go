@@ -177,3 +177,20 @@ func TestRun_SplicesIntoReport(t *testing.T) {
 	assert.Equal(t, 1, strings.Count(out, "## Peers"), "a second run replaces the section")
 	assert.Contains(t, out, "`trpc.group/trpc-go/trpc-agent-go` v1.11.2")
 }
+
+func TestSetRatio_MedianOfPerRunRatios(t *testing.T) {
+	t.Parallel()
+	set := Set{"W": {
+		"a": {Sec: 3, Secs: []float64{1, 10, 3}},
+		"b": {Sec: 5, Secs: []float64{2, 5, 6}},
+		"c": {Sec: 4, Secs: []float64{4}},
+	}}
+	r, ok := set.Ratio("W", "a", "b")
+	require.True(t, ok)
+	assert.InDelta(t, 0.5, r, 1e-9, "per-run ratios 0.5, 2, 0.5; the ratio of the medians would be 0.6")
+	r, ok = set.Ratio("W", "a", "c")
+	require.True(t, ok)
+	assert.InDelta(t, 0.75, r, 1e-9, "run counts differ: ratio of the medians")
+	_, ok = set.Ratio("W", "a", "missing")
+	assert.False(t, ok)
+}
