@@ -3,7 +3,7 @@
 //
 // Its SQLite session service lives in the separate module
 // trpc.group/trpc-go/trpc-agent-go/session/sqlite, which the Go module
-// proxy does not serve at the v1.11 versions (no version of it could be
-// fetched when this benchmark was written), so the SQLite workloads have no
-// trpc-agent-go side and the report says so.
+// proxy did not serve when this benchmark was written (v1.9.0 to v1.11.2
+// and latest tried), so the SQLite workloads have no trpc-agent-go side and
+// the report says so.
 package trpc
