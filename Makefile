@@ -5,10 +5,18 @@ SHELL := /usr/bin/env bash
 GO            ?= go
 STATICCHECK   := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # Nested modules: they carry heavy test and tool dependencies (FerretDB,
-# chromedp, vegeta) that library users must never download.
-NESTED        := internal/mongotest internal/browsertest internal/openapitest bench/loadtest
+# chromedp, vegeta, the Go peers ADK Go and trpc-agent-go) that library users
+# must never download.
+NESTED        := internal/mongotest internal/browsertest internal/openapitest bench/loadtest bench/peers
+# Nested modules whose benchmarks test-nested runs once, under -race, next to
+# their tests, so that CI compiles their heavy dependencies once instead of
+# twice (bench-smoke skips them).
+BENCH_IN_TEST := bench/peers
 FUZZTIME      ?= 5s
 BENCHTIME     ?= 1x
+# The peer benchmark (bench/peers): interleaved runs of every store, medians.
+PEERS_COUNT     ?= 5
+PEERS_BENCHTIME ?= 300ms
 ARTIFACTS     ?= $(CURDIR)/artifacts
 MOTO          := moto[server]==5.2.5
 PYTHON        ?= python3
@@ -17,7 +25,7 @@ STRANDS       := strands-agents==1.62.0
 # Tests whose log lines (stale-read counts) CI shows: run verbosely on their own.
 COUNTED       := TestStaleness_TwoProcesses|TestRedisCluster
 
-.PHONY: help test test-unit test-nested test-python fuzz bench-smoke bench loadtest lint cover run demo mongo-java moto strands-golden clean
+.PHONY: help test test-unit test-nested test-python fuzz bench-smoke bench bench-peers loadtest lint cover run demo mongo-java moto strands-golden clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -35,7 +43,8 @@ test-nested: mongo-java ## nested-module tests: MongoDB-wire servers, headless b
 	@for m in $(NESTED); do \
 	  if [ -f $$m/go.mod ]; then \
 	    echo "== $$m"; \
-	    (cd $$m && SESSIONKIT_ARTIFACTS_DIR=$(ARTIFACTS) $(GO) test -race -count=1 -timeout 20m ./...) || exit 1; \
+	    bench=; case " $(BENCH_IN_TEST) " in *" $$m "*) bench='-bench=. -benchtime=$(BENCHTIME)';; esac; \
+	    (cd $$m && SESSIONKIT_ARTIFACTS_DIR=$(ARTIFACTS) $(GO) test -race -count=1 -timeout 20m $$bench ./...) || exit 1; \
 	  fi; \
 	done
 
@@ -75,13 +84,30 @@ fuzz: ## run every fuzz target briefly (FUZZTIME=5s)
 bench-smoke: mongo-java ## run every benchmark once, nested modules included, so they keep compiling and stay honest (not timed)
 	$(GO) test -run='^$$' -bench=. -benchtime=$(BENCHTIME) -count=1 ./...
 	@for m in $(NESTED); do \
+	  case " $(BENCH_IN_TEST) " in *" $$m "*) echo "== bench-smoke $$m: its benchmarks run once in test-nested"; continue;; esac; \
 	  echo "== bench-smoke $$m"; \
 	  (cd $$m && $(GO) test -run='^$$' -bench=. -benchtime=$(BENCHTIME) -count=1 ./...) || exit 1; \
 	done
 
-bench: ## full benchmark run and Markdown report (bench/REPORT.md)
+bench: ## full benchmark run and Markdown report (bench/REPORT.md), the peer comparison included
 	@if [ -x scripts/bench-report.sh ]; then scripts/bench-report.sh; \
 	else $(GO) test -run='^$$' -bench=. -benchmem ./...; fi
+	$(MAKE) bench-peers
+
+# Each of the PEERS_COUNT runs goes through every store once (-p 1: one
+# benchmark at a time), so a slow spell of the shared machine hits all of
+# them alike; peersreport takes the medians and replaces the Peers section
+# of bench/REPORT.md (the rest of the file is benchreport's).
+bench-peers: ## sessionkit vs ADK Go and trpc-agent-go (nested module bench/peers), medians and ratios into bench/REPORT.md's Peers section
+	@mkdir -p bench/raw/peers
+	cd bench/peers && $(GO) test -count=1 -run='^TestAliasing$$' -v ./... > ../raw/peers/aliasing.txt
+	@start=$$SECONDS; : > bench/raw/peers/bench.txt; \
+	for i in $$(seq $(PEERS_COUNT)); do \
+	  echo "== bench-peers: run $$i of $(PEERS_COUNT)"; \
+	  (cd bench/peers && $(GO) test -p 1 -count=1 -run='^$$' -bench=. -benchmem -benchtime=$(PEERS_BENCHTIME) ./...) >> bench/raw/peers/bench.txt || exit 1; \
+	done; \
+	cd bench/peers && $(GO) run ./cmd/peersreport -bench ../raw/peers/bench.txt -aliasing ../raw/peers/aliasing.txt -report ../REPORT.md \
+	  -run "$(PEERS_COUNT) runs ($$((SECONDS - start)) s), each \`go test -p 1 -run='^\$$' -bench=. -benchmem -benchtime=$(PEERS_BENCHTIME) ./...\` in bench/peers, $$($(GO) version | cut -d' ' -f3-), $$(nproc) CPUs, load average at the end $$(cut -d' ' -f1-3 /proc/loadavg)"
 
 loadtest: ## load test of `sessionkit serve`: concurrent appends on memory and SQLite (MongoDB with LOAD_FLAGS=-mongo-url=...), report in bench/LOAD.md
 	@mkdir -p $(ARTIFACTS)
