@@ -151,6 +151,7 @@ func allCases() []testCase {
 		agentCases(),
 		messageCases(),
 		appendCases(),
+		preparedCases(),
 		listMessageCases(),
 		metadataCases(),
 		feedbackCases(),

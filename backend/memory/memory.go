@@ -35,8 +35,11 @@ type Options struct {
 
 // Repository is an in-memory session.Repository. It is safe for concurrent
 // use. Every value going in is validated and normalized with the
-// session.Prepare* helpers (which deep-copy it) and every value coming out
-// is a deep copy, so callers never share memory with the store.
+// session.Prepare* helpers (which deep-copy it), or was so already
+// (AppendPrepared); stored records are immutable (a write replaces the
+// record), and every value coming out is a deep copy, except for
+// ListMessagesShared, so callers never share memory they may change with
+// the store.
 type Repository struct {
 	opts Options
 
@@ -72,6 +75,9 @@ var (
 	_ session.Pinger          = (*Repository)(nil)
 	_ session.StatsReporter   = (*Repository)(nil)
 	_ session.MessageAppender = (*Repository)(nil)
+
+	_ session.PreparedAppender    = (*Repository)(nil)
+	_ session.SharedMessageLister = (*Repository)(nil)
 )
 
 // New returns an empty Repository configured by opts. Zero or negative
@@ -536,11 +542,33 @@ func (r *Repository) AppendMessage(ctx context.Context, sessionID, agentID strin
 	if err := validateAgentPath(sessionID, agentID); err != nil {
 		return 0, err
 	}
-	now := r.now()
-	rec, err := session.PrepareMessage(withoutID(m), now)
+	rec, err := session.PrepareMessage(withoutID(m), r.now())
 	if err != nil {
 		return 0, session.AgentError(sessionID, agentID, err)
 	}
+	return r.appendRecord(sessionID, agentID, rec)
+}
+
+// AppendPrepared implements session.PreparedAppender: AppendMessage without
+// the second validation and copy. The stored record is a copy of the
+// prepared struct (it gets the id) sharing the prepared, immutable contents.
+func (r *Repository) AppendPrepared(ctx context.Context, sessionID, agentID string, m *session.PreparedMessage) (int, error) {
+	if err := begin(ctx); err != nil {
+		return 0, err
+	}
+	if err := validateAgentPath(sessionID, agentID); err != nil {
+		return 0, err
+	}
+	if m == nil {
+		return 0, session.AgentError(sessionID, agentID, session.InvalidArgument("message", "is nil"))
+	}
+	rec := *m.Message()
+	return r.appendRecord(sessionID, agentID, &rec)
+}
+
+// appendRecord stores rec, prepared and owned by the repository from now
+// on, as the agent's next message and returns its id.
+func (r *Repository) appendRecord(sessionID, agentID string, rec *session.Message) (int, error) {
 	size := 0
 	if r.limited() {
 		size = messageSize(rec)
@@ -560,7 +588,7 @@ func (r *Repository) AppendMessage(ctx context.Context, sessionID, agentID strin
 	a.messages = append(a.messages, rec)
 	r.messages++
 	r.grow(e, size)
-	touch(e, now)
+	touch(e, r.now())
 	return rec.ID, nil
 }
 
@@ -642,6 +670,18 @@ func (r *Repository) UpdateMessage(ctx context.Context, sessionID, agentID strin
 
 // ListMessages implements session.MessageStore.
 func (r *Repository) ListMessages(ctx context.Context, sessionID, agentID string, offset, limit int) ([]*session.Message, error) {
+	return r.listMessages(ctx, sessionID, agentID, offset, limit, true)
+}
+
+// ListMessagesShared implements session.SharedMessageLister: ListMessages
+// without the copy. Stored messages are never changed in place (an update
+// replaces the record), so the values returned stay as they are for as
+// long as the caller keeps them.
+func (r *Repository) ListMessagesShared(ctx context.Context, sessionID, agentID string, offset, limit int) ([]*session.Message, error) {
+	return r.listMessages(ctx, sessionID, agentID, offset, limit, false)
+}
+
+func (r *Repository) listMessages(ctx context.Context, sessionID, agentID string, offset, limit int, clone bool) ([]*session.Message, error) {
 	if err := begin(ctx); err != nil {
 		return nil, err
 	}
@@ -667,6 +707,10 @@ func (r *Repository) ListMessages(ctx context.Context, sessionID, agentID string
 		msgs = msgs[:limit]
 	}
 	out := make([]*session.Message, len(msgs))
+	if !clone {
+		copy(out, msgs)
+		return out, nil
+	}
 	for i, m := range msgs {
 		out[i] = m.Clone()
 	}

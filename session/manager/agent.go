@@ -227,11 +227,11 @@ func (a *AgentSession) resume(ctx context.Context, stored *session.Agent, cfg se
 	// which starts at pinned+removed. Without a pin the head page is not read.
 	var head []*session.Message
 	if pinned > 0 {
-		if head, err = m.repo.ListMessages(ctx, m.sessionID, a.id, 0, pinned); err != nil {
+		if head, err = listShared(m.repo)(ctx, m.sessionID, a.id, 0, pinned); err != nil {
 			return err
 		}
 	}
-	stored2, err := m.repo.ListMessages(ctx, m.sessionID, a.id, pinned+removed, 0)
+	stored2, err := listShared(m.repo)(ctx, m.sessionID, a.id, pinned+removed, 0)
 	if err != nil {
 		return err
 	}
@@ -257,12 +257,24 @@ func (a *AgentSession) resume(ctx context.Context, stored *session.Agent, cfg se
 	for _, sm := range stored2 {
 		msgs = append(msgs, sm.Effective())
 	}
-	repaired := RepairToolUse(msgs)
+	repaired := repairToolUse(msgs)
 	if len(repaired) == 0 || len(stored2) == 0 || !sameMessage(repaired[len(repaired)-1], stored2[len(stored2)-1].Effective()) {
 		a.latestShown = false
 	}
 	a.messages = repaired
 	return nil
+}
+
+// listShared returns the repository's ListMessagesShared when it has one,
+// else its ListMessages. Resume only reads what it lists and copies what
+// it hands out (Messages), so it need not pay for a copy of its own: the
+// handle's records and window may share the store's immutable values, and
+// nothing in this package changes a message in place.
+func listShared(repo session.Repository) func(ctx context.Context, sessionID, agentID string, offset, limit int) ([]*session.Message, error) {
+	if sl, ok := repo.(session.SharedMessageLister); ok {
+		return sl.ListMessagesShared
+	}
+	return repo.ListMessages
 }
 
 func sameMessage(x, y session.ChatMessage) bool { return reflect.DeepEqual(x, y) }
@@ -475,67 +487,76 @@ func (a *AgentSession) appendLocked(ctx context.Context, msg session.ChatMessage
 
 // create stores msg as the agent's next message: appended at the end by
 // the store when it can, else created at the next id with retries on lost
-// races. The caller holds a.mu.
+// races. The caller holds a.mu. The message is validated and normalized
+// once, here (session.NewPreparedMessage); a repository implementing
+// session.PreparedAppender stores that result without a second check, and
+// the handle keeps the same immutable contents in its window. The message
+// returned is the handle's own record: the caller must not change it.
 func (a *AgentSession) create(ctx context.Context, msg *session.Message) (*session.Message, error) {
 	m := a.m
 	if msg == nil {
 		return nil, session.InvalidArgument("message", "is nil")
 	}
 	now := m.now()
-	prepared, err := session.PrepareMessage(&session.Message{ID: a.next, Message: msg.Message, CreatedAt: now, UpdatedAt: now}, now)
+	p, err := session.NewPreparedMessage(&session.Message{ID: a.next, Message: msg.Message, CreatedAt: now, UpdatedAt: now}, now)
 	if err != nil {
 		return nil, err
 	}
-	stored, err := a.appendAtEnd(ctx, prepared)
+	stored := *p.Message() // the handle's record: its own struct, the prepared contents
+	id, err := a.appendAtEnd(ctx, p)
 	if errors.Is(err, errors.ErrUnsupported) {
-		err = a.createAtNext(ctx, prepared)
-	} else if err == nil {
-		prepared.ID = stored
+		id, err = a.createAtNext(ctx, &stored)
 	}
 	if err != nil {
 		return nil, err
 	}
-	a.next = prepared.ID + 1
-	a.messages = append(a.messages, prepared.Message.Clone())
-	a.latest, a.latestShown = prepared, true
-	if prepared.Message.Role == session.RoleAssistant {
-		a.turnAssistant = prepared
+	stored.ID = id
+	a.next = id + 1
+	a.messages = append(a.messages, stored.Message)
+	a.latest, a.latestShown = &stored, true
+	if stored.Message.Role == session.RoleAssistant {
+		a.turnAssistant = &stored
 	}
-	return prepared, nil
+	return &stored, nil
 }
 
-// appendAtEnd stores prepared with one AppendMessage when the repository
-// assigns ids itself. It reports errors.ErrUnsupported when it does not (a
-// decorator over a repository without the capability says so the same
-// way), for the caller to fall back to createAtNext.
-func (a *AgentSession) appendAtEnd(ctx context.Context, prepared *session.Message) (int, error) {
+// appendAtEnd stores p with one append when the repository assigns ids
+// itself: AppendPrepared when it takes prepared messages, else
+// AppendMessage (which validates again: a decorator, say). It reports
+// errors.ErrUnsupported when the repository cannot append (a decorator over
+// a repository without the capability says so the same way), for the
+// caller to fall back to createAtNext.
+func (a *AgentSession) appendAtEnd(ctx context.Context, p *session.PreparedMessage) (int, error) {
+	if pa, ok := a.m.repo.(session.PreparedAppender); ok {
+		return pa.AppendPrepared(ctx, a.m.sessionID, a.id, p)
+	}
 	ap, ok := a.m.repo.(session.MessageAppender)
 	if !ok {
 		return 0, errors.ErrUnsupported
 	}
-	return ap.AppendMessage(ctx, a.m.sessionID, a.id, prepared)
+	return ap.AppendMessage(ctx, a.m.sessionID, a.id, p.Message())
 }
 
 // createAtNext stores prepared with CreateMessage at the next id as this
 // handle knows it, re-reading the count and retrying (bounded by
-// Options.MaxAppendRetries) when another writer took it. It sets
-// prepared.ID to the id stored.
-func (a *AgentSession) createAtNext(ctx context.Context, prepared *session.Message) error {
+// Options.MaxAppendRetries) when another writer took it. It returns the id
+// stored; prepared.ID is set to each id tried.
+func (a *AgentSession) createAtNext(ctx context.Context, prepared *session.Message) (int, error) {
 	m := a.m
 	for attempt := 0; ; attempt++ {
 		prepared.ID = a.next
 		err := m.repo.CreateMessage(ctx, m.sessionID, a.id, prepared)
 		if err == nil {
-			return nil
+			return prepared.ID, nil
 		}
 		if !errors.Is(err, session.ErrConflict) || attempt >= m.opts.MaxAppendRetries {
-			return err
+			return 0, err
 		}
 		if err := m.backoff(ctx, attempt); err != nil {
-			return session.MessageError(m.sessionID, a.id, prepared.ID, err)
+			return 0, session.MessageError(m.sessionID, a.id, prepared.ID, err)
 		}
 		if a.next, err = m.repo.CountMessages(ctx, m.sessionID, a.id); err != nil {
-			return err
+			return 0, err
 		}
 	}
 }
@@ -610,7 +631,14 @@ func (a *AgentSession) EndInvocation(ctx context.Context, metrics *session.Event
 		if err := a.m.repo.UpdateMessage(ctx, a.m.sessionID, a.id, target); err != nil {
 			metricsErr = fmt.Errorf("store event-loop metrics: %w", err)
 		} else {
-			a.turnAssistant.EventLoopMetrics = target.EventLoopMetrics
+			// Records the handle holds are shared with the store (see
+			// create): replace, never change in place.
+			updated := *a.turnAssistant
+			updated.EventLoopMetrics = target.EventLoopMetrics
+			if a.latest == a.turnAssistant {
+				a.latest = &updated
+			}
+			a.turnAssistant = &updated
 		}
 	}
 	if metrics != nil {

@@ -85,12 +85,19 @@ func (a *AgentSession) RedactLatest(ctx context.Context, replacement session.Cha
 		}
 		// The redaction is written: from here the agent must see it even if
 		// recording the audit event fails.
+		// The handle's records may be shared with the store: replace them,
+		// never change them in place.
 		red := hev.Message.RedactMessage.Clone()
 		if latest == a.latest {
-			latest.RedactMessage = &red
+			updated := *latest
+			updated.RedactMessage = &red
+			if a.turnAssistant == a.latest {
+				a.turnAssistant = &updated
+			}
+			a.latest = &updated
 		}
 		if a.latestShown && hev.Message.ID == latest.ID && len(a.messages) > 0 {
-			a.messages[len(a.messages)-1] = red.Clone()
+			a.messages[len(a.messages)-1] = red
 		}
 		if hev.Guardrail == nil {
 			return nil
