@@ -135,10 +135,14 @@ func (r *Repository) GetAgent(ctx context.Context, sessionID, agentID string) (*
 	}
 	var out *session.Agent
 	err := r.read(ctx, "get agent", func(tx *sql.Tx) error {
-		if _, err := agentCount(ctx, tx, sessionID, agentID); err != nil {
+		if _, err := r.countIn(ctx, tx, sessionID, agentID); err != nil {
 			return err
 		}
-		rows, err := tx.QueryContext(ctx, agentColumns+` WHERE session_id = ? AND id = ?`, sessionID, agentID)
+		get, err := r.rstmts.in(ctx, tx, qGetAgent)
+		if err != nil {
+			return err
+		}
+		rows, err := get.QueryContext(ctx, sessionID, agentID)
 		if err != nil {
 			return err
 		}
@@ -184,27 +188,32 @@ func (r *Repository) UpdateAgent(ctx context.Context, sessionID string, a *sessi
 		return session.AgentError(sessionID, agentID, err)
 	}
 	err = r.write(ctx, "update agent", func(tx *sql.Tx) error {
-		size, err := sessionSize(ctx, tx, sessionID)
+		read, err := r.wstmts.in(ctx, tx, qAgentForUpdate)
 		if err != nil {
 			return err
 		}
-		var oldSize int64
-		var config string
-		err = tx.QueryRowContext(ctx, `SELECT size_bytes, config FROM agents WHERE session_id = ? AND id = ?`,
-			sessionID, p.ID).Scan(&oldSize, &config)
-		if errors.Is(err, sql.ErrNoRows) {
+		var size int64
+		var oldSize sql.NullInt64
+		var config sql.NullString
+		err = read.QueryRowContext(ctx, p.ID, sessionID).Scan(&size, &oldSize, &config)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			return errNoSession
+		case err != nil:
+			return err
+		case !oldSize.Valid:
 			return errNoAgent
-		} else if err != nil {
-			return err
 		}
-		enc.config = config // UpdateAgent never changes the configuration
+		enc.config = config.String // UpdateAgent never changes the configuration
 		newSize := enc.size(p.ID)
-		if err := r.touchSession(ctx, tx, sessionID, size, newSize-oldSize); err != nil {
+		if err := r.touchIn(ctx, tx, sessionID, size, newSize-oldSize.Int64); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE agents SET state = ?, conversation_manager_state = ?, internal_state = ?,
-			size_bytes = ?, updated_at = ? WHERE session_id = ? AND id = ?`,
-			enc.state, enc.cms, enc.internal, newSize, micros(now), sessionID, p.ID)
+		update, err := r.wstmts.in(ctx, tx, qUpdateAgent)
+		if err != nil {
+			return err
+		}
+		_, err = update.ExecContext(ctx, enc.state, enc.cms, enc.internal, newSize, micros(now), sessionID, p.ID)
 		return err
 	})
 	if err != nil {

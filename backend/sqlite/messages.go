@@ -69,7 +69,30 @@ func (r *Repository) AppendMessage(ctx context.Context, sessionID, agentID strin
 	if err != nil {
 		return 0, session.AgentError(sessionID, agentID, err)
 	}
-	err = r.write(ctx, "append message", func(tx *sql.Tx) error {
+	return r.appendEncoded(ctx, sessionID, agentID, p, enc)
+}
+
+// AppendPrepared implements session.PreparedAppender: AppendMessage without
+// the second validation. The message is only encoded, and not modified.
+func (r *Repository) AppendPrepared(ctx context.Context, sessionID, agentID string, m *session.PreparedMessage) (int, error) {
+	if err := validateIDs(sessionID, agentID); err != nil {
+		return 0, session.AgentError(sessionID, agentID, err)
+	}
+	if m == nil {
+		return 0, session.AgentError(sessionID, agentID, session.InvalidArgument("message", "is nil"))
+	}
+	p := *m.Message() // the id goes on this copy
+	enc, err := encodeMessage(&p)
+	if err != nil {
+		return 0, session.AgentError(sessionID, agentID, err)
+	}
+	return r.appendEncoded(ctx, sessionID, agentID, &p, enc)
+}
+
+// appendEncoded stores p, encoded as enc, at the end of the agent's log in
+// one write transaction and returns its id (set on p).
+func (r *Repository) appendEncoded(ctx context.Context, sessionID, agentID string, p *session.Message, enc encodedMessage) (int, error) {
+	err := r.write(ctx, "append message", func(tx *sql.Tx) error {
 		return r.insertMessage(ctx, tx, sessionID, agentID, p, enc, true)
 	})
 	if err != nil {
@@ -104,30 +127,45 @@ func (r *Repository) prepareMessage(sessionID, agentID string, m *session.Messag
 	return p, enc, err
 }
 
-// insertMessage inserts p as the agent's next message inside tx. With
-// assign it takes the id from the agent's count (setting p.ID); otherwise
-// p.ID must equal the count or the insert is an ErrConflict.
+// insertMessage inserts p as the agent's next message inside tx, a write
+// transaction, in two prepared statements: one UPDATE of the session row
+// that grows its size, touches it and returns the new size and the
+// agent's count (qAppendTouch), then the INSERT, whose trigger re-checks
+// that the id is the count and bumps it. With assign it takes the id from
+// the count (setting p.ID); otherwise p.ID must equal the count or the
+// insert is an ErrConflict. Any error rolls the transaction back, the
+// session update with it.
 func (r *Repository) insertMessage(ctx context.Context, tx *sql.Tx, sessionID, agentID string, p *session.Message, enc encodedMessage, assign bool) error {
-	size, err := sessionSize(ctx, tx, sessionID)
+	touch, err := r.wstmts.in(ctx, tx, qAppendTouch)
 	if err != nil {
 		return err
 	}
-	count, err := agentCount(ctx, tx, sessionID, agentID)
-	if err != nil {
+	delta := enc.size()
+	var size int64
+	var count sql.NullInt64
+	err = touch.QueryRowContext(ctx, delta, micros(r.now()), sessionID, sessionID, agentID).Scan(&size, &count)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return errNoSession
+	case err != nil:
 		return err
+	case !count.Valid:
+		return errNoAgent
 	}
 	if assign {
-		p.ID = count
-	} else if p.ID != count {
+		p.ID = int(count.Int64)
+	} else if p.ID != int(count.Int64) {
 		r.conflicts.Add(1)
-		return fmt.Errorf("%w: the agent holds %d messages, so the next id is %d", session.ErrConflict, count, count)
+		return fmt.Errorf("%w: the agent holds %d messages, so the next id is %d", session.ErrConflict, count.Int64, count.Int64)
 	}
-	if err := r.touchSession(ctx, tx, sessionID, size, enc.size()); err != nil {
+	if err := r.checkSize(size-delta, delta); err != nil {
 		return err
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO messages (session_id, agent_id, message_id, message, redact_message,
-		event_loop_metrics, guardrail_event, size_bytes, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		sessionID, agentID, p.ID, enc.message, enc.redact, enc.metrics, enc.ev, enc.size(),
+	insert, err := r.wstmts.in(ctx, tx, qInsertMessage)
+	if err != nil {
+		return err
+	}
+	_, err = insert.ExecContext(ctx, sessionID, agentID, p.ID, enc.message, enc.redact, enc.metrics, enc.ev, delta,
 		micros(p.CreatedAt), micros(p.UpdatedAt))
 	if isConstraint(err) {
 		r.conflicts.Add(1)
@@ -226,22 +264,23 @@ func (r *Repository) UpdateMessage(ctx context.Context, sessionID, agentID strin
 		return session.MessageError(sessionID, agentID, msgID, err)
 	}
 	err = r.write(ctx, "update message", func(tx *sql.Tx) error {
-		size, err := sessionSize(ctx, tx, sessionID)
+		read, err := r.wstmts.in(ctx, tx, qMessageForUpdate)
 		if err != nil {
 			return err
 		}
-		if _, err := agentCount(ctx, tx, sessionID, agentID); err != nil {
-			return err
-		}
+		var size int64
+		var count, oldSize sql.NullInt64
 		var old encodedMessage
-		var oldSize int64
-		err = tx.QueryRowContext(ctx, `SELECT event_loop_metrics, guardrail_event, size_bytes FROM messages
-			WHERE session_id = ? AND agent_id = ? AND message_id = ?`, sessionID, agentID, p.ID).
-			Scan(&old.metrics, &old.ev, &oldSize)
-		if errors.Is(err, sql.ErrNoRows) {
-			return errNoMessage
-		} else if err != nil {
+		err = read.QueryRowContext(ctx, agentID, agentID, p.ID, sessionID).Scan(&size, &count, &old.metrics, &old.ev, &oldSize)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			return errNoSession
+		case err != nil:
 			return err
+		case !count.Valid:
+			return errNoAgent
+		case !oldSize.Valid:
+			return errNoMessage
 		}
 		if p.EventLoopMetrics == nil {
 			enc.metrics = old.metrics
@@ -249,12 +288,14 @@ func (r *Repository) UpdateMessage(ctx context.Context, sessionID, agentID strin
 		if p.GuardrailEvent == nil {
 			enc.ev = old.ev
 		}
-		if err := r.touchSession(ctx, tx, sessionID, size, enc.size()-oldSize); err != nil {
+		if err := r.touchIn(ctx, tx, sessionID, size, enc.size()-oldSize.Int64); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE messages SET message = ?, redact_message = ?, event_loop_metrics = ?,
-			guardrail_event = ?, size_bytes = ?, updated_at = ? WHERE session_id = ? AND agent_id = ? AND message_id = ?`,
-			enc.message, enc.redact, enc.metrics, enc.ev, enc.size(), micros(now), sessionID, agentID, p.ID)
+		update, err := r.wstmts.in(ctx, tx, qUpdateMessage)
+		if err != nil {
+			return err
+		}
+		_, err = update.ExecContext(ctx, enc.message, enc.redact, enc.metrics, enc.ev, enc.size(), micros(now), sessionID, agentID, p.ID)
 		return err
 	})
 	if err != nil {
@@ -278,15 +319,18 @@ func (r *Repository) ListMessages(ctx context.Context, sessionID, agentID string
 	}
 	var out []*session.Message
 	err := r.read(ctx, "list messages", func(tx *sql.Tx) error {
-		count, err := agentCount(ctx, tx, sessionID, agentID)
+		count, err := r.countIn(ctx, tx, sessionID, agentID)
 		if err != nil {
 			return err
 		}
 		if offset >= count {
 			return nil
 		}
-		rows, err := tx.QueryContext(ctx, messageColumns+` WHERE session_id = ? AND agent_id = ? AND message_id >= ?
-			ORDER BY message_id LIMIT ?`, sessionID, agentID, offset, limit)
+		list, err := r.rstmts.in(ctx, tx, qListMessages)
+		if err != nil {
+			return err
+		}
+		rows, err := list.QueryContext(ctx, sessionID, agentID, offset, limit)
 		if err != nil {
 			return err
 		}
@@ -310,7 +354,7 @@ func (r *Repository) CountMessages(ctx context.Context, sessionID, agentID strin
 	var count int
 	err := r.read(ctx, "count messages", func(tx *sql.Tx) error {
 		var err error
-		count, err = agentCount(ctx, tx, sessionID, agentID)
+		count, err = r.countIn(ctx, tx, sessionID, agentID)
 		return err
 	})
 	if err != nil {

@@ -108,6 +108,8 @@ type Repository struct {
 	writer *sql.DB // one connection; transactions BEGIN IMMEDIATE
 	reader *sql.DB // bounded pool; query_only; deferred read transactions
 
+	wstmts, rstmts *stmtCache // hot statements prepared on writer and reader (stmts.go)
+
 	closeOnce sync.Once
 	closeErr  error
 	closed    atomic.Bool
@@ -122,6 +124,8 @@ var (
 	_ session.Pinger          = (*Repository)(nil)
 	_ session.StatsReporter   = (*Repository)(nil)
 	_ session.MessageAppender = (*Repository)(nil)
+
+	_ session.PreparedAppender = (*Repository)(nil)
 )
 
 // Open opens (creating when missing) the database file opts.FileName in dir,
@@ -195,6 +199,16 @@ func Open(ctx context.Context, dir string, opts Options) (*Repository, error) {
 		_ = r.writer.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", abs, err)
 	}
+	if r.wstmts, err = newStmtCache(ctx, r.writer, writerStatements...); err == nil {
+		if r.rstmts, err = newStmtCache(ctx, r.reader, readerStatements...); err != nil {
+			_ = r.wstmts.close()
+		}
+	}
+	if err != nil {
+		_ = r.reader.Close()
+		_ = r.writer.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", abs, err)
+	}
 	return r, nil
 }
 
@@ -214,9 +228,10 @@ func (r *Repository) Path() string { return r.path }
 func (r *Repository) Close() error {
 	r.closeOnce.Do(func() {
 		r.closed.Store(true)
+		errS := errors.Join(r.rstmts.close(), r.wstmts.close())
 		errR := r.reader.Close()
 		errW := r.writer.Close()
-		if err := errors.Join(errR, errW); err != nil {
+		if err := errors.Join(errS, errR, errW); err != nil {
 			r.closeErr = fmt.Errorf("sqlite: close %s: %w", r.path, err)
 		}
 	})

@@ -88,6 +88,8 @@ type AgentSession struct {
 	usageBase session.Usage
 }
 
+// agentSnapshot is what a sync wrote; its maps are shared with the handle
+// and, like the handle's, never changed in place.
 type agentSnapshot struct {
 	state, cmState, internal map[string]any
 }
@@ -576,7 +578,10 @@ func (a *AgentSession) Sync(ctx context.Context) (wrote bool, err error) {
 }
 
 func (a *AgentSession) syncLocked(ctx context.Context) (bool, error) {
-	snap := &agentSnapshot{state: session.CloneMap(a.state), cmState: session.CloneMap(a.cmState), internal: session.CloneMap(a.internal)}
+	// The three maps are never changed in place (every setter replaces the
+	// map, copy on write), so the snapshot shares them instead of copying,
+	// and an unchanged state compares equal at the first pointer check.
+	snap := &agentSnapshot{state: a.state, cmState: a.cmState, internal: a.internal}
 	if a.synced != nil && reflect.DeepEqual(a.synced, snap) {
 		return false, nil
 	}
