@@ -152,6 +152,7 @@ func allCases() []testCase {
 		messageCases(),
 		appendCases(),
 		preparedCases(),
+		agentMessageCases(),
 		listMessageCases(),
 		metadataCases(),
 		feedbackCases(),

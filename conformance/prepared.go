@@ -164,3 +164,51 @@ func preparedCases() []testCase {
 		}},
 	}
 }
+
+// agentMessageCases run on repositories that are session.AgentMessageUpdater.
+func agentMessageCases() []testCase {
+	return []testCase{
+		{"UpdateAgentAndMessage", "WritesBothOrNeither", func(t *testing.T, h Harness) {
+			ctx, r := setup(t, h)
+			u, ok := r.(session.AgentMessageUpdater)
+			if !ok {
+				t.Skip("the repository is not a session.AgentMessageUpdater")
+			}
+			seed(t, ctx, r)
+			appendN(t, ctx, r, sid, aid, 1)
+			stored, err := r.GetMessage(ctx, sid, aid, 0)
+			require.NoError(t, err)
+			upd := stored.Clone()
+			upd.EventLoopMetrics = metrics()
+			require.NoError(t, u.UpdateAgentAndMessage(ctx, sid, &session.Agent{ID: aid, State: map[string]any{"k": "v2"}}, upd))
+			a, err := r.GetAgent(ctx, sid, aid)
+			require.NoError(t, err)
+			assert.Equal(t, map[string]any{"k": "v2"}, a.State)
+			got, err := r.GetMessage(ctx, sid, aid, 0)
+			require.NoError(t, err)
+			assert.Equal(t, metrics(), got.EventLoopMetrics)
+			assert.Equal(t, stored.Message, got.Message)
+
+			before := dumpStore(t, ctx, r)
+			missing := upd.Clone()
+			missing.ID = 5
+			badRole := upd.Clone()
+			badRole.Message.Role = "system"
+			for _, tt := range []struct {
+				name string
+				a    *session.Agent
+				m    *session.Message
+				want error
+			}{
+				{"missing message", &session.Agent{ID: aid, State: map[string]any{"k": "v3"}}, missing, session.ErrNotFound},
+				{"missing agent", &session.Agent{ID: "missing", State: map[string]any{"k": "v3"}}, upd, session.ErrNotFound},
+				{"nil agent", nil, upd, session.ErrInvalidArgument},
+				{"nil message", &session.Agent{ID: aid, State: map[string]any{"k": "v3"}}, nil, session.ErrInvalidArgument},
+				{"bad role", &session.Agent{ID: aid, State: map[string]any{"k": "v3"}}, badRole, session.ErrInvalidArgument},
+			} {
+				requireIs(t, u.UpdateAgentAndMessage(ctx, sid, tt.a, tt.m), tt.want, tt.name)
+			}
+			assert.Equal(t, before, dumpStore(t, ctx, r), "a failed UpdateAgentAndMessage wrote")
+		}},
+	}
+}

@@ -65,3 +65,14 @@ type PreparedAppender interface {
 type SharedMessageLister interface {
 	ListMessagesShared(ctx context.Context, sessionID, agentID string, offset, limit int) ([]*Message, error)
 }
+
+// AgentMessageUpdater is implemented by repositories that can write an
+// agent's state and one of its messages in one atomic write, which the
+// session manager uses at the end of an invocation (the state sync and the
+// invocation's metrics on its assistant message) to save a transaction.
+type AgentMessageUpdater interface {
+	// UpdateAgentAndMessage does UpdateAgent(ctx, sessionID, a) and
+	// UpdateMessage(ctx, sessionID, a.ID, m) as one write: both or, on any
+	// error (theirs, as either would report it), neither.
+	UpdateAgentAndMessage(ctx context.Context, sessionID string, a *Agent, m *Message) error
+}

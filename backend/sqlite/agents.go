@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"time"
 
 	"github.com/sessionkit/sessionkit/session"
 )
@@ -188,38 +189,44 @@ func (r *Repository) UpdateAgent(ctx context.Context, sessionID string, a *sessi
 		return session.AgentError(sessionID, agentID, err)
 	}
 	err = r.write(ctx, "update agent", func(tx *sql.Tx) error {
-		read, err := r.wstmts.in(ctx, tx, qAgentForUpdate)
-		if err != nil {
-			return err
-		}
-		var size int64
-		var oldSize sql.NullInt64
-		var config sql.NullString
-		err = read.QueryRowContext(ctx, p.ID, sessionID).Scan(&size, &oldSize, &config)
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-			return errNoSession
-		case err != nil:
-			return err
-		case !oldSize.Valid:
-			return errNoAgent
-		}
-		enc.config = config.String // UpdateAgent never changes the configuration
-		newSize := enc.size(p.ID)
-		if err := r.touchIn(ctx, tx, sessionID, size, newSize-oldSize.Int64); err != nil {
-			return err
-		}
-		update, err := r.wstmts.in(ctx, tx, qUpdateAgent)
-		if err != nil {
-			return err
-		}
-		_, err = update.ExecContext(ctx, enc.state, enc.cms, enc.internal, newSize, micros(now), sessionID, p.ID)
-		return err
+		return r.updateAgentIn(ctx, tx, sessionID, p.ID, enc, now)
 	})
 	if err != nil {
 		return session.AgentError(sessionID, agentID, err)
 	}
 	return nil
+}
+
+// updateAgentIn writes the state columns of enc on agent agentID inside
+// tx, a write transaction, in three prepared statements.
+func (r *Repository) updateAgentIn(ctx context.Context, tx *sql.Tx, sessionID, agentID string, enc encodedAgent, now time.Time) error {
+	read, err := r.wstmts.in(ctx, tx, qAgentForUpdate)
+	if err != nil {
+		return err
+	}
+	var size int64
+	var oldSize sql.NullInt64
+	var config sql.NullString
+	err = read.QueryRowContext(ctx, agentID, sessionID).Scan(&size, &oldSize, &config)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return errNoSession
+	case err != nil:
+		return err
+	case !oldSize.Valid:
+		return errNoAgent
+	}
+	enc.config = config.String // UpdateAgent never changes the configuration
+	newSize := enc.size(agentID)
+	if err := r.touchIn(ctx, tx, sessionID, size, newSize-oldSize.Int64); err != nil {
+		return err
+	}
+	update, err := r.wstmts.in(ctx, tx, qUpdateAgent)
+	if err != nil {
+		return err
+	}
+	_, err = update.ExecContext(ctx, enc.state, enc.cms, enc.internal, newSize, micros(now), sessionID, agentID)
+	return err
 }
 
 // UpdateAgentConfig sets the non-nil fields of patch on the configuration.

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/sessionkit/sessionkit/session"
 )
@@ -264,39 +265,90 @@ func (r *Repository) UpdateMessage(ctx context.Context, sessionID, agentID strin
 		return session.MessageError(sessionID, agentID, msgID, err)
 	}
 	err = r.write(ctx, "update message", func(tx *sql.Tx) error {
-		read, err := r.wstmts.in(ctx, tx, qMessageForUpdate)
-		if err != nil {
-			return err
-		}
-		var size int64
-		var count, oldSize sql.NullInt64
-		var old encodedMessage
-		err = read.QueryRowContext(ctx, agentID, agentID, p.ID, sessionID).Scan(&size, &count, &old.metrics, &old.ev, &oldSize)
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-			return errNoSession
-		case err != nil:
-			return err
-		case !count.Valid:
-			return errNoAgent
-		case !oldSize.Valid:
-			return errNoMessage
-		}
-		if p.EventLoopMetrics == nil {
-			enc.metrics = old.metrics
-		}
-		if p.GuardrailEvent == nil {
-			enc.ev = old.ev
-		}
-		if err := r.touchIn(ctx, tx, sessionID, size, enc.size()-oldSize.Int64); err != nil {
-			return err
-		}
-		update, err := r.wstmts.in(ctx, tx, qUpdateMessage)
-		if err != nil {
-			return err
-		}
-		_, err = update.ExecContext(ctx, enc.message, enc.redact, enc.metrics, enc.ev, enc.size(), micros(now), sessionID, agentID, p.ID)
+		return r.updateMessageIn(ctx, tx, sessionID, agentID, p, enc, now)
+	})
+	if err != nil {
+		return session.MessageError(sessionID, agentID, msgID, err)
+	}
+	return nil
+}
+
+// updateMessageIn writes p, encoded as enc, over the stored message inside
+// tx, a write transaction, in three prepared statements; metrics and the
+// guardrail event stay as stored when p has none.
+func (r *Repository) updateMessageIn(ctx context.Context, tx *sql.Tx, sessionID, agentID string, p *session.Message, enc encodedMessage, now time.Time) error {
+	read, err := r.wstmts.in(ctx, tx, qMessageForUpdate)
+	if err != nil {
 		return err
+	}
+	var size int64
+	var count, oldSize sql.NullInt64
+	var old encodedMessage
+	err = read.QueryRowContext(ctx, agentID, agentID, p.ID, sessionID).Scan(&size, &count, &old.metrics, &old.ev, &oldSize)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return errNoSession
+	case err != nil:
+		return err
+	case !count.Valid:
+		return errNoAgent
+	case !oldSize.Valid:
+		return errNoMessage
+	}
+	if p.EventLoopMetrics == nil {
+		enc.metrics = old.metrics
+	}
+	if p.GuardrailEvent == nil {
+		enc.ev = old.ev
+	}
+	if err := r.touchIn(ctx, tx, sessionID, size, enc.size()-oldSize.Int64); err != nil {
+		return err
+	}
+	update, err := r.wstmts.in(ctx, tx, qUpdateMessage)
+	if err != nil {
+		return err
+	}
+	_, err = update.ExecContext(ctx, enc.message, enc.redact, enc.metrics, enc.ev, enc.size(), micros(now), sessionID, agentID, p.ID)
+	return err
+}
+
+// UpdateAgentAndMessage implements session.AgentMessageUpdater: UpdateAgent
+// and UpdateMessage (of the same agent) validated apart, then written in one
+// transaction.
+func (r *Repository) UpdateAgentAndMessage(ctx context.Context, sessionID string, a *session.Agent, m *session.Message) error {
+	var agentID string
+	if a != nil {
+		agentID = a.ID
+	}
+	var msgID int
+	if m != nil {
+		msgID = m.ID
+	}
+	if err := validateIDs(sessionID, agentID); err != nil {
+		return session.AgentError(sessionID, agentID, err)
+	}
+	now := r.now()
+	pa, err := session.PrepareAgent(a, now)
+	if err != nil {
+		return session.AgentError(sessionID, agentID, err)
+	}
+	encA, err := encodeAgent(pa)
+	if err != nil {
+		return session.AgentError(sessionID, agentID, err)
+	}
+	pm, err := session.PrepareMessage(m, now)
+	if err != nil {
+		return session.MessageError(sessionID, agentID, msgID, err)
+	}
+	encM, err := encodeMessage(pm)
+	if err != nil {
+		return session.MessageError(sessionID, agentID, msgID, err)
+	}
+	err = r.write(ctx, "update agent and message", func(tx *sql.Tx) error {
+		if err := r.updateAgentIn(ctx, tx, sessionID, agentID, encA, now); err != nil {
+			return err
+		}
+		return r.updateMessageIn(ctx, tx, sessionID, agentID, pm, encM, now)
 	})
 	if err != nil {
 		return session.MessageError(sessionID, agentID, msgID, err)

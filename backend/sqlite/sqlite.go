@@ -125,7 +125,8 @@ var (
 	_ session.StatsReporter   = (*Repository)(nil)
 	_ session.MessageAppender = (*Repository)(nil)
 
-	_ session.PreparedAppender = (*Repository)(nil)
+	_ session.PreparedAppender    = (*Repository)(nil)
+	_ session.AgentMessageUpdater = (*Repository)(nil)
 )
 
 // Open opens (creating when missing) the database file opts.FileName in dir,

@@ -578,25 +578,33 @@ func (a *AgentSession) Sync(ctx context.Context) (wrote bool, err error) {
 }
 
 func (a *AgentSession) syncLocked(ctx context.Context) (bool, error) {
+	snap, agent := a.pendingSync()
+	if agent == nil {
+		return false, nil
+	}
+	if err := a.m.repo.UpdateAgent(ctx, a.m.sessionID, agent); err != nil {
+		return false, fmt.Errorf("sync agent: %w", err)
+	}
+	a.synced = snap
+	return true, nil
+}
+
+// pendingSync returns the snapshot of the agent's state and the UpdateAgent
+// argument that writes it, or a nil agent when the last sync wrote the same.
+func (a *AgentSession) pendingSync() (*agentSnapshot, *session.Agent) {
 	// The three maps are never changed in place (every setter replaces the
 	// map, copy on write), so the snapshot shares them instead of copying,
 	// and an unchanged state compares equal at the first pointer check.
 	snap := &agentSnapshot{state: a.state, cmState: a.cmState, internal: a.internal}
 	if a.synced != nil && reflect.DeepEqual(a.synced, snap) {
-		return false, nil
+		return snap, nil
 	}
-	m := a.m
-	err := m.repo.UpdateAgent(ctx, m.sessionID, &session.Agent{
+	return snap, &session.Agent{
 		ID:                       a.id,
 		State:                    snap.state,
 		ConversationManagerState: snap.cmState,
 		InternalState:            snap.internal,
-	})
-	if err != nil {
-		return false, fmt.Errorf("sync agent: %w", err)
 	}
-	a.synced = snap
-	return true, nil
 }
 
 // BeginInvocation marks the start of an agent invocation. accumulated is
@@ -623,34 +631,59 @@ func (a *AgentSession) EndInvocation(ctx context.Context, metrics *session.Event
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	_, syncErr := a.syncLocked(ctx)
-	var metricsErr error
+	defer func() {
+		if metrics != nil {
+			a.usageBase = metrics.AccumulatedUsage
+		}
+		a.turnAssistant = nil
+	}()
+	var target *session.Message
 	if metrics != nil && metrics.AccumulatedMetrics.LatencyMs > 0 && a.turnAssistant != nil {
 		em := *metrics
 		delta := subUsage(metrics.AccumulatedUsage, a.usageBase)
 		em.InvocationUsage = &delta
-		target := a.turnAssistant.Clone()
-		target.EventLoopMetrics = &em
-		target.GuardrailEvent = nil // keep the stored one
-		target.UpdatedAt = a.m.now()
+		// A copy of the struct only: UpdateMessage copies what it stores
+		// and changes nothing it is given.
+		t := *a.turnAssistant
+		t.EventLoopMetrics = &em
+		t.GuardrailEvent = nil // keep the stored one
+		t.UpdatedAt = a.m.now()
+		target = &t
+	}
+	// Both writes in one transaction when the repository can: a
+	// SQLite turn then costs one write fewer. On failure the writes are
+	// tried apart, each reporting its own error as below.
+	if u, ok := a.m.repo.(session.AgentMessageUpdater); ok && target != nil {
+		if snap, agent := a.pendingSync(); agent != nil {
+			if err := u.UpdateAgentAndMessage(ctx, a.m.sessionID, agent, target); err == nil {
+				a.synced = snap
+				a.storedMetrics(target)
+				return nil
+			}
+		}
+	}
+	_, syncErr := a.syncLocked(ctx)
+	var metricsErr error
+	if target != nil {
 		if err := a.m.repo.UpdateMessage(ctx, a.m.sessionID, a.id, target); err != nil {
 			metricsErr = fmt.Errorf("store event-loop metrics: %w", err)
 		} else {
-			// Records the handle holds are shared with the store (see
-			// create): replace, never change in place.
-			updated := *a.turnAssistant
-			updated.EventLoopMetrics = target.EventLoopMetrics
-			if a.latest == a.turnAssistant {
-				a.latest = &updated
-			}
-			a.turnAssistant = &updated
+			a.storedMetrics(target)
 		}
 	}
-	if metrics != nil {
-		a.usageBase = metrics.AccumulatedUsage
-	}
-	a.turnAssistant = nil
 	return errors.Join(syncErr, metricsErr)
+}
+
+// storedMetrics records that target's metrics were stored on the turn's
+// assistant message. Records the handle holds are shared with the store
+// (see create): they are replaced, never changed in place.
+func (a *AgentSession) storedMetrics(target *session.Message) {
+	updated := *a.turnAssistant
+	updated.EventLoopMetrics = target.EventLoopMetrics
+	if a.latest == a.turnAssistant {
+		a.latest = &updated
+	}
+	a.turnAssistant = &updated
 }
 
 func subUsage(x, y session.Usage) session.Usage {
