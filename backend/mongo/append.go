@@ -13,6 +13,7 @@ import (
 
 var (
 	_ session.MessageAppender   = (*Repository)(nil)
+	_ session.PreparedAppender  = (*Repository)(nil)
 	_ session.MessageRenumberer = (*Repository)(nil)
 )
 
@@ -95,6 +96,25 @@ func (r *Repository) AppendMessage(ctx context.Context, sessionID, agentID strin
 	if err != nil {
 		return 0, err
 	}
+	return r.appendPrepared(ctx, sessionID, agentID, p)
+}
+
+// AppendPrepared implements session.PreparedAppender: AppendMessage (same
+// writes, same round trips) without the second validation. The prepared
+// message is not modified: the id goes on a copy of the struct.
+func (r *Repository) AppendPrepared(ctx context.Context, sessionID, agentID string, m *session.PreparedMessage) (int, error) {
+	if err := validateIDs(sessionID, agentID); err != nil {
+		return 0, err
+	}
+	if m == nil {
+		return 0, session.InvalidArgument("message", "is nil")
+	}
+	p := *m.Message()
+	return r.appendPrepared(ctx, sessionID, agentID, &p)
+}
+
+// appendPrepared appends p, prepared and owned by the call, setting p.ID.
+func (r *Repository) appendPrepared(ctx context.Context, sessionID, agentID string, p *session.Message) (int, error) {
 	for attempt := 0; ; attempt++ {
 		var id int
 		err := r.write(ctx, sessionID, func(ctx context.Context) error {
