@@ -10,13 +10,14 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/driver"
 )
 
 // preparedAppender returns r as a session.PreparedAppender, or skips the
 // case when it is not one (decorators need not be).
-func preparedAppender(t *testing.T, r session.Repository) session.PreparedAppender {
+func preparedAppender(t *testing.T, r session.Repository) driver.PreparedAppender {
 	t.Helper()
-	pa, ok := r.(session.PreparedAppender)
+	pa, ok := r.(driver.PreparedAppender)
 	if !ok {
 		t.Skip("the repository is not a session.PreparedAppender")
 	}
@@ -24,9 +25,9 @@ func preparedAppender(t *testing.T, r session.Repository) session.PreparedAppend
 }
 
 // prepared returns m prepared at base.
-func prepared(t *testing.T, m *session.Message) *session.PreparedMessage {
+func prepared(t *testing.T, m *session.Message) *driver.PreparedMessage {
 	t.Helper()
-	p, err := session.NewPreparedMessage(m, base)
+	p, err := driver.NewPreparedMessage(m, base)
 	require.NoError(t, err)
 	return p
 }
@@ -88,7 +89,7 @@ func preparedCases() []testCase {
 			before := dumpStore(t, ctx, r)
 			for _, tt := range []struct {
 				name, session, agent string
-				p                    *session.PreparedMessage
+				p                    *driver.PreparedMessage
 				want                 error
 			}{
 				{"missing session", "missing", aid, prepared(t, msg(0, "x")), session.ErrNotFound},
@@ -122,17 +123,17 @@ func preparedCases() []testCase {
 			preparedAppender(t, r)
 			seed(t, ctx, r)
 			add := func(ctx context.Context, r session.Repository, sessionID, agentID, s string) (int, error) {
-				p, err := session.NewPreparedMessage(msg(0, s), time.Now())
+				p, err := driver.NewPreparedMessage(msg(0, s), time.Now())
 				if err != nil {
 					return 0, err
 				}
-				return r.(session.PreparedAppender).AppendPrepared(ctx, sessionID, agentID, p)
+				return r.(driver.PreparedAppender).AppendPrepared(ctx, sessionID, agentID, p)
 			}
 			concurrentAppends(t, ctx, []session.Repository{r}, h.Capabilities.Appenders, 4, add)
 		}},
 		{"ListMessagesShared", "MatchesListMessagesAndStaysAsStored", func(t *testing.T, h Harness) {
 			ctx, r := setup(t, h)
-			sl, ok := r.(session.SharedMessageLister)
+			sl, ok := r.(driver.SharedMessageLister)
 			if !ok {
 				t.Skip("the repository is not a session.SharedMessageLister")
 			}
@@ -170,7 +171,7 @@ func agentMessageCases() []testCase {
 	return []testCase{
 		{"UpdateAgentAndMessage", "WritesBothOrNeither", func(t *testing.T, h Harness) {
 			ctx, r := setup(t, h)
-			u, ok := r.(session.AgentMessageUpdater)
+			u, ok := r.(driver.AgentMessageUpdater)
 			if !ok {
 				t.Skip("the repository is not a session.AgentMessageUpdater")
 			}

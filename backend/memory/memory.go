@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/driver"
 )
 
 // Options configures a Repository. The zero value is useful: the real clock,
@@ -76,8 +77,8 @@ var (
 	_ session.StatsReporter   = (*Repository)(nil)
 	_ session.MessageAppender = (*Repository)(nil)
 
-	_ session.PreparedAppender    = (*Repository)(nil)
-	_ session.SharedMessageLister = (*Repository)(nil)
+	_ driver.PreparedAppender    = (*Repository)(nil)
+	_ driver.SharedMessageLister = (*Repository)(nil)
 )
 
 // New returns an empty Repository configured by opts. Zero or negative
@@ -98,7 +99,7 @@ func randomID() string {
 	return hex.EncodeToString(b[:])
 }
 
-func (r *Repository) now() time.Time { return session.UTCMicro(r.opts.Now()) }
+func (r *Repository) now() time.Time { return driver.UTCMicro(r.opts.Now()) }
 
 // begin checks ctx before a call does any work.
 func begin(ctx context.Context) error {
@@ -139,7 +140,7 @@ func (r *Repository) fits(sessionID string, e *sessionEntry, delta int) error {
 	if !r.limited() || delta <= 0 || e.size+delta <= r.opts.MaxSessionBytes {
 		return nil
 	}
-	return session.SessionError(sessionID, fmt.Errorf("%w: %d bytes over the %d-byte session limit",
+	return driver.SessionError(sessionID, fmt.Errorf("%w: %d bytes over the %d-byte session limit",
 		session.ErrTooLarge, e.size+delta-r.opts.MaxSessionBytes, r.opts.MaxSessionBytes))
 }
 
@@ -154,7 +155,7 @@ func (r *Repository) grow(e *sessionEntry, delta int) {
 func (r *Repository) session(id string) (*sessionEntry, error) {
 	e, ok := r.sessions[id]
 	if !ok {
-		return nil, session.SessionError(id, session.ErrNotFound)
+		return nil, driver.SessionError(id, session.ErrNotFound)
 	}
 	return e, nil
 }
@@ -168,7 +169,7 @@ func (r *Repository) agent(sessionID, agentID string) (*sessionEntry, *agentEntr
 	}
 	a, ok := e.agents[agentID]
 	if !ok {
-		return nil, nil, session.AgentError(sessionID, agentID, session.ErrNotFound)
+		return nil, nil, driver.AgentError(sessionID, agentID, session.ErrNotFound)
 	}
 	return e, a, nil
 }
@@ -181,23 +182,23 @@ func (r *Repository) message(sessionID, agentID string, messageID int) (*session
 		return nil, nil, err
 	}
 	if messageID >= len(a.messages) {
-		return nil, nil, session.MessageError(sessionID, agentID, messageID, session.ErrNotFound)
+		return nil, nil, driver.MessageError(sessionID, agentID, messageID, session.ErrNotFound)
 	}
 	return e, a, nil
 }
 
 func validateAgentPath(sessionID, agentID string) error {
-	if err := session.ValidateSessionID(sessionID); err != nil {
+	if err := driver.ValidateSessionID(sessionID); err != nil {
 		return err
 	}
-	return session.ValidateAgentID(agentID)
+	return driver.ValidateAgentID(agentID)
 }
 
 func validateMessagePath(sessionID, agentID string, messageID int) error {
 	if err := validateAgentPath(sessionID, agentID); err != nil {
 		return err
 	}
-	return session.ValidateMessageID(messageID)
+	return driver.ValidateMessageID(messageID)
 }
 
 // CreateSession implements session.SessionStore.
@@ -205,7 +206,7 @@ func (r *Repository) CreateSession(ctx context.Context, s *session.Session) erro
 	if err := begin(ctx); err != nil {
 		return err
 	}
-	rec, err := session.PrepareSession(s, r.now())
+	rec, err := driver.PrepareSession(s, r.now())
 	if err != nil {
 		return err
 	}
@@ -224,10 +225,10 @@ func (r *Repository) CreateSession(ctx context.Context, s *session.Session) erro
 	}
 	defer r.mu.Unlock()
 	if _, taken := r.sessions[rec.ID]; taken {
-		return session.SessionError(rec.ID, session.ErrAlreadyExists)
+		return driver.SessionError(rec.ID, session.ErrAlreadyExists)
 	}
 	if r.opts.MaxSessions > 0 && len(r.sessions) >= r.opts.MaxSessions {
-		return session.SessionError(rec.ID, fmt.Errorf("%w: the repository holds its maximum of %d sessions",
+		return driver.SessionError(rec.ID, fmt.Errorf("%w: the repository holds its maximum of %d sessions",
 			session.ErrTooLarge, r.opts.MaxSessions))
 	}
 	r.sessions[rec.ID] = e
@@ -239,7 +240,7 @@ func (r *Repository) GetSession(ctx context.Context, sessionID string) (*session
 	if err := begin(ctx); err != nil {
 		return nil, err
 	}
-	if err := session.ValidateSessionID(sessionID); err != nil {
+	if err := driver.ValidateSessionID(sessionID); err != nil {
 		return nil, err
 	}
 	if err := r.rlock(); err != nil {
@@ -258,7 +259,7 @@ func (r *Repository) DeleteSession(ctx context.Context, sessionID string) error 
 	if err := begin(ctx); err != nil {
 		return err
 	}
-	if err := session.ValidateSessionID(sessionID); err != nil {
+	if err := driver.ValidateSessionID(sessionID); err != nil {
 		return err
 	}
 	if err := r.lock(); err != nil {
@@ -282,7 +283,7 @@ func (r *Repository) ListSessions(ctx context.Context, q session.SessionQuery) (
 	if err := begin(ctx); err != nil {
 		return session.SessionPage{}, err
 	}
-	q, cur, err := session.PrepareQuery(q)
+	q, cur, err := driver.PrepareQuery(q)
 	if err != nil {
 		return session.SessionPage{}, err
 	}
@@ -295,12 +296,12 @@ func (r *Repository) ListSessions(ctx context.Context, q session.SessionQuery) (
 			hits = append(hits, e.record)
 		}
 	}
-	sort.Slice(hits, func(i, j int) bool { return session.NewestFirst(hits[i], hits[j]) })
+	sort.Slice(hits, func(i, j int) bool { return driver.NewestFirst(hits[i], hits[j]) })
 	var page session.SessionPage
 	if len(hits) > q.Limit {
 		hits = hits[:q.Limit]
 		last := hits[len(hits)-1]
-		page.NextCursor = session.Cursor{CreatedAt: last.CreatedAt, ID: last.ID}.Encode()
+		page.NextCursor = driver.Cursor{CreatedAt: last.CreatedAt, ID: last.ID}.Encode()
 	}
 	page.Sessions = make([]*session.Session, len(hits))
 	for i, s := range hits {
@@ -322,13 +323,13 @@ func (r *Repository) CreateAgent(ctx context.Context, sessionID string, a *sessi
 	if err := begin(ctx); err != nil {
 		return err
 	}
-	if err := session.ValidateSessionID(sessionID); err != nil {
+	if err := driver.ValidateSessionID(sessionID); err != nil {
 		return err
 	}
 	now := r.now()
-	rec, err := session.PrepareAgent(a, now)
+	rec, err := driver.PrepareAgent(a, now)
 	if err != nil {
-		return session.SessionError(sessionID, err)
+		return driver.SessionError(sessionID, err)
 	}
 	size := 0
 	if r.limited() {
@@ -343,7 +344,7 @@ func (r *Repository) CreateAgent(ctx context.Context, sessionID string, a *sessi
 		return err
 	}
 	if _, taken := e.agents[rec.ID]; taken {
-		return session.AgentError(sessionID, rec.ID, session.ErrAlreadyExists)
+		return driver.AgentError(sessionID, rec.ID, session.ErrAlreadyExists)
 	}
 	if err := r.fits(sessionID, e, size); err != nil {
 		return err
@@ -378,13 +379,13 @@ func (r *Repository) UpdateAgent(ctx context.Context, sessionID string, a *sessi
 	if err := begin(ctx); err != nil {
 		return err
 	}
-	if err := session.ValidateSessionID(sessionID); err != nil {
+	if err := driver.ValidateSessionID(sessionID); err != nil {
 		return err
 	}
 	now := r.now()
-	in, err := session.PrepareAgent(a, now)
+	in, err := driver.PrepareAgent(a, now)
 	if err != nil {
-		return session.SessionError(sessionID, err)
+		return driver.SessionError(sessionID, err)
 	}
 	if err := r.lock(); err != nil {
 		return err
@@ -427,10 +428,10 @@ func (r *Repository) UpdateAgentConfig(ctx context.Context, sessionID, agentID s
 		return err
 	}
 	if patch.Model == nil && patch.SystemPrompt == nil && patch.PromptMetadata == nil {
-		return session.AgentError(sessionID, agentID, session.InvalidArgument("config patch", "is empty"))
+		return driver.AgentError(sessionID, agentID, driver.InvalidArgument("config patch", "is empty"))
 	}
-	if err := session.ValidatePromptMetadata(patch.PromptMetadata); err != nil {
-		return session.AgentError(sessionID, agentID, err)
+	if err := driver.ValidatePromptMetadata(patch.PromptMetadata); err != nil {
+		return driver.AgentError(sessionID, agentID, err)
 	}
 	// PrepareAgent validates the strings and deep-copies the prompt
 	// metadata; the agent around them is a carrier.
@@ -443,9 +444,9 @@ func (r *Repository) UpdateAgentConfig(ctx context.Context, sessionID, agentID s
 	}
 	carrier.Config.PromptMetadata = patch.PromptMetadata
 	now := r.now()
-	in, err := session.PrepareAgent(&carrier, now)
+	in, err := driver.PrepareAgent(&carrier, now)
 	if err != nil {
-		return session.AgentError(sessionID, agentID, err)
+		return driver.AgentError(sessionID, agentID, err)
 	}
 	if err := r.lock(); err != nil {
 		return err
@@ -474,7 +475,7 @@ func (r *Repository) ListAgents(ctx context.Context, sessionID string) ([]*sessi
 	if err := begin(ctx); err != nil {
 		return nil, err
 	}
-	if err := session.ValidateSessionID(sessionID); err != nil {
+	if err := driver.ValidateSessionID(sessionID); err != nil {
 		return nil, err
 	}
 	if err := r.rlock(); err != nil {
@@ -502,9 +503,9 @@ func (r *Repository) CreateMessage(ctx context.Context, sessionID, agentID strin
 		return err
 	}
 	now := r.now()
-	rec, err := session.PrepareMessage(m, now)
+	rec, err := driver.PrepareMessage(m, now)
 	if err != nil {
-		return session.AgentError(sessionID, agentID, err)
+		return driver.AgentError(sessionID, agentID, err)
 	}
 	size := 0
 	if r.limited() {
@@ -519,7 +520,7 @@ func (r *Repository) CreateMessage(ctx context.Context, sessionID, agentID strin
 		return err
 	}
 	if rec.ID != len(a.messages) {
-		return session.MessageError(sessionID, agentID, rec.ID,
+		return driver.MessageError(sessionID, agentID, rec.ID,
 			fmt.Errorf("%w: the agent holds %d messages, so the next id is %d", session.ErrConflict, len(a.messages), len(a.messages)))
 	}
 	if err := r.fits(sessionID, e, size); err != nil {
@@ -542,9 +543,9 @@ func (r *Repository) AppendMessage(ctx context.Context, sessionID, agentID strin
 	if err := validateAgentPath(sessionID, agentID); err != nil {
 		return 0, err
 	}
-	rec, err := session.PrepareMessage(withoutID(m), r.now())
+	rec, err := driver.PrepareMessage(withoutID(m), r.now())
 	if err != nil {
-		return 0, session.AgentError(sessionID, agentID, err)
+		return 0, driver.AgentError(sessionID, agentID, err)
 	}
 	return r.appendRecord(sessionID, agentID, rec)
 }
@@ -552,7 +553,7 @@ func (r *Repository) AppendMessage(ctx context.Context, sessionID, agentID strin
 // AppendPrepared implements session.PreparedAppender: AppendMessage without
 // the second validation and copy. The stored record is a copy of the
 // prepared struct (it gets the id) sharing the prepared, immutable contents.
-func (r *Repository) AppendPrepared(ctx context.Context, sessionID, agentID string, m *session.PreparedMessage) (int, error) {
+func (r *Repository) AppendPrepared(ctx context.Context, sessionID, agentID string, m *driver.PreparedMessage) (int, error) {
 	if err := begin(ctx); err != nil {
 		return 0, err
 	}
@@ -560,7 +561,7 @@ func (r *Repository) AppendPrepared(ctx context.Context, sessionID, agentID stri
 		return 0, err
 	}
 	if m == nil {
-		return 0, session.AgentError(sessionID, agentID, session.InvalidArgument("message", "is nil"))
+		return 0, driver.AgentError(sessionID, agentID, driver.InvalidArgument("message", "is nil"))
 	}
 	rec := *m.Message()
 	return r.appendRecord(sessionID, agentID, &rec)
@@ -632,9 +633,9 @@ func (r *Repository) UpdateMessage(ctx context.Context, sessionID, agentID strin
 		return err
 	}
 	now := r.now()
-	in, err := session.PrepareMessage(m, now)
+	in, err := driver.PrepareMessage(m, now)
 	if err != nil {
-		return session.AgentError(sessionID, agentID, err)
+		return driver.AgentError(sessionID, agentID, err)
 	}
 	if err := r.lock(); err != nil {
 		return err
@@ -689,7 +690,7 @@ func (r *Repository) listMessages(ctx context.Context, sessionID, agentID string
 		return nil, err
 	}
 	if offset < 0 {
-		return nil, session.AgentError(sessionID, agentID, session.InvalidArgument("offset", "%d is negative", offset))
+		return nil, driver.AgentError(sessionID, agentID, driver.InvalidArgument("offset", "%d is negative", offset))
 	}
 	if err := r.rlock(); err != nil {
 		return nil, err
@@ -741,12 +742,12 @@ func (r *Repository) UpdateMetadata(ctx context.Context, sessionID string, metad
 	if err := begin(ctx); err != nil {
 		return err
 	}
-	if err := session.ValidateSessionID(sessionID); err != nil {
+	if err := driver.ValidateSessionID(sessionID); err != nil {
 		return err
 	}
-	in, err := session.PrepareMetadata(metadata)
+	in, err := driver.PrepareMetadata(metadata)
 	if err != nil {
-		return session.SessionError(sessionID, err)
+		return driver.SessionError(sessionID, err)
 	}
 	if err := r.lock(); err != nil {
 		return err
@@ -788,7 +789,7 @@ func (r *Repository) GetMetadata(ctx context.Context, sessionID string) (map[str
 	if err := begin(ctx); err != nil {
 		return nil, err
 	}
-	if err := session.ValidateSessionID(sessionID); err != nil {
+	if err := driver.ValidateSessionID(sessionID); err != nil {
 		return nil, err
 	}
 	if err := r.rlock(); err != nil {
@@ -799,7 +800,7 @@ func (r *Repository) GetMetadata(ctx context.Context, sessionID string) (map[str
 	if err != nil {
 		return nil, err
 	}
-	return session.CloneMap(e.record.Metadata), nil
+	return driver.CloneMap(e.record.Metadata), nil
 }
 
 // DeleteMetadata implements session.MetadataStore.
@@ -807,12 +808,12 @@ func (r *Repository) DeleteMetadata(ctx context.Context, sessionID string, keys 
 	if err := begin(ctx); err != nil {
 		return err
 	}
-	if err := session.ValidateSessionID(sessionID); err != nil {
+	if err := driver.ValidateSessionID(sessionID); err != nil {
 		return err
 	}
-	keys, err := session.PrepareMetadataKeys(keys)
+	keys, err := driver.PrepareMetadataKeys(keys)
 	if err != nil {
-		return session.SessionError(sessionID, err)
+		return driver.SessionError(sessionID, err)
 	}
 	if err := r.lock(); err != nil {
 		return err
@@ -839,13 +840,13 @@ func (r *Repository) AddFeedback(ctx context.Context, sessionID string, f *sessi
 	if err := begin(ctx); err != nil {
 		return nil, err
 	}
-	if err := session.ValidateSessionID(sessionID); err != nil {
+	if err := driver.ValidateSessionID(sessionID); err != nil {
 		return nil, err
 	}
 	now := r.now()
-	rec, err := session.PrepareFeedback(f, now, r.opts.NewID)
+	rec, err := driver.PrepareFeedback(f, now, r.opts.NewID)
 	if err != nil {
-		return nil, session.SessionError(sessionID, err)
+		return nil, driver.SessionError(sessionID, err)
 	}
 	size := 0
 	if r.limited() {
@@ -862,15 +863,15 @@ func (r *Repository) AddFeedback(ctx context.Context, sessionID string, f *sessi
 	if rec.AgentID != "" {
 		a, ok := e.agents[rec.AgentID]
 		if !ok {
-			return nil, session.AgentError(sessionID, rec.AgentID, fmt.Errorf("feedback target: %w", session.ErrNotFound))
+			return nil, driver.AgentError(sessionID, rec.AgentID, fmt.Errorf("feedback target: %w", session.ErrNotFound))
 		}
 		if rec.MessageID != nil && *rec.MessageID >= len(a.messages) {
-			return nil, session.MessageError(sessionID, rec.AgentID, *rec.MessageID, fmt.Errorf("feedback target: %w", session.ErrNotFound))
+			return nil, driver.MessageError(sessionID, rec.AgentID, *rec.MessageID, fmt.Errorf("feedback target: %w", session.ErrNotFound))
 		}
 	}
 	for _, old := range e.feedback {
 		if old.ID == rec.ID {
-			return nil, session.SessionError(sessionID, fmt.Errorf("feedback %q: %w", rec.ID, session.ErrAlreadyExists))
+			return nil, driver.SessionError(sessionID, fmt.Errorf("feedback %q: %w", rec.ID, session.ErrAlreadyExists))
 		}
 	}
 	if err := r.fits(sessionID, e, size); err != nil {
@@ -887,7 +888,7 @@ func (r *Repository) ListFeedback(ctx context.Context, sessionID string) ([]*ses
 	if err := begin(ctx); err != nil {
 		return nil, err
 	}
-	if err := session.ValidateSessionID(sessionID); err != nil {
+	if err := driver.ValidateSessionID(sessionID); err != nil {
 		return nil, err
 	}
 	if err := r.rlock(); err != nil {
@@ -914,9 +915,9 @@ func (r *Repository) RecordGuardrailEvent(ctx context.Context, sessionID, agentI
 		return err
 	}
 	now := r.now()
-	in, err := session.PrepareGuardrailEvent(ev, now)
+	in, err := driver.PrepareGuardrailEvent(ev, now)
 	if err != nil {
-		return session.MessageError(sessionID, agentID, messageID, err)
+		return driver.MessageError(sessionID, agentID, messageID, err)
 	}
 	// The two levels share PoliciesTriggered: stored values are never
 	// mutated, and reads return clones.
@@ -959,7 +960,7 @@ func (r *Repository) ListGuardrailEvents(ctx context.Context, sessionID string) 
 	if err := begin(ctx); err != nil {
 		return nil, err
 	}
-	if err := session.ValidateSessionID(sessionID); err != nil {
+	if err := driver.ValidateSessionID(sessionID); err != nil {
 		return nil, err
 	}
 	if err := r.rlock(); err != nil {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/driver"
 )
 
 // agentCount returns the agent's message count (its next message id),
@@ -59,16 +60,16 @@ func (r *Repository) CreateAgent(ctx context.Context, sessionID string, a *sessi
 	if a != nil {
 		agentID = a.ID
 	}
-	if err := session.ValidateSessionID(sessionID); err != nil {
-		return session.AgentError(sessionID, agentID, err)
+	if err := driver.ValidateSessionID(sessionID); err != nil {
+		return driver.AgentError(sessionID, agentID, err)
 	}
-	p, err := session.PrepareAgent(a, r.now())
+	p, err := driver.PrepareAgent(a, r.now())
 	if err != nil {
-		return session.AgentError(sessionID, agentID, err)
+		return driver.AgentError(sessionID, agentID, err)
 	}
 	enc, err := encodeAgent(p)
 	if err != nil {
-		return session.AgentError(sessionID, agentID, err)
+		return driver.AgentError(sessionID, agentID, err)
 	}
 	err = r.write(ctx, "create agent", func(tx *sql.Tx) error {
 		size, err := sessionSize(ctx, tx, sessionID)
@@ -93,7 +94,7 @@ func (r *Repository) CreateAgent(ctx context.Context, sessionID string, a *sessi
 		return err
 	})
 	if err != nil {
-		return session.AgentError(sessionID, agentID, err)
+		return driver.AgentError(sessionID, agentID, err)
 	}
 	return nil
 }
@@ -132,7 +133,7 @@ func scanAgents(rows *sql.Rows) ([]*session.Agent, error) {
 // GetAgent returns an agent without its messages.
 func (r *Repository) GetAgent(ctx context.Context, sessionID, agentID string) (*session.Agent, error) {
 	if err := validateIDs(sessionID, agentID); err != nil {
-		return nil, session.AgentError(sessionID, agentID, err)
+		return nil, driver.AgentError(sessionID, agentID, err)
 	}
 	var out *session.Agent
 	err := r.read(ctx, "get agent", func(tx *sql.Tx) error {
@@ -158,16 +159,16 @@ func (r *Repository) GetAgent(ctx context.Context, sessionID, agentID string) (*
 		return nil
 	})
 	if err != nil {
-		return nil, session.AgentError(sessionID, agentID, err)
+		return nil, driver.AgentError(sessionID, agentID, err)
 	}
 	return out, nil
 }
 
 func validateIDs(sessionID, agentID string) error {
-	if err := session.ValidateSessionID(sessionID); err != nil {
+	if err := driver.ValidateSessionID(sessionID); err != nil {
 		return err
 	}
-	return session.ValidateAgentID(agentID)
+	return driver.ValidateAgentID(agentID)
 }
 
 // UpdateAgent replaces the agent's state maps, keeping CreatedAt and Config.
@@ -176,23 +177,23 @@ func (r *Repository) UpdateAgent(ctx context.Context, sessionID string, a *sessi
 	if a != nil {
 		agentID = a.ID
 	}
-	if err := session.ValidateSessionID(sessionID); err != nil {
-		return session.AgentError(sessionID, agentID, err)
+	if err := driver.ValidateSessionID(sessionID); err != nil {
+		return driver.AgentError(sessionID, agentID, err)
 	}
 	now := r.now()
-	p, err := session.PrepareAgent(a, now)
+	p, err := driver.PrepareAgent(a, now)
 	if err != nil {
-		return session.AgentError(sessionID, agentID, err)
+		return driver.AgentError(sessionID, agentID, err)
 	}
 	enc, err := encodeAgent(p)
 	if err != nil {
-		return session.AgentError(sessionID, agentID, err)
+		return driver.AgentError(sessionID, agentID, err)
 	}
 	err = r.write(ctx, "update agent", func(tx *sql.Tx) error {
 		return r.updateAgentIn(ctx, tx, sessionID, p.ID, enc, now)
 	})
 	if err != nil {
-		return session.AgentError(sessionID, agentID, err)
+		return driver.AgentError(sessionID, agentID, err)
 	}
 	return nil
 }
@@ -232,10 +233,10 @@ func (r *Repository) updateAgentIn(ctx context.Context, tx *sql.Tx, sessionID, a
 // UpdateAgentConfig sets the non-nil fields of patch on the configuration.
 func (r *Repository) UpdateAgentConfig(ctx context.Context, sessionID, agentID string, patch session.AgentConfigPatch) error {
 	if err := validateIDs(sessionID, agentID); err != nil {
-		return session.AgentError(sessionID, agentID, err)
+		return driver.AgentError(sessionID, agentID, err)
 	}
 	if patch.Model == nil && patch.SystemPrompt == nil && patch.PromptMetadata == nil {
-		return session.AgentError(sessionID, agentID, session.InvalidArgument("config patch", "is empty"))
+		return driver.AgentError(sessionID, agentID, driver.InvalidArgument("config patch", "is empty"))
 	}
 	// Validate the patch alone, before touching the store.
 	check := session.Agent{ID: agentID}
@@ -247,9 +248,9 @@ func (r *Repository) UpdateAgentConfig(ctx context.Context, sessionID, agentID s
 	}
 	check.Config.PromptMetadata = patch.PromptMetadata
 	now := r.now()
-	valid, err := session.PrepareAgent(&check, now)
+	valid, err := driver.PrepareAgent(&check, now)
 	if err != nil {
-		return session.AgentError(sessionID, agentID, err)
+		return driver.AgentError(sessionID, agentID, err)
 	}
 	err = r.write(ctx, "update agent config", func(tx *sql.Tx) error {
 		size, err := sessionSize(ctx, tx, sessionID)
@@ -291,15 +292,15 @@ func (r *Repository) UpdateAgentConfig(ctx context.Context, sessionID, agentID s
 		return err
 	})
 	if err != nil {
-		return session.AgentError(sessionID, agentID, err)
+		return driver.AgentError(sessionID, agentID, err)
 	}
 	return nil
 }
 
 // ListAgents returns the session's agents ordered by id.
 func (r *Repository) ListAgents(ctx context.Context, sessionID string) ([]*session.Agent, error) {
-	if err := session.ValidateSessionID(sessionID); err != nil {
-		return nil, session.SessionError(sessionID, err)
+	if err := driver.ValidateSessionID(sessionID); err != nil {
+		return nil, driver.SessionError(sessionID, err)
 	}
 	var out []*session.Agent
 	err := r.read(ctx, "list agents", func(tx *sql.Tx) error {
@@ -314,7 +315,7 @@ func (r *Repository) ListAgents(ctx context.Context, sessionID string) ([]*sessi
 		return err
 	})
 	if err != nil {
-		return nil, session.SessionError(sessionID, err)
+		return nil, driver.SessionError(sessionID, err)
 	}
 	if out == nil {
 		out = []*session.Agent{}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/driver"
 )
 
 type encodedMessage struct {
@@ -49,13 +50,13 @@ func (r *Repository) CreateMessage(ctx context.Context, sessionID, agentID strin
 	}
 	p, enc, err := r.prepareMessage(sessionID, agentID, m)
 	if err != nil {
-		return session.MessageError(sessionID, agentID, msgID, err)
+		return driver.MessageError(sessionID, agentID, msgID, err)
 	}
 	err = r.write(ctx, "create message", func(tx *sql.Tx) error {
 		return r.insertMessage(ctx, tx, sessionID, agentID, p, enc, false)
 	})
 	if err != nil {
-		return session.MessageError(sessionID, agentID, msgID, err)
+		return driver.MessageError(sessionID, agentID, msgID, err)
 	}
 	return nil
 }
@@ -68,24 +69,24 @@ func (r *Repository) CreateMessage(ctx context.Context, sessionID, agentID strin
 func (r *Repository) AppendMessage(ctx context.Context, sessionID, agentID string, m *session.Message) (int, error) {
 	p, enc, err := r.prepareMessage(sessionID, agentID, withoutID(m))
 	if err != nil {
-		return 0, session.AgentError(sessionID, agentID, err)
+		return 0, driver.AgentError(sessionID, agentID, err)
 	}
 	return r.appendEncoded(ctx, sessionID, agentID, p, enc)
 }
 
 // AppendPrepared implements session.PreparedAppender: AppendMessage without
 // the second validation. The message is only encoded, and not modified.
-func (r *Repository) AppendPrepared(ctx context.Context, sessionID, agentID string, m *session.PreparedMessage) (int, error) {
+func (r *Repository) AppendPrepared(ctx context.Context, sessionID, agentID string, m *driver.PreparedMessage) (int, error) {
 	if err := validateIDs(sessionID, agentID); err != nil {
-		return 0, session.AgentError(sessionID, agentID, err)
+		return 0, driver.AgentError(sessionID, agentID, err)
 	}
 	if m == nil {
-		return 0, session.AgentError(sessionID, agentID, session.InvalidArgument("message", "is nil"))
+		return 0, driver.AgentError(sessionID, agentID, driver.InvalidArgument("message", "is nil"))
 	}
 	p := *m.Message() // the id goes on this copy
 	enc, err := encodeMessage(&p)
 	if err != nil {
-		return 0, session.AgentError(sessionID, agentID, err)
+		return 0, driver.AgentError(sessionID, agentID, err)
 	}
 	return r.appendEncoded(ctx, sessionID, agentID, &p, enc)
 }
@@ -97,7 +98,7 @@ func (r *Repository) appendEncoded(ctx context.Context, sessionID, agentID strin
 		return r.insertMessage(ctx, tx, sessionID, agentID, p, enc, true)
 	})
 	if err != nil {
-		return 0, session.AgentError(sessionID, agentID, err)
+		return 0, driver.AgentError(sessionID, agentID, err)
 	}
 	return p.ID, nil
 }
@@ -120,7 +121,7 @@ func (r *Repository) prepareMessage(sessionID, agentID string, m *session.Messag
 	if err := validateIDs(sessionID, agentID); err != nil {
 		return nil, encodedMessage{}, err
 	}
-	p, err := session.PrepareMessage(m, r.now())
+	p, err := driver.PrepareMessage(m, r.now())
 	if err != nil {
 		return nil, encodedMessage{}, err
 	}
@@ -214,10 +215,10 @@ func scanMessages(rows *sql.Rows) ([]*session.Message, error) {
 // GetMessage returns one message.
 func (r *Repository) GetMessage(ctx context.Context, sessionID, agentID string, messageID int) (*session.Message, error) {
 	if err := validateIDs(sessionID, agentID); err != nil {
-		return nil, session.MessageError(sessionID, agentID, messageID, err)
+		return nil, driver.MessageError(sessionID, agentID, messageID, err)
 	}
-	if err := session.ValidateMessageID(messageID); err != nil {
-		return nil, session.MessageError(sessionID, agentID, messageID, err)
+	if err := driver.ValidateMessageID(messageID); err != nil {
+		return nil, driver.MessageError(sessionID, agentID, messageID, err)
 	}
 	var out *session.Message
 	err := r.read(ctx, "get message", func(tx *sql.Tx) error {
@@ -240,7 +241,7 @@ func (r *Repository) GetMessage(ctx context.Context, sessionID, agentID string, 
 		return nil
 	})
 	if err != nil {
-		return nil, session.MessageError(sessionID, agentID, messageID, err)
+		return nil, driver.MessageError(sessionID, agentID, messageID, err)
 	}
 	return out, nil
 }
@@ -253,22 +254,22 @@ func (r *Repository) UpdateMessage(ctx context.Context, sessionID, agentID strin
 		msgID = m.ID
 	}
 	if err := validateIDs(sessionID, agentID); err != nil {
-		return session.MessageError(sessionID, agentID, msgID, err)
+		return driver.MessageError(sessionID, agentID, msgID, err)
 	}
 	now := r.now()
-	p, err := session.PrepareMessage(m, now)
+	p, err := driver.PrepareMessage(m, now)
 	if err != nil {
-		return session.MessageError(sessionID, agentID, msgID, err)
+		return driver.MessageError(sessionID, agentID, msgID, err)
 	}
 	enc, err := encodeMessage(p)
 	if err != nil {
-		return session.MessageError(sessionID, agentID, msgID, err)
+		return driver.MessageError(sessionID, agentID, msgID, err)
 	}
 	err = r.write(ctx, "update message", func(tx *sql.Tx) error {
 		return r.updateMessageIn(ctx, tx, sessionID, agentID, p, enc, now)
 	})
 	if err != nil {
-		return session.MessageError(sessionID, agentID, msgID, err)
+		return driver.MessageError(sessionID, agentID, msgID, err)
 	}
 	return nil
 }
@@ -325,24 +326,24 @@ func (r *Repository) UpdateAgentAndMessage(ctx context.Context, sessionID string
 		msgID = m.ID
 	}
 	if err := validateIDs(sessionID, agentID); err != nil {
-		return session.AgentError(sessionID, agentID, err)
+		return driver.AgentError(sessionID, agentID, err)
 	}
 	now := r.now()
-	pa, err := session.PrepareAgent(a, now)
+	pa, err := driver.PrepareAgent(a, now)
 	if err != nil {
-		return session.AgentError(sessionID, agentID, err)
+		return driver.AgentError(sessionID, agentID, err)
 	}
 	encA, err := encodeAgent(pa)
 	if err != nil {
-		return session.AgentError(sessionID, agentID, err)
+		return driver.AgentError(sessionID, agentID, err)
 	}
-	pm, err := session.PrepareMessage(m, now)
+	pm, err := driver.PrepareMessage(m, now)
 	if err != nil {
-		return session.MessageError(sessionID, agentID, msgID, err)
+		return driver.MessageError(sessionID, agentID, msgID, err)
 	}
 	encM, err := encodeMessage(pm)
 	if err != nil {
-		return session.MessageError(sessionID, agentID, msgID, err)
+		return driver.MessageError(sessionID, agentID, msgID, err)
 	}
 	err = r.write(ctx, "update agent and message", func(tx *sql.Tx) error {
 		if err := r.updateAgentIn(ctx, tx, sessionID, agentID, encA, now); err != nil {
@@ -351,7 +352,7 @@ func (r *Repository) UpdateAgentAndMessage(ctx context.Context, sessionID string
 		return r.updateMessageIn(ctx, tx, sessionID, agentID, pm, encM, now)
 	})
 	if err != nil {
-		return session.MessageError(sessionID, agentID, msgID, err)
+		return driver.MessageError(sessionID, agentID, msgID, err)
 	}
 	return nil
 }
@@ -361,10 +362,10 @@ func (r *Repository) UpdateAgentAndMessage(ctx context.Context, sessionID string
 // scan: its cost does not depend on how long the history is.
 func (r *Repository) ListMessages(ctx context.Context, sessionID, agentID string, offset, limit int) ([]*session.Message, error) {
 	if err := validateIDs(sessionID, agentID); err != nil {
-		return nil, session.AgentError(sessionID, agentID, err)
+		return nil, driver.AgentError(sessionID, agentID, err)
 	}
 	if offset < 0 {
-		return nil, session.AgentError(sessionID, agentID, session.InvalidArgument("offset", "%d is negative", offset))
+		return nil, driver.AgentError(sessionID, agentID, driver.InvalidArgument("offset", "%d is negative", offset))
 	}
 	if limit <= 0 {
 		limit = -1 // SQLite: no limit
@@ -390,7 +391,7 @@ func (r *Repository) ListMessages(ctx context.Context, sessionID, agentID string
 		return err
 	})
 	if err != nil {
-		return nil, session.AgentError(sessionID, agentID, err)
+		return nil, driver.AgentError(sessionID, agentID, err)
 	}
 	if out == nil {
 		out = []*session.Message{}
@@ -401,7 +402,7 @@ func (r *Repository) ListMessages(ctx context.Context, sessionID, agentID string
 // CountMessages returns the agent's message count from its counter column.
 func (r *Repository) CountMessages(ctx context.Context, sessionID, agentID string) (int, error) {
 	if err := validateIDs(sessionID, agentID); err != nil {
-		return 0, session.AgentError(sessionID, agentID, err)
+		return 0, driver.AgentError(sessionID, agentID, err)
 	}
 	var count int
 	err := r.read(ctx, "count messages", func(tx *sql.Tx) error {
@@ -410,7 +411,7 @@ func (r *Repository) CountMessages(ctx context.Context, sessionID, agentID strin
 		return err
 	})
 	if err != nil {
-		return 0, session.AgentError(sessionID, agentID, err)
+		return 0, driver.AgentError(sessionID, agentID, err)
 	}
 	return count, nil
 }

@@ -17,6 +17,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/driver"
 )
 
 // DefaultFileName is the database file Open uses inside its directory when
@@ -69,15 +70,15 @@ func (o Options) withDefaults() (Options, error) {
 		o.FileName = DefaultFileName
 	}
 	if o.FileName != filepath.Base(o.FileName) || o.FileName == "." || o.FileName == ".." {
-		return o, session.InvalidArgument("file name", "%q must be a plain file name", o.FileName)
+		return o, driver.InvalidArgument("file name", "%q must be a plain file name", o.FileName)
 	}
 	switch {
 	case o.MaxSessionBytes < 0:
-		return o, session.InvalidArgument("max_session_bytes", "%d is negative", o.MaxSessionBytes)
+		return o, driver.InvalidArgument("max_session_bytes", "%d is negative", o.MaxSessionBytes)
 	case o.MaxReadConns < 0:
-		return o, session.InvalidArgument("max_read_conns", "%d is negative", o.MaxReadConns)
+		return o, driver.InvalidArgument("max_read_conns", "%d is negative", o.MaxReadConns)
 	case o.BusyTimeout < 0:
-		return o, session.InvalidArgument("busy_timeout", "%s is negative", o.BusyTimeout)
+		return o, driver.InvalidArgument("busy_timeout", "%s is negative", o.BusyTimeout)
 	}
 	if o.MaxReadConns == 0 {
 		o.MaxReadConns = DefaultMaxReadConns
@@ -94,7 +95,7 @@ func (o Options) withDefaults() (Options, error) {
 		o.Now = time.Now
 	}
 	if o.NewID == nil {
-		o.NewID = session.NewID
+		o.NewID = driver.NewID
 	}
 	return o, nil
 }
@@ -125,8 +126,8 @@ var (
 	_ session.StatsReporter   = (*Repository)(nil)
 	_ session.MessageAppender = (*Repository)(nil)
 
-	_ session.PreparedAppender    = (*Repository)(nil)
-	_ session.AgentMessageUpdater = (*Repository)(nil)
+	_ driver.PreparedAppender    = (*Repository)(nil)
+	_ driver.AgentMessageUpdater = (*Repository)(nil)
 )
 
 // Open opens (creating when missing) the database file opts.FileName in dir,
@@ -140,7 +141,7 @@ func Open(ctx context.Context, dir string, opts Options) (*Repository, error) {
 		return nil, err
 	}
 	if dir == "" {
-		return nil, session.InvalidArgument("dir", "must not be empty")
+		return nil, driver.InvalidArgument("dir", "must not be empty")
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -270,7 +271,7 @@ func (r *Repository) Stats() map[string]float64 {
 }
 
 // now returns the injected clock's time at the precision stored.
-func (r *Repository) now() time.Time { return session.UTCMicro(r.opts.Now()) }
+func (r *Repository) now() time.Time { return driver.UTCMicro(r.opts.Now()) }
 
 // write runs fn in a BEGIN IMMEDIATE transaction on the writer connection,
 // committing when fn returns nil. A transaction that meets SQLITE_BUSY after

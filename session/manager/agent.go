@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/driver"
 )
 
 // Python class names of the Strands conversation managers, written into
@@ -113,7 +114,7 @@ type agentSnapshot struct {
 // it is empty); a new agent of a new session costs CreateAgent plus
 // one CreateMessage per constructor message.
 func (m *Manager) Initialize(ctx context.Context, agentID string, opts AgentOptions) (*AgentSession, error) {
-	if err := session.ValidateAgentID(agentID); err != nil {
+	if err := driver.ValidateAgentID(agentID); err != nil {
 		return nil, err
 	}
 	m.mu.Lock()
@@ -123,7 +124,7 @@ func (m *Manager) Initialize(ctx context.Context, agentID string, opts AgentOpti
 	}
 	if _, dup := m.agents[agentID]; dup {
 		m.mu.Unlock()
-		return nil, session.AgentError(m.sessionID, agentID, ErrAgentInitialized)
+		return nil, driver.AgentError(m.sessionID, agentID, ErrAgentInitialized)
 	}
 	m.agents[agentID] = nil // reserve the id while we initialize
 	skipRead := m.isNew
@@ -155,7 +156,7 @@ func (m *Manager) initialize(ctx context.Context, agentID string, opts AgentOpti
 	initial := make([]*session.Message, len(opts.Messages))
 	for i, c := range opts.Messages {
 		// Validate every constructor message before writing anything.
-		msg, err := session.PrepareMessage(&session.Message{ID: i, Message: c}, m.now())
+		msg, err := driver.PrepareMessage(&session.Message{ID: i, Message: c}, m.now())
 		if err != nil {
 			return nil, fmt.Errorf("initial message %d: %w", i, err)
 		}
@@ -164,7 +165,7 @@ func (m *Manager) initialize(ctx context.Context, agentID string, opts AgentOpti
 	now := m.now()
 	created := &session.Agent{
 		ID:                       agentID,
-		State:                    session.CloneMap(opts.State),
+		State:                    driver.CloneMap(opts.State),
 		ConversationManagerState: DefaultConversationManagerState(opts.ConversationManager),
 		InternalState:            DefaultInternalState(),
 		Config:                   opts.Config,
@@ -174,7 +175,7 @@ func (m *Manager) initialize(ctx context.Context, agentID string, opts AgentOpti
 	if created.State == nil {
 		created.State = map[string]any{}
 	}
-	prepared, err := session.PrepareAgent(created, now)
+	prepared, err := driver.PrepareAgent(created, now)
 	if err != nil {
 		return nil, err
 	}
@@ -213,11 +214,11 @@ func (a *AgentSession) resume(ctx context.Context, stored *session.Agent, cfg se
 	}
 	removed, err := stateCount(a.cmState, "removed_message_count")
 	if err != nil {
-		return session.AgentError(m.sessionID, a.id, err)
+		return driver.AgentError(m.sessionID, a.id, err)
 	}
 	pinned, err := stateCount(a.cmState, "pinned_head_count")
 	if err != nil {
-		return session.AgentError(m.sessionID, a.id, err)
+		return driver.AgentError(m.sessionID, a.id, err)
 	}
 	if patch, changed := configPatch(stored.Config, cfg); changed {
 		if err := m.repo.UpdateAgentConfig(ctx, m.sessionID, a.id, patch); err != nil {
@@ -252,7 +253,7 @@ func (a *AgentSession) resume(ctx context.Context, stored *session.Agent, cfg se
 	if summary, ok := a.cmState["summary_message"].(map[string]any); ok {
 		c, err := session.ChatMessageFromMap(summary)
 		if err != nil {
-			return session.AgentError(m.sessionID, a.id, fmt.Errorf("summary_message: %w", err))
+			return driver.AgentError(m.sessionID, a.id, fmt.Errorf("summary_message: %w", err))
 		}
 		msgs = append(msgs, c)
 	}
@@ -273,7 +274,7 @@ func (a *AgentSession) resume(ctx context.Context, stored *session.Agent, cfg se
 // handle's records and window may share the store's immutable values, and
 // nothing in this package changes a message in place.
 func listShared(repo session.Repository) func(ctx context.Context, sessionID, agentID string, offset, limit int) ([]*session.Message, error) {
-	if sl, ok := repo.(session.SharedMessageLister); ok {
+	if sl, ok := repo.(driver.SharedMessageLister); ok {
 		return sl.ListMessagesShared
 	}
 	return repo.ListMessages
@@ -300,7 +301,7 @@ func stateCount(cm map[string]any, key string) (int, error) {
 			return int(n), nil
 		}
 	}
-	return 0, session.InvalidArgument("conversation_manager_state."+key, "%v is not a count", v)
+	return 0, driver.InvalidArgument("conversation_manager_state."+key, "%v is not a count", v)
 }
 
 // configPatch returns the patch that brings stored to want, considering only
@@ -355,20 +356,20 @@ func (a *AgentSession) NextMessageID() int {
 func (a *AgentSession) State() map[string]any {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return session.CloneMap(a.state)
+	return driver.CloneMap(a.state)
 }
 
 // SetState sets one key of the agent's user state, in memory; Sync
 // persists it. Errors: session.ErrInvalidArgument for a value that cannot
 // be stored.
 func (a *AgentSession) SetState(key string, value any) error {
-	v, err := session.Normalize("state."+key, value)
+	v, err := driver.Normalize("state."+key, value)
 	if err != nil {
 		return err
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	st := session.CloneMap(a.state)
+	st := driver.CloneMap(a.state)
 	st[key] = v
 	a.state = st
 	return nil
@@ -378,7 +379,7 @@ func (a *AgentSession) SetState(key string, value any) error {
 func (a *AgentSession) DeleteState(key string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	st := session.CloneMap(a.state)
+	st := driver.CloneMap(a.state)
 	delete(st, key)
 	a.state = st
 }
@@ -388,13 +389,13 @@ func (a *AgentSession) DeleteState(key string) {
 func (a *AgentSession) ConversationManagerState() map[string]any {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return session.CloneMap(a.cmState)
+	return driver.CloneMap(a.cmState)
 }
 
 // SetConversationManagerState replaces the conversation manager's state in
 // memory; Sync persists it.
 func (a *AgentSession) SetConversationManagerState(st map[string]any) error {
-	n, err := session.NormalizeMap("conversation_manager_state", st)
+	n, err := driver.NormalizeMap("conversation_manager_state", st)
 	if err != nil {
 		return err
 	}
@@ -408,12 +409,12 @@ func (a *AgentSession) SetConversationManagerState(st map[string]any) error {
 func (a *AgentSession) InternalState() map[string]any {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return session.CloneMap(a.internal)
+	return driver.CloneMap(a.internal)
 }
 
 // SetInternalState replaces Strands' _internal_state in memory.
 func (a *AgentSession) SetInternalState(st map[string]any) error {
-	n, err := session.NormalizeMap("_internal_state", st)
+	n, err := driver.NormalizeMap("_internal_state", st)
 	if err != nil {
 		return err
 	}
@@ -440,7 +441,7 @@ func (a *AgentSession) RemoveOldest(n int) int {
 	}
 	a.messages = append(append([]session.ChatMessage(nil), a.messages[:pinned]...), a.messages[pinned+n:]...)
 	removed, _ := stateCount(a.cmState, "removed_message_count")
-	cm := session.CloneMap(a.cmState)
+	cm := driver.CloneMap(a.cmState)
 	cm["removed_message_count"] = int64(removed + n)
 	a.cmState = cm
 	if len(a.messages) == 0 {
@@ -497,10 +498,10 @@ func (a *AgentSession) appendLocked(ctx context.Context, msg session.ChatMessage
 func (a *AgentSession) create(ctx context.Context, msg *session.Message) (*session.Message, error) {
 	m := a.m
 	if msg == nil {
-		return nil, session.InvalidArgument("message", "is nil")
+		return nil, driver.InvalidArgument("message", "is nil")
 	}
 	now := m.now()
-	p, err := session.NewPreparedMessage(&session.Message{ID: a.next, Message: msg.Message, CreatedAt: now, UpdatedAt: now}, now)
+	p, err := driver.NewPreparedMessage(&session.Message{ID: a.next, Message: msg.Message, CreatedAt: now, UpdatedAt: now}, now)
 	if err != nil {
 		return nil, err
 	}
@@ -528,8 +529,8 @@ func (a *AgentSession) create(ctx context.Context, msg *session.Message) (*sessi
 // errors.ErrUnsupported when the repository cannot append (a decorator over
 // a repository without the capability says so the same way), for the
 // caller to fall back to createAtNext.
-func (a *AgentSession) appendAtEnd(ctx context.Context, p *session.PreparedMessage) (int, error) {
-	if pa, ok := a.m.repo.(session.PreparedAppender); ok {
+func (a *AgentSession) appendAtEnd(ctx context.Context, p *driver.PreparedMessage) (int, error) {
+	if pa, ok := a.m.repo.(driver.PreparedAppender); ok {
 		return pa.AppendPrepared(ctx, a.m.sessionID, a.id, p)
 	}
 	ap, ok := a.m.repo.(session.MessageAppender)
@@ -555,7 +556,7 @@ func (a *AgentSession) createAtNext(ctx context.Context, prepared *session.Messa
 			return 0, err
 		}
 		if err := m.backoff(ctx, attempt); err != nil {
-			return 0, session.MessageError(m.sessionID, a.id, prepared.ID, err)
+			return 0, driver.MessageError(m.sessionID, a.id, prepared.ID, err)
 		}
 		if a.next, err = m.repo.CountMessages(ctx, m.sessionID, a.id); err != nil {
 			return 0, err
@@ -653,7 +654,7 @@ func (a *AgentSession) EndInvocation(ctx context.Context, metrics *session.Event
 	// Both writes in one transaction when the repository can: a
 	// SQLite turn then costs one write fewer. On failure the writes are
 	// tried apart, each reporting its own error as below.
-	if u, ok := a.m.repo.(session.AgentMessageUpdater); ok && target != nil {
+	if u, ok := a.m.repo.(driver.AgentMessageUpdater); ok && target != nil {
 		if snap, agent := a.pendingSync(); agent != nil {
 			if err := u.UpdateAgentAndMessage(ctx, a.m.sessionID, agent, target); err == nil {
 				a.synced = snap

@@ -1,20 +1,11 @@
-package session
+package driver
 
 import (
 	"context"
 	"time"
-)
 
-// Validation happens once, on the way in. Every Repository method validates
-// and normalizes what it is given (the Prepare* helpers), because users and
-// the HTTP API call repositories directly with values nobody has checked.
-// A portable layer that has already prepared a message — the session
-// manager — hands it to the repository as a *PreparedMessage through
-// PreparedAppender instead, and the repository stores it without checking
-// it again. Stored values are immutable once stored: a repository replaces
-// a record instead of changing it in place, so what it stored may be shared
-// with the layer that prepared it (SharedMessageLister), and every value
-// handed to a caller who may change it is one copy made for that caller.
+	"github.com/sessionkit/sessionkit/session"
+)
 
 // PreparedMessage is a message that NewPreparedMessage validated and
 // normalized: a deep copy sharing nothing with the caller's input. Only
@@ -24,12 +15,12 @@ import (
 // Message points to, because both may keep it (the repository may store
 // its maps and slices as they are).
 type PreparedMessage struct {
-	m *Message
+	m *session.Message
 }
 
 // NewPreparedMessage validates m as PrepareMessage does and returns the
 // prepared, immutable result.
-func NewPreparedMessage(m *Message, now time.Time) (*PreparedMessage, error) {
+func NewPreparedMessage(m *session.Message, now time.Time) (*PreparedMessage, error) {
 	p, err := PrepareMessage(m, now)
 	if err != nil {
 		return nil, err
@@ -40,7 +31,7 @@ func NewPreparedMessage(m *Message, now time.Time) (*PreparedMessage, error) {
 // Message returns the prepared message. It is shared, not copied: read it,
 // never change it (copy the struct to set its ID, for one, and keep the
 // maps and slices it points to as they are).
-func (p *PreparedMessage) Message() *Message { return p.m }
+func (p *PreparedMessage) Message() *session.Message { return p.m }
 
 // PreparedAppender is the validate-once path of MessageAppender, for
 // repositories and portable layers: AppendPrepared stores a message
@@ -63,7 +54,7 @@ type PreparedAppender interface {
 // ListMessages' contract, except that the messages returned, and everything
 // they point to, are the stored values: the caller must never change them.
 type SharedMessageLister interface {
-	ListMessagesShared(ctx context.Context, sessionID, agentID string, offset, limit int) ([]*Message, error)
+	ListMessagesShared(ctx context.Context, sessionID, agentID string, offset, limit int) ([]*session.Message, error)
 }
 
 // AgentMessageUpdater is implemented by repositories that can write an
@@ -74,5 +65,5 @@ type AgentMessageUpdater interface {
 	// UpdateAgentAndMessage does UpdateAgent(ctx, sessionID, a) and
 	// UpdateMessage(ctx, sessionID, a.ID, m) as one write: both or, on any
 	// error (theirs, as either would report it), neither.
-	UpdateAgentAndMessage(ctx context.Context, sessionID string, a *Agent, m *Message) error
+	UpdateAgentAndMessage(ctx context.Context, sessionID string, a *session.Agent, m *session.Message) error
 }

@@ -1,4 +1,4 @@
-package session
+package driver
 
 import (
 	"encoding/json"
@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/sessionkit/sessionkit/session"
 )
 
 // Normalize converts a free-form value (state, metadata, content-block field,
@@ -106,7 +108,7 @@ func normalize(path *valuePath, v any, depth int) (any, error) {
 			out[k] = n
 		}
 		return out, nil
-	case ContentBlock:
+	case session.ContentBlock:
 		return normalize(path, map[string]any(x), depth)
 	}
 	return normalizeReflect(path, v, depth)
@@ -216,8 +218,8 @@ func CloneValue(v any) any {
 		return out
 	case map[string]any:
 		return CloneMap(x)
-	case ContentBlock:
-		return ContentBlock(CloneMap(x))
+	case session.ContentBlock:
+		return session.ContentBlock(CloneMap(x))
 	}
 	return v
 }
@@ -232,7 +234,7 @@ func CloneMap(m map[string]any) map[string]any {
 	out := maps.Clone(m)
 	for k, v := range out {
 		switch v.(type) {
-		case []byte, []any, map[string]any, ContentBlock:
+		case []byte, []any, map[string]any, session.ContentBlock:
 			out[k] = CloneValue(v)
 		}
 	}
@@ -263,7 +265,7 @@ func ValueSize(v any) int {
 			n += len(k) + 2 + ValueSize(e)
 		}
 		return n
-	case ContentBlock:
+	case session.ContentBlock:
 		return ValueSize(map[string]any(x))
 	}
 	return len(fmt.Sprint(v))

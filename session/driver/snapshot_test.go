@@ -1,4 +1,4 @@
-package session
+package driver
 
 import (
 	"errors"
@@ -7,6 +7,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/sessionkit/sessionkit/session"
 )
 
 func TestNormalizeSnapshotKey(t *testing.T) {
@@ -17,7 +19,7 @@ func TestNormalizeSnapshotKey(t *testing.T) {
 		{"/a//b///c/", "a/b/c"},
 		{"a/.b/..c/d.", "a/.b/..c/d."},
 		{"héllo/世界", "héllo/世界"},
-		{strings.Repeat("k", MaxSnapshotKeyBytes), strings.Repeat("k", MaxSnapshotKeyBytes)},
+		{strings.Repeat("k", session.MaxSnapshotKeyBytes), strings.Repeat("k", session.MaxSnapshotKeyBytes)},
 	} {
 		got, err := NormalizeSnapshotKey(tc.in)
 		require.NoError(t, err, "%q", tc.in)
@@ -25,36 +27,36 @@ func TestNormalizeSnapshotKey(t *testing.T) {
 		assert.NoError(t, ValidateSnapshotKey(tc.in))
 	}
 	for _, bad := range []string{"", "/", "///", "a\\b", "a/../b", "..", "./a", "a/.", "a\x00b", "a\nb", "a\x7fb",
-		"\xff", strings.Repeat("k", MaxSnapshotKeyBytes+1)} {
+		"\xff", strings.Repeat("k", session.MaxSnapshotKeyBytes+1)} {
 		_, err := NormalizeSnapshotKey(bad)
-		require.ErrorIs(t, err, ErrInvalidArgument, "%q", bad)
-		var fe *FieldError
+		require.ErrorIs(t, err, session.ErrInvalidArgument, "%q", bad)
+		var fe *session.FieldError
 		require.True(t, errors.As(err, &fe), "%q", bad)
 		assert.Equal(t, "key", fe.Field)
-		assert.ErrorIs(t, ValidateSnapshotKey(bad), ErrInvalidArgument)
+		assert.ErrorIs(t, ValidateSnapshotKey(bad), session.ErrInvalidArgument)
 	}
 }
 
 func TestPrepareSnapshotQuery(t *testing.T) {
 	t.Parallel()
-	q, err := PrepareSnapshotQuery(SnapshotQuery{Prefix: "//scopes//agent/"})
+	q, err := PrepareSnapshotQuery(session.SnapshotQuery{Prefix: "//scopes//agent/"})
 	require.NoError(t, err)
-	assert.Equal(t, SnapshotQuery{Prefix: "scopes/agent/", Limit: DefaultSnapshotListLimit}, q)
-	q, err = PrepareSnapshotQuery(SnapshotQuery{Prefix: "..", Limit: MaxSnapshotListLimit})
+	assert.Equal(t, session.SnapshotQuery{Prefix: "scopes/agent/", Limit: session.DefaultSnapshotListLimit}, q)
+	q, err = PrepareSnapshotQuery(session.SnapshotQuery{Prefix: "..", Limit: session.MaxSnapshotListLimit})
 	require.NoError(t, err)
 	assert.Equal(t, "..", q.Prefix)
 	for _, tc := range []struct {
-		q     SnapshotQuery
+		q     session.SnapshotQuery
 		field string
 	}{
-		{SnapshotQuery{Prefix: "a\\"}, "prefix"},
-		{SnapshotQuery{Prefix: "a\x01"}, "prefix"},
-		{SnapshotQuery{Cursor: "\xff"}, "cursor"},
-		{SnapshotQuery{Limit: -1}, "limit"},
-		{SnapshotQuery{Limit: MaxSnapshotListLimit + 1}, "limit"},
+		{session.SnapshotQuery{Prefix: "a\\"}, "prefix"},
+		{session.SnapshotQuery{Prefix: "a\x01"}, "prefix"},
+		{session.SnapshotQuery{Cursor: "\xff"}, "cursor"},
+		{session.SnapshotQuery{Limit: -1}, "limit"},
+		{session.SnapshotQuery{Limit: session.MaxSnapshotListLimit + 1}, "limit"},
 	} {
 		_, err := PrepareSnapshotQuery(tc.q)
-		var fe *FieldError
+		var fe *session.FieldError
 		require.True(t, errors.As(err, &fe), "%+v: %v", tc.q, err)
 		assert.Equal(t, tc.field, fe.Field)
 	}
@@ -62,7 +64,7 @@ func TestPrepareSnapshotQuery(t *testing.T) {
 
 func TestSnapshotPageOf(t *testing.T) {
 	t.Parallel()
-	infos := []SnapshotInfo{{Key: "a"}, {Key: "b"}, {Key: "c"}}
+	infos := []session.SnapshotInfo{{Key: "a"}, {Key: "b"}, {Key: "c"}}
 	p := SnapshotPageOf(infos, 2)
 	assert.Equal(t, infos[:2], p.Snapshots)
 	assert.Equal(t, "b", p.NextCursor)
@@ -75,19 +77,19 @@ func TestSnapshotPageOf(t *testing.T) {
 func TestCheckSnapshotSize(t *testing.T) {
 	t.Parallel()
 	assert.NoError(t, CheckSnapshotSize(10, 10))
-	assert.ErrorIs(t, CheckSnapshotSize(11, 10), ErrTooLarge)
-	assert.NoError(t, CheckSnapshotSize(DefaultMaxSnapshotBytes, 0))
-	assert.ErrorIs(t, CheckSnapshotSize(DefaultMaxSnapshotBytes+1, 0), ErrTooLarge)
+	assert.ErrorIs(t, CheckSnapshotSize(11, 10), session.ErrTooLarge)
+	assert.NoError(t, CheckSnapshotSize(session.DefaultMaxSnapshotBytes, 0))
+	assert.ErrorIs(t, CheckSnapshotSize(session.DefaultMaxSnapshotBytes+1, 0), session.ErrTooLarge)
 }
 
 func TestSnapshotsOf(t *testing.T) {
 	t.Parallel()
-	_, err := SnapshotsOf(struct{}{})
+	_, err := session.SnapshotsOf(struct{}{})
 	assert.ErrorIs(t, err, errors.ErrUnsupported)
 }
 
 // A normalized key is a fixed point, has no empty, "." or ".." segment and
-// no backslash; a rejected key is ErrInvalidArgument naming "key".
+// no backslash; a rejected key is session.ErrInvalidArgument naming "key".
 func FuzzNormalizeSnapshotKey(f *testing.F) {
 	for _, s := range []string{"a", "/a//b/", "..", "a/../b", "a\\b", "é/ü", "\xff", "a/./b", "scopes/agent/x/snapshots/snapshot_latest.json"} {
 		f.Add(s)
@@ -95,7 +97,7 @@ func FuzzNormalizeSnapshotKey(f *testing.F) {
 	f.Fuzz(func(t *testing.T, key string) {
 		got, err := NormalizeSnapshotKey(key)
 		if err != nil {
-			var fe *FieldError
+			var fe *session.FieldError
 			if !errors.As(err, &fe) || fe.Field != "key" {
 				t.Fatalf("%q: error %v does not name the key", key, err)
 			}
