@@ -14,7 +14,7 @@ type APIKey struct {
 	ID string
 	// ApplicationName is the application whose sessions the key opens.
 	ApplicationName string
-	// Hash is HashAPIKey of the key: 64 lowercase hex digits.
+	// Hash is driver.HashAPIKey of the key: 64 lowercase hex digits.
 	Hash string
 	// Description is free text for the operator ("billing worker").
 	Description string
@@ -27,7 +27,7 @@ type APIKey struct {
 // server instance over one store sees the same keys. Keys never live inside
 // session records.
 type APIKeyStore interface {
-	// CreateAPIKey stores k (see PrepareAPIKey). Contract:
+	// CreateAPIKey stores k (see driver.PrepareAPIKey). Contract:
 	// ErrAlreadyExists if its ID or Hash is taken.
 	CreateAPIKey(ctx context.Context, k *APIKey) error
 	// APIKeyByHash returns the key whose Hash is hash. Contract:

@@ -132,8 +132,8 @@ func clonePolicies(p map[string][]string) map[string][]string {
 // Clone returns a deep copy of b.
 func (b ContentBlock) Clone() ContentBlock { return ContentBlock(cloneMap(b)) }
 
-// cloneValue deep-copies a canonical value (see the session/driver package's
-// Normalize): containers are copied, scalars returned as they are.
+// cloneValue deep-copies a canonical value (see driver.Normalize):
+// containers are copied, scalars returned as they are.
 func cloneValue(v any) any {
 	switch x := v.(type) {
 	case []byte:

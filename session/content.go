@@ -6,7 +6,7 @@ import "fmt"
 func TextBlock(text string) ContentBlock { return ContentBlock{"text": text} }
 
 // ToolUseBlock returns a {"toolUse": {toolUseId, name, input}} content block.
-// input must be canonical (see Normalize) or nil.
+// input must be canonical (see driver.Normalize) or nil.
 func ToolUseBlock(toolUseID, name string, input map[string]any) ContentBlock {
 	if input == nil {
 		input = map[string]any{}

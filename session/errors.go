@@ -29,12 +29,12 @@ var (
 	ErrClosed = errors.New("repository closed")
 )
 
-// invalidArgument is InvalidArgument for this package's own checks.
+// invalidArgument is driver.InvalidArgument for this package's own checks.
 func invalidArgument(field, format string, args ...any) error {
 	return &FieldError{Field: field, Reason: fmt.Sprintf(format, args...)}
 }
 
-// FieldError is the error behind InvalidArgument: it names the field that was
+// FieldError is the error behind driver.InvalidArgument: it names the field that was
 // rejected and why. It matches ErrInvalidArgument with errors.Is.
 type FieldError struct {
 	// Field is the name of the rejected input, e.g. "agent_id" or

@@ -15,10 +15,10 @@ import (
 // stores State as an opaque value and never interprets it.
 type MultiAgent struct {
 	// ID is the orchestrator id (Strands' default ids are "default_graph"
-	// and "default_swarm"); see ValidateMultiAgentID.
+	// and "default_swarm"); see driver.ValidateMultiAgentID.
 	ID string
 	// State is the orchestrator's serialize_state() object, stored as it is
-	// (canonical values; see Normalize). []byte values round-trip.
+	// (canonical values; see driver.Normalize). []byte values round-trip.
 	State map[string]any
 	// CreatedAt is set once at creation (now when zero on create). Strands'
 	// multi_agent.json has no timestamps; these are sessionkit's own.
@@ -47,7 +47,7 @@ type MultiAgentStore interface {
 	// ErrNotFound if the session does not exist; ErrAlreadyExists if the id
 	// is taken — the stored record is left untouched; ErrTooLarge over the
 	// backend's size limit; ErrInvalidArgument for a bad id or a value
-	// Normalize rejects. Of many concurrent creates exactly one succeeds.
+	// driver.Normalize rejects. Of many concurrent creates exactly one succeeds.
 	CreateMultiAgent(ctx context.Context, sessionID string, m *MultiAgent) error
 	// GetMultiAgent returns one orchestrator record. Contract: ErrNotFound
 	// if the session or the record does not exist (Strands'

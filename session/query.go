@@ -6,7 +6,7 @@ import (
 )
 
 // Matches reports whether s satisfies the filters of q (not its cursor or
-// limit). q must come from PrepareQuery. Backends that filter in process use
+// limit). q must come from driver.PrepareQuery. Backends that filter in process use
 // it; the others must agree with it.
 func (q SessionQuery) Matches(s *Session) bool {
 	if q.ApplicationName != "" && s.ApplicationName != q.ApplicationName {

@@ -32,7 +32,7 @@ const (
 
 // SnapshotInfo describes one stored snapshot without its bytes.
 type SnapshotInfo struct {
-	// Key is the normalized key (see NormalizeSnapshotKey).
+	// Key is the normalized key (see driver.NormalizeSnapshotKey).
 	Key string
 	// SizeBytes is the length of the stored bytes.
 	SizeBytes int64
@@ -49,7 +49,7 @@ type Snapshot struct {
 
 // SnapshotQuery selects a page of ListSnapshots.
 type SnapshotQuery struct {
-	// Prefix keeps keys that start with it (after NormalizeSnapshotPrefix);
+	// Prefix keeps keys that start with it (after driver.NormalizeSnapshotPrefix);
 	// empty lists every key of the session.
 	Prefix string
 	// Cursor continues a listing: only keys after it, in byte order, are
@@ -73,7 +73,7 @@ type SnapshotPage struct {
 // role interface a Repository may implement (every backend in this module
 // does, and decorators delegate to it when the repository they wrap does);
 // callers find it with SnapshotsOf. Keys are normalized with
-// NormalizeSnapshotKey, so "a//b/" and "a/b" name the same snapshot.
+// driver.NormalizeSnapshotKey, so "a//b/" and "a/b" name the same snapshot.
 type SnapshotStore interface {
 	// PutSnapshot stores data under key, replacing what was there. The
 	// overwrite is atomic: a concurrent reader gets the old bytes or the new
