@@ -625,7 +625,8 @@ func (a *AgentSession) BeginInvocation(accumulated session.Usage) {
 // the metrics on that latest assistant message — never on a user or
 // toolResult message — with InvocationUsage set to this invocation's usage
 // (accumulated now minus accumulated at the start). That is one UpdateAgent
-// at most plus one UpdateMessage.
+// at most plus one UpdateMessage, or both in one write when the repository
+// is a driver.AgentMessageUpdater (SQLite: one transaction).
 func (a *AgentSession) EndInvocation(ctx context.Context, metrics *session.EventLoopMetrics) error {
 	if err := a.m.checkOpen(); err != nil {
 		return err
