@@ -338,9 +338,26 @@ func (a *AgentSession) ID() string { return a.id }
 func (a *AgentSession) Messages() []session.ChatMessage {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	// One deep copy, the caller's: ChatMessage.Clone's, except that the
+	// content slices of all messages share one allocation (each capped at
+	// its length, so that appending to one never writes into the next).
+	n := 0
+	for _, c := range a.messages {
+		n += len(c.Content)
+	}
+	blocks := make([]session.ContentBlock, n)
 	out := make([]session.ChatMessage, len(a.messages))
 	for i, c := range a.messages {
-		out[i] = c.Clone()
+		out[i] = session.ChatMessage{Role: c.Role, Metadata: driver.CloneMap(c.Metadata), Extra: driver.CloneMap(c.Extra)}
+		if c.Content == nil {
+			continue
+		}
+		k := len(c.Content)
+		out[i].Content = blocks[:k:k]
+		blocks = blocks[k:]
+		for j, b := range c.Content {
+			out[i].Content[j] = b.Clone()
+		}
 	}
 	return out
 }

@@ -109,3 +109,20 @@ func TestResume_SharedValuesStayAsStored(t *testing.T) {
 	assert.Len(t, b.Messages()[2].Content, 2)
 	assert.NotContains(t, b.Messages()[0].Content[0], "added")
 }
+
+func TestMessages_AppendingToOneMessageLeavesTheNextAlone(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	m, err := manager.New(ctx, newMemory(), "s", manager.Options{Now: clock})
+	require.NoError(t, err)
+	a, err := m.Initialize(ctx, "a", manager.AgentOptions{})
+	require.NoError(t, err)
+	for _, c := range []session.ChatMessage{userText("one"), assistantText("two")} {
+		_, err := a.Append(ctx, c)
+		require.NoError(t, err)
+	}
+	got := a.Messages()
+	got[0].Content = append(got[0].Content, session.TextBlock("added"))
+	assert.Equal(t, []session.ContentBlock{session.TextBlock("two")}, got[1].Content)
+	assert.Equal(t, []session.ChatMessage{userText("one"), assistantText("two")}, a.Messages())
+}
