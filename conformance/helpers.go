@@ -199,7 +199,7 @@ func sessionIDs(ss []*session.Session) []string {
 	return out
 }
 
-// normalized returns session.Normalize(v) or fails.
+// normalized returns driver.Normalize(v) or fails.
 func normalized(t *testing.T, v any) any {
 	t.Helper()
 	n, err := driver.Normalize("test", v)

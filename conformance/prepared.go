@@ -13,7 +13,7 @@ import (
 	"github.com/sessionkit/sessionkit/session/driver"
 )
 
-// preparedAppender returns r as a session.PreparedAppender, or skips the
+// preparedAppender returns r as a driver.PreparedAppender, or skips the
 // case when it is not one (decorators need not be).
 func preparedAppender(t *testing.T, r session.Repository) driver.PreparedAppender {
 	t.Helper()
@@ -44,7 +44,7 @@ func richMessage() *session.Message {
 }
 
 // preparedCases run on repositories with the validate-once fast paths
-// (session.PreparedAppender, session.SharedMessageLister): what they store
+// (driver.PreparedAppender, driver.SharedMessageLister): what they store
 // and return is what the slow paths store and return, and no caller can
 // change the store through what it receives.
 func preparedCases() []testCase {
@@ -166,7 +166,7 @@ func preparedCases() []testCase {
 	}
 }
 
-// agentMessageCases run on repositories that are session.AgentMessageUpdater.
+// agentMessageCases run on repositories that are driver.AgentMessageUpdater.
 func agentMessageCases() []testCase {
 	return []testCase{
 		{"UpdateAgentAndMessage", "WritesBothOrNeither", func(t *testing.T, h Harness) {

@@ -26,7 +26,7 @@ type Options struct {
 	MaxSessions int
 	// MaxSessionBytes, if > 0, caps the size of one session's stored data
 	// (the session record, its agents, messages, feedback and guardrail
-	// events) as estimated with session.ValueSize. A write that would push a
+	// events) as estimated with driver.ValueSize. A write that would push a
 	// session past it returns session.ErrTooLarge and writes nothing.
 	MaxSessionBytes int
 	// MaxSnapshotBytes, if > 0, caps one snapshot (PutSnapshot); default
@@ -278,7 +278,7 @@ func (r *Repository) DeleteSession(ctx context.Context, sessionID string) error 
 }
 
 // ListSessions implements session.SessionStore. It filters in process with
-// session.SessionQuery.Matches and sorts with session.NewestFirst.
+// session.SessionQuery.Matches and sorts with driver.NewestFirst.
 func (r *Repository) ListSessions(ctx context.Context, q session.SessionQuery) (session.SessionPage, error) {
 	if err := begin(ctx); err != nil {
 		return session.SessionPage{}, err
@@ -550,7 +550,7 @@ func (r *Repository) AppendMessage(ctx context.Context, sessionID, agentID strin
 	return r.appendRecord(sessionID, agentID, rec)
 }
 
-// AppendPrepared implements session.PreparedAppender: AppendMessage without
+// AppendPrepared implements driver.PreparedAppender: AppendMessage without
 // the second validation and copy. The stored record is a copy of the
 // prepared struct (it gets the id) sharing the prepared, immutable contents.
 func (r *Repository) AppendPrepared(ctx context.Context, sessionID, agentID string, m *driver.PreparedMessage) (int, error) {
@@ -674,7 +674,7 @@ func (r *Repository) ListMessages(ctx context.Context, sessionID, agentID string
 	return r.listMessages(ctx, sessionID, agentID, offset, limit, true)
 }
 
-// ListMessagesShared implements session.SharedMessageLister: ListMessages
+// ListMessagesShared implements driver.SharedMessageLister: ListMessages
 // without the copy. Stored messages are never changed in place (an update
 // replaces the record), so the values returned stay as they are for as
 // long as the caller keeps them.

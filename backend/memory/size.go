@@ -5,7 +5,7 @@ import (
 	"github.com/sessionkit/sessionkit/session/driver"
 )
 
-// The size estimates below add up session.ValueSize of every free-form value
+// The size estimates below add up driver.ValueSize of every free-form value
 // plus the lengths of the string fields and a fixed allowance per record for
 // field names, ids and times. They only need to be monotonic in what a
 // caller stores and cheap to compute: they bound memory, not bytes on disk.

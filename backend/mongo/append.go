@@ -100,7 +100,7 @@ func (r *Repository) AppendMessage(ctx context.Context, sessionID, agentID strin
 	return r.appendPrepared(ctx, sessionID, agentID, p)
 }
 
-// AppendPrepared implements session.PreparedAppender: AppendMessage (same
+// AppendPrepared implements driver.PreparedAppender: AppendMessage (same
 // writes, same round trips) without the second validation. The prepared
 // message is not modified: the id goes on a copy of the struct.
 func (r *Repository) AppendPrepared(ctx context.Context, sessionID, agentID string, m *driver.PreparedMessage) (int, error) {

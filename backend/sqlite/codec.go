@@ -11,7 +11,7 @@ import (
 )
 
 // Times are stored as INTEGER Unix microseconds (UTC): they sort and compare
-// in SQL, and microseconds are the precision session.UTCMicro keeps.
+// in SQL, and microseconds are the precision driver.UTCMicro keeps.
 
 func micros(t time.Time) int64 {
 	return t.Unix()*1_000_000 + int64(t.Nanosecond()/1000)
@@ -28,7 +28,7 @@ func ceilMicros(t time.Time) int64 {
 
 func fromMicros(m int64) time.Time { return time.UnixMicro(m).UTC() }
 
-// encodeMap encodes a canonical map with session.MarshalValueJSON; a nil map
+// encodeMap encodes a canonical map with driver.MarshalValueJSON; a nil map
 // is stored as NULL so that nil and empty round-trip distinctly.
 func encodeMap(m map[string]any) (sql.NullString, error) {
 	if m == nil {

@@ -74,7 +74,7 @@ func (r *Repository) AppendMessage(ctx context.Context, sessionID, agentID strin
 	return r.appendEncoded(ctx, sessionID, agentID, p, enc)
 }
 
-// AppendPrepared implements session.PreparedAppender: AppendMessage without
+// AppendPrepared implements driver.PreparedAppender: AppendMessage without
 // the second validation. The message is only encoded, and not modified.
 func (r *Repository) AppendPrepared(ctx context.Context, sessionID, agentID string, m *driver.PreparedMessage) (int, error) {
 	if err := validateIDs(sessionID, agentID); err != nil {
@@ -313,7 +313,7 @@ func (r *Repository) updateMessageIn(ctx context.Context, tx *sql.Tx, sessionID,
 	return err
 }
 
-// UpdateAgentAndMessage implements session.AgentMessageUpdater: UpdateAgent
+// UpdateAgentAndMessage implements driver.AgentMessageUpdater: UpdateAgent
 // and UpdateMessage (of the same agent) validated apart, then written in one
 // transaction.
 func (r *Repository) UpdateAgentAndMessage(ctx context.Context, sessionID string, a *session.Agent, m *session.Message) error {

@@ -61,7 +61,7 @@ type Options struct {
 	MaxBusyRetries int
 	// Now is the clock (time.Now when nil). Tests fix it.
 	Now func() time.Time
-	// NewID makes feedback ids (session.NewID when nil).
+	// NewID makes feedback ids (driver.NewID when nil).
 	NewID func() string
 }
 

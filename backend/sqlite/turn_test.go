@@ -15,7 +15,7 @@ import (
 // A Strands tool turn through the manager — four appends, then the state
 // sync and the invocation's metrics at EndInvocation — costs five write
 // transactions on SQLite: the sync and the metrics share one
-// (session.AgentMessageUpdater).
+// (driver.AgentMessageUpdater).
 func TestToolTurn_FiveWriteTransactions(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()

@@ -508,8 +508,8 @@ func (a *AgentSession) appendLocked(ctx context.Context, msg session.ChatMessage
 // create stores msg as the agent's next message: appended at the end by
 // the store when it can, else created at the next id with retries on lost
 // races. The caller holds a.mu. The message is validated and normalized
-// once, here (session.NewPreparedMessage); a repository implementing
-// session.PreparedAppender stores that result without a second check, and
+// once, here (driver.NewPreparedMessage); a repository implementing
+// driver.PreparedAppender stores that result without a second check, and
 // the handle keeps the same immutable contents in its window. The message
 // returned is the handle's own record: the caller must not change it.
 func (a *AgentSession) create(ctx context.Context, msg *session.Message) (*session.Message, error) {

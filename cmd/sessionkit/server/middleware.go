@@ -99,7 +99,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 // decodeJSON reads the request body into v: it must be application/json,
 // within MaxBodyBytes, JSON text that decodes without loss (no invalid
-// UTF-8, no lone surrogate: session.CheckJSONText), one JSON value with no
+// UTF-8, no lone surrogate: driver.CheckJSONText), one JSON value with no
 // unknown fields.
 func (s *Server) decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	ct := r.Header.Get("Content-Type")

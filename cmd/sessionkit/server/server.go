@@ -53,7 +53,7 @@
 // ErrNotFound 404, ErrAlreadyExists and ErrConflict 409, ErrTooLarge 413,
 // ErrClosed 503. Bad input never yields a 500; a panic in a handler is
 // logged and answered with a 500. Request bodies must be JSON text that
-// decodes without loss (session.CheckJSONText).
+// decodes without loss (driver.CheckJSONText).
 package server
 
 import (

@@ -2,7 +2,7 @@
 // API and the JSON Lines export so that both speak one schema. Field names
 // follow the Python original's document schema (snake_case; message and
 // content blocks in Strands form). Free-form values — metadata, state,
-// content blocks, traces — are encoded with session.MarshalValueJSON, so
+// content blocks, traces — are encoded with driver.MarshalValueJSON, so
 // binary data travels as {"__bytes_encoded__": true, "data": "<base64>"}
 // and integers stay distinct from floats in both directions.
 package wire
@@ -140,7 +140,7 @@ type Feedback struct {
 	CreatedAt  *time.Time      `json:"created_at,omitempty"`
 }
 
-// Value encodes a canonical free-form value with session.MarshalValueJSON.
+// Value encodes a canonical free-form value with driver.MarshalValueJSON.
 // A nil map encodes as nothing (the field is omitted).
 func Value(v any) (json.RawMessage, error) {
 	if m, ok := v.(map[string]any); ok && m == nil {
