@@ -82,12 +82,6 @@ func TestCheckSnapshotSize(t *testing.T) {
 	assert.ErrorIs(t, CheckSnapshotSize(session.DefaultMaxSnapshotBytes+1, 0), session.ErrTooLarge)
 }
 
-func TestSnapshotsOf(t *testing.T) {
-	t.Parallel()
-	_, err := session.SnapshotsOf(struct{}{})
-	assert.ErrorIs(t, err, errors.ErrUnsupported)
-}
-
 // A normalized key is a fixed point, has no empty, "." or ".." segment and
 // no backslash; a rejected key is session.ErrInvalidArgument naming "key".
 func FuzzNormalizeSnapshotKey(f *testing.F) {
