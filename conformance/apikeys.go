@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/driver"
 )
 
 // apiKeyStore returns r as a session.APIKeyStore, or skips: the role is
@@ -30,7 +31,7 @@ func apiKeyStore(t *testing.T, r session.Repository) session.APIKeyStore {
 
 func newKey(t *testing.T, app string, at time.Time) (string, *session.APIKey) {
 	t.Helper()
-	key, k, err := session.NewAPIKey(app, "conformance", at)
+	key, k, err := driver.NewAPIKey(app, "conformance", at)
 	require.NoError(t, err)
 	return key, k
 }
@@ -46,7 +47,7 @@ func apiKeyCases() []testCase {
 			require.NoError(t, ks.CreateAPIKey(ctx, k1))
 			require.NoError(t, ks.CreateAPIKey(ctx, k2))
 
-			got, err := ks.APIKeyByHash(ctx, session.HashAPIKey(key))
+			got, err := ks.APIKeyByHash(ctx, driver.HashAPIKey(key))
 			require.NoError(t, err)
 			assert.Equal(t, k1.ID, got.ID)
 			assert.Equal(t, "support", got.ApplicationName)
@@ -110,7 +111,7 @@ func apiKeyCases() []testCase {
 			peer := apiKeyStore(t, h.NewPeer(t, r))
 			key, k := newKey(t, "app", time.Now())
 			require.NoError(t, ks.CreateAPIKey(ctx, k))
-			got, err := peer.APIKeyByHash(ctx, session.HashAPIKey(key))
+			got, err := peer.APIKeyByHash(ctx, driver.HashAPIKey(key))
 			require.NoError(t, err)
 			assert.Equal(t, k.ID, got.ID)
 			require.NoError(t, peer.DeleteAPIKey(ctx, k.ID))

@@ -151,6 +151,8 @@ func allCases() []testCase {
 		agentCases(),
 		messageCases(),
 		appendCases(),
+		preparedCases(),
+		agentMessageCases(),
 		listMessageCases(),
 		metadataCases(),
 		feedbackCases(),

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/driver"
 )
 
 // caseTimeout bounds every case, so a backend that deadlocks fails instead
@@ -198,10 +199,10 @@ func sessionIDs(ss []*session.Session) []string {
 	return out
 }
 
-// normalized returns session.Normalize(v) or fails.
+// normalized returns driver.Normalize(v) or fails.
 func normalized(t *testing.T, v any) any {
 	t.Helper()
-	n, err := session.Normalize("test", v)
+	n, err := driver.Normalize("test", v)
 	require.NoError(t, err)
 	return n
 }

@@ -16,7 +16,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
-	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/driver"
 )
 
 // ErrGone reports a WebSocket connection that no longer exists (API Gateway
@@ -77,13 +77,13 @@ type APIGatewayClient struct {
 func NewAPIGatewayClient(endpoint string, cfg aws.Config) (*APIGatewayClient, error) {
 	u, err := url.Parse(endpoint)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, session.InvalidArgument("api gateway endpoint", "%q is not an http(s) URL", endpoint)
+		return nil, driver.InvalidArgument("api gateway endpoint", "%q is not an http(s) URL", endpoint)
 	}
 	if cfg.Region == "" {
-		return nil, session.InvalidArgument("aws region", "must not be empty")
+		return nil, driver.InvalidArgument("aws region", "must not be empty")
 	}
 	if cfg.Credentials == nil {
-		return nil, session.InvalidArgument("aws credentials", "must be set")
+		return nil, driver.InvalidArgument("aws credentials", "must be set")
 	}
 	hc, ok := cfg.HTTPClient.(*http.Client)
 	if !ok || hc == nil {
@@ -103,7 +103,7 @@ var _ ConnectionPoster = (*APIGatewayClient)(nil)
 // other non-2xx answer is a *StatusError.
 func (c *APIGatewayClient) PostToConnection(ctx context.Context, connectionID string, data []byte) error {
 	if connectionID == "" {
-		return session.InvalidArgument("connection_id", "must not be empty")
+		return driver.InvalidArgument("connection_id", "must not be empty")
 	}
 	u := *c.endpoint
 	u.Path = c.endpoint.Path + "/@connections/" + connectionID

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
 	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/driver"
 	"github.com/sessionkit/sessionkit/session/manager"
 )
 
@@ -111,7 +112,7 @@ type FeedbackSNS struct {
 // bad route or template. Call Close to flush and stop it.
 func NewFeedbackSNS(client SNSPublisher, opts FeedbackSNSOptions) (*FeedbackSNS, error) {
 	if client == nil {
-		return nil, session.InvalidArgument("sns client", "must not be nil")
+		return nil, driver.InvalidArgument("sns client", "must not be nil")
 	}
 	h := &FeedbackSNS{client: client, now: opts.Now}
 	if h.now == nil {
@@ -134,7 +135,7 @@ func NewFeedbackSNS(client SNSPublisher, opts FeedbackSNSOptions) (*FeedbackSNS,
 func compileRoute(name string, r FeedbackRoute) (*feedbackRoute, error) {
 	switch r.TopicARN {
 	case "":
-		return nil, session.InvalidArgument(name+" topic", "must be a topic ARN or %q", TopicNone)
+		return nil, driver.InvalidArgument(name+" topic", "must be a topic ARN or %q", TopicNone)
 	case TopicNone:
 		return nil, nil
 	}
@@ -148,10 +149,10 @@ func compileRoute(name string, r FeedbackRoute) (*feedbackRoute, error) {
 	out := &feedbackRoute{topic: r.TopicARN, fifo: isFIFO(r.TopicARN)}
 	var err error
 	if out.subject, err = parseTemplate(subject); err != nil {
-		return nil, session.InvalidArgument(name+" subject template", "%v", err)
+		return nil, driver.InvalidArgument(name+" subject template", "%v", err)
 	}
 	if out.body, err = parseTemplate(body); err != nil {
-		return nil, session.InvalidArgument(name+" body template", "%v", err)
+		return nil, driver.InvalidArgument(name+" body template", "%v", err)
 	}
 	return out, nil
 }

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/driver"
 	"github.com/sessionkit/sessionkit/session/manager"
 )
 
@@ -61,7 +61,7 @@ func captureMetadataChange(ev *manager.Event, fields []string, exclude string, n
 		if len(fields) > 0 && len(selected) == 0 {
 			return c, false, nil
 		}
-		m, err := session.NormalizeMap("metadata", selected)
+		m, err := driver.NormalizeMap("metadata", selected)
 		if err != nil {
 			return c, false, err
 		}
@@ -86,7 +86,7 @@ func captureMetadataChange(ev *manager.Event, fields []string, exclude string, n
 // body encodes the notification:
 // {session_id, event, operation, metadata, timestamp[, deleted_keys]}.
 func (c metadataChange) body() ([]byte, error) {
-	md, err := session.MarshalValueJSON(c.metadata)
+	md, err := driver.MarshalValueJSON(c.metadata)
 	if err != nil {
 		return nil, fmt.Errorf("session %q: metadata: %w", c.sessionID, err)
 	}
@@ -104,7 +104,7 @@ func formatTimestamp(t time.Time) string { return t.UTC().Format(timestampLayout
 
 func validateFields(fields []string) ([]string, error) {
 	for _, f := range fields {
-		if err := session.ValidateMetadataKey(f); err != nil {
+		if err := driver.ValidateMetadataKey(f); err != nil {
 			return nil, err
 		}
 	}

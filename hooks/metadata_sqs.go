@@ -8,7 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
-	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/driver"
 	"github.com/sessionkit/sessionkit/session/manager"
 )
 
@@ -54,10 +54,10 @@ type MetadataSQS struct {
 // NewMetadataSQS returns a started hook. Call Close to flush and stop it.
 func NewMetadataSQS(client SQSSender, opts MetadataSQSOptions) (*MetadataSQS, error) {
 	if client == nil {
-		return nil, session.InvalidArgument("sqs client", "must not be nil")
+		return nil, driver.InvalidArgument("sqs client", "must not be nil")
 	}
 	if opts.QueueURL == "" {
-		return nil, session.InvalidArgument("queue url", "must not be empty")
+		return nil, driver.InvalidArgument("queue url", "must not be empty")
 	}
 	fields, err := validateFields(opts.Fields)
 	if err != nil {

@@ -8,7 +8,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/driver"
 	"github.com/sessionkit/sessionkit/session/manager"
 )
 
@@ -57,7 +57,7 @@ type MetadataWebSocket struct {
 // it.
 func NewMetadataWebSocket(poster ConnectionPoster, opts MetadataWebSocketOptions) (*MetadataWebSocket, error) {
 	if poster == nil {
-		return nil, session.InvalidArgument("connection poster", "must not be nil")
+		return nil, driver.InvalidArgument("connection poster", "must not be nil")
 	}
 	fields, err := validateFields(opts.Fields)
 	if err != nil {
@@ -67,7 +67,7 @@ func NewMetadataWebSocket(poster ConnectionPoster, opts MetadataWebSocketOptions
 	if opts.ConnectionIDKey == "" {
 		opts.ConnectionIDKey = DefaultConnectionIDKey
 	}
-	if err := session.ValidateMetadataKey(opts.ConnectionIDKey); err != nil {
+	if err := driver.ValidateMetadataKey(opts.ConnectionIDKey); err != nil {
 		return nil, err
 	}
 	if opts.Now == nil {

@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/driver"
 	"github.com/sessionkit/sessionkit/session/manager"
 )
 
@@ -97,7 +98,7 @@ func TestMetadataWebSocket_LoadErrorFailsWithoutTouchingStorage(t *testing.T) {
 	ev := &manager.Event{Kind: manager.KindMetadata, Operation: manager.OpUpdate, SessionID: "s",
 		Metadata: map[string]any{"a": 1},
 		LoadMetadata: func(context.Context) (map[string]any, error) {
-			return nil, session.SessionError("s", session.ErrNotFound)
+			return nil, driver.SessionError("s", session.ErrNotFound)
 		}}
 	require.NoError(t, h.Hook(t.Context(), ev, func(context.Context, *manager.Event) error { return nil }))
 	closeHook(t, h)

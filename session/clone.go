@@ -1,12 +1,14 @@
 package session
 
+import "maps"
+
 // Clone returns a deep copy of s.
 func (s *Session) Clone() *Session {
 	if s == nil {
 		return nil
 	}
 	out := *s
-	out.Metadata = CloneMap(s.Metadata)
+	out.Metadata = cloneMap(s.Metadata)
 	return &out
 }
 
@@ -16,9 +18,9 @@ func (a *Agent) Clone() *Agent {
 		return nil
 	}
 	out := *a
-	out.State = CloneMap(a.State)
-	out.ConversationManagerState = CloneMap(a.ConversationManagerState)
-	out.InternalState = CloneMap(a.InternalState)
+	out.State = cloneMap(a.State)
+	out.ConversationManagerState = cloneMap(a.ConversationManagerState)
+	out.InternalState = cloneMap(a.InternalState)
 	out.Config = cloneConfig(a.Config)
 	return &out
 }
@@ -44,11 +46,11 @@ func (m *Message) Clone() *Message {
 
 // Clone returns a deep copy of c.
 func (c ChatMessage) Clone() ChatMessage {
-	out := ChatMessage{Role: c.Role, Metadata: CloneMap(c.Metadata), Extra: CloneMap(c.Extra)}
+	out := ChatMessage{Role: c.Role, Metadata: cloneMap(c.Metadata), Extra: cloneMap(c.Extra)}
 	if c.Content != nil {
 		out.Content = make([]ContentBlock, len(c.Content))
 		for i, b := range c.Content {
-			out.Content[i] = ContentBlock(CloneMap(b))
+			out.Content[i] = ContentBlock(cloneMap(b))
 		}
 	}
 	return out
@@ -61,7 +63,7 @@ func (ev *GuardrailEvent) Clone() *GuardrailEvent {
 	}
 	out := *ev
 	out.PoliciesTriggered = clonePolicies(ev.PoliciesTriggered)
-	out.Trace = CloneMap(ev.Trace)
+	out.Trace = cloneMap(ev.Trace)
 	return &out
 }
 
@@ -85,7 +87,7 @@ func (f *Feedback) Clone() *Feedback {
 		id := *f.MessageID
 		out.MessageID = &id
 	}
-	out.Extra = CloneMap(f.Extra)
+	out.Extra = cloneMap(f.Extra)
 	return &out
 }
 
@@ -123,6 +125,48 @@ func clonePolicies(p map[string][]string) map[string][]string {
 	out := make(map[string][]string, len(p))
 	for k, v := range p {
 		out[k] = append([]string(nil), v...)
+	}
+	return out
+}
+
+// Clone returns a deep copy of b.
+func (b ContentBlock) Clone() ContentBlock { return ContentBlock(cloneMap(b)) }
+
+// cloneValue deep-copies a canonical value (see driver.Normalize):
+// containers are copied, scalars returned as they are.
+func cloneValue(v any) any {
+	switch x := v.(type) {
+	case []byte:
+		out := make([]byte, len(x))
+		copy(out, x)
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = cloneValue(e)
+		}
+		return out
+	case map[string]any:
+		return cloneMap(x)
+	case ContentBlock:
+		return ContentBlock(cloneMap(x))
+	}
+	return v
+}
+
+// cloneMap deep-copies a canonical map; nil stays nil.
+func cloneMap(m map[string]any) map[string]any {
+	if m == nil {
+		return nil
+	}
+	// maps.Clone copies the table in bulk, far cheaper than re-inserting
+	// every key; only nested containers then need their own copies.
+	out := maps.Clone(m)
+	for k, v := range out {
+		switch v.(type) {
+		case []byte, []any, map[string]any, ContentBlock:
+			out[k] = cloneValue(v)
+		}
 	}
 	return out
 }

@@ -6,7 +6,7 @@ import "fmt"
 func TextBlock(text string) ContentBlock { return ContentBlock{"text": text} }
 
 // ToolUseBlock returns a {"toolUse": {toolUseId, name, input}} content block.
-// input must be canonical (see Normalize) or nil.
+// input must be canonical (see driver.Normalize) or nil.
 func ToolUseBlock(toolUseID, name string, input map[string]any) ContentBlock {
 	if input == nil {
 		input = map[string]any{}
@@ -81,7 +81,7 @@ func ChatMessageFromMap(m map[string]any) (ChatMessage, error) {
 	var c ChatMessage
 	role, ok := m["role"].(string)
 	if !ok {
-		return c, fmt.Errorf("message role: %w", InvalidArgument("role", "missing or not a string"))
+		return c, fmt.Errorf("message role: %w", invalidArgument("role", "missing or not a string"))
 	}
 	c.Role = Role(role)
 	switch content := m["content"].(type) {
@@ -91,12 +91,12 @@ func ChatMessageFromMap(m map[string]any) (ChatMessage, error) {
 		for i, e := range content {
 			b, ok := e.(map[string]any)
 			if !ok {
-				return c, InvalidArgument(fmt.Sprintf("content[%d]", i), "is %T, not an object", e)
+				return c, invalidArgument(fmt.Sprintf("content[%d]", i), "is %T, not an object", e)
 			}
 			c.Content[i] = b
 		}
 	default:
-		return c, InvalidArgument("content", "is %T, not a list", content)
+		return c, invalidArgument("content", "is %T, not a list", content)
 	}
 	if md, ok := m["metadata"].(map[string]any); ok {
 		c.Metadata = md

@@ -1,10 +1,13 @@
 // Package session is sessionkit's storage contract for AI-agent
 // conversations: the records (Session, Agent, Message, Feedback, guardrail
 // events), the Repository interface every backend implements, the typed
-// errors they report, the input rules they enforce, the Strands-compatible
-// JSON codec, and the URL registry that picks a backend by configuration.
-// Programs are written against this package; backends are interchangeable
-// behind it.
+// errors they report, the input rules they enforce, and the URL registry
+// that picks a backend by configuration. Programs are written against this
+// package; backends are interchangeable behind it. What only backend
+// authors need — the validation and normalization helpers every backend
+// calls, the value and Strands JSON codecs, the error constructors, the
+// validate-once fast paths — is in package session/driver, as gocloud keeps
+// docstore/driver apart from docstore.
 //
 // # Records
 //
@@ -18,10 +21,10 @@
 // agent configuration, event-loop metrics, guardrail events).
 //
 // Free-form values — agent state, metadata, content blocks, tool input —
-// are stored in one canonical form (see Normalize): nil, bool, string,
-// []byte, int64, float64, []any and map[string]any. Integers and floats stay
-// distinct, as Python keeps 1 and 1.0 distinct. Every record has a Clone
-// method; CloneValue and CloneMap deep-copy free-form values.
+// are stored in one canonical form (see driver.Normalize): nil, bool,
+// string, []byte, int64, float64, []any and map[string]any. Integers and
+// floats stay distinct, as Python keeps 1 and 1.0 distinct. Every record,
+// and ContentBlock, has a Clone method.
 //
 // # Repository
 //
@@ -43,31 +46,28 @@
 // Every Repository method reports failures as errors that match one of
 // ErrNotFound, ErrAlreadyExists, ErrConflict, ErrInvalidArgument,
 // ErrTooLarge or ErrClosed under errors.Is, wrapped with the ids concerned
-// (SessionError, AgentError, MessageError produce `session "abc": agent
-// "x": not found`). Input errors are *FieldError values, made by
-// InvalidArgument, which name the rejected field. Backend failures (network,
+// (`session "abc": agent "x": not found`). Input errors are *FieldError
+// values, which name the rejected field. Backend failures (network,
 // disk) are returned wrapped, never swallowed into a zero value.
 //
 // # Input rules
 //
-// Every backend validates and normalizes input identically by calling the
-// Prepare helpers (PrepareSession, PrepareAgent, PrepareMessage,
-// PrepareFeedback, PrepareMetadata, PrepareMetadataKeys,
-// PrepareGuardrailEvent, PrepareQuery) before writing:
+// Every backend validates and normalizes input identically, with the
+// session/driver helpers, before writing anything:
 //
-//   - Session ids (ValidateSessionID): 1 to MaxIDBytes (256) bytes of valid
-//     UTF-8, no "/", no control characters (including NUL, U+001F, U+0085,
-//     U+2028 and U+2029). "." and "@" are allowed, so e-mail addresses work.
-//   - Agent ids and top-level metadata keys (ValidateAgentID,
-//     ValidateMetadataKey): the session-id rules, and no "." anywhere and no
-//     leading "$", because they become document field names.
-//   - Message ids (ValidateMessageID): 0 or more.
-//   - Values: whatever Normalize accepts; NaN and infinities, invalid UTF-8,
+//   - Session ids: 1 to MaxIDBytes (256) bytes of valid UTF-8, no "/", no
+//     control characters (including NUL, U+001F, U+0085, U+2028 and
+//     U+2029). "." and "@" are allowed, so e-mail addresses work.
+//   - Agent ids and top-level metadata keys: the session-id rules, and no
+//     "." anywhere and no leading "$", because they become document field
+//     names.
+//   - Message ids: 0 or more.
+//   - Values: the canonical form above; NaN and infinities, invalid UTF-8,
 //     unsigned integers above MaxInt64, structs, channels and nesting deeper
 //     than 200 levels are rejected with ErrInvalidArgument naming the path
 //     ("state.items[3]").
-//   - Times: zero means now; stored in UTC at microsecond precision
-//     (UTCMicro), as Python writes them.
+//   - Times: zero means now; stored in UTC at microsecond precision, as
+//     Python writes them.
 //
 // # Message ids
 //
@@ -79,31 +79,10 @@
 //
 // # Strands JSON
 //
-// MarshalStrandsSession, MarshalStrandsAgent and MarshalStrandsMessage write
-// session.json, agent.json and message_<N>.json byte for byte as the Strands
-// Python SDK's FileSessionManager and S3SessionManager write them
-// (json.dump(indent=2, ensure_ascii=False)): two-space indent, no trailing
-// newline, only '"', '\\' and characters below U+0020 escaped (never "<",
-// "&" or U+2028), Python float formatting (PythonFloat: 1.0, 1e+16,
-// 1.5e-05), timestamps as datetime.isoformat() in UTC (FormatPythonTime),
-// and []byte values as {"__bytes_encoded__": true, "data": "<base64>"} —
-// in agent state too, as later Strands versions write them. The Unmarshal
-// functions read those files back, ignoring unknown keys, and reject
-// malformed ones with ErrInvalidArgument naming the field.
-//
-// Key order: record fields, message dicts (role, content, metadata, then
-// other keys), conversation-manager state (including Summarizing's
-// summary_message first), interrupt state, tool-use and tool-result blocks,
-// media blocks and usage metrics are written in the order the SDK writes
-// them. Other dicts — agent state, model state, tool input, unknown keys —
-// lose their insertion order in Go maps and are written with sorted keys.
-// Python reads these files by key, so the result is JSON-equivalent to
-// what Strands writes and byte-identical whenever the free-form dicts are
-// sorted. Integers beyond int64 are read as floats, and NaN and infinities,
-// which Python would write, are refused.
-//
-// MarshalValueJSON and UnmarshalValueJSON are the compact form of the same
-// value encoding, for backends that store values as JSON text.
+// Records convert to and from the JSON files the Strands Python SDK's
+// FileSessionManager and S3SessionManager write (session.json, agent.json,
+// message_<N>.json) with the driver package's MarshalStrands and
+// UnmarshalStrands functions, byte for byte as Python writes them.
 //
 // # Backends and URLs
 //

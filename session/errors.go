@@ -29,14 +29,12 @@ var (
 	ErrClosed = errors.New("repository closed")
 )
 
-// InvalidArgument returns an error that matches ErrInvalidArgument and names
-// the offending field, for example `invalid argument: agent_id "a.b": must not
-// contain "."`.
-func InvalidArgument(field, format string, args ...any) error {
+// invalidArgument is driver.InvalidArgument for this package's own checks.
+func invalidArgument(field, format string, args ...any) error {
 	return &FieldError{Field: field, Reason: fmt.Sprintf(format, args...)}
 }
 
-// FieldError is the error behind InvalidArgument: it names the field that was
+// FieldError is the error behind driver.InvalidArgument: it names the field that was
 // rejected and why. It matches ErrInvalidArgument with errors.Is.
 type FieldError struct {
 	// Field is the name of the rejected input, e.g. "agent_id" or
@@ -53,20 +51,3 @@ func (e *FieldError) Error() string {
 
 // Is makes errors.Is(err, ErrInvalidArgument) true.
 func (e *FieldError) Is(target error) bool { return target == ErrInvalidArgument }
-
-// SessionError wraps err with the session id it concerns:
-// `session "abc": <err>`.
-func SessionError(sessionID string, err error) error {
-	return fmt.Errorf("session %q: %w", sessionID, err)
-}
-
-// AgentError wraps err with the session and agent ids it concerns:
-// `session "abc": agent "x": <err>`.
-func AgentError(sessionID, agentID string, err error) error {
-	return fmt.Errorf("session %q: agent %q: %w", sessionID, agentID, err)
-}
-
-// MessageError wraps err with the session, agent and message ids it concerns.
-func MessageError(sessionID, agentID string, messageID int, err error) error {
-	return fmt.Errorf("session %q: agent %q: message %d: %w", sessionID, agentID, messageID, err)
-}

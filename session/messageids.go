@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 )
 
 // ErrMessageIDs reports that an agent's stored message ids are not 0..n-1 in
@@ -41,34 +40,6 @@ func (e *MessageIDReport) Error() string {
 
 // Is makes errors.Is(err, ErrMessageIDs) true.
 func (e *MessageIDReport) Is(target error) bool { return target == ErrMessageIDs }
-
-// CheckMessageIDs reports whether ids, an agent's message ids in storage
-// order, are 0..len(ids)-1: it returns nil when they are, else the report.
-func CheckMessageIDs(sessionID, agentID string, ids []int) *MessageIDReport {
-	r := &MessageIDReport{SessionID: sessionID, AgentID: agentID, Count: len(ids)}
-	seen := make(map[int]int, len(ids))
-	for i, id := range ids {
-		if id != i {
-			r.Misplaced++
-		}
-		seen[id]++
-	}
-	if r.Misplaced == 0 {
-		return nil
-	}
-	for id := range len(ids) {
-		if seen[id] == 0 {
-			r.Missing = append(r.Missing, id)
-		}
-	}
-	for id, n := range seen {
-		if n > 1 {
-			r.Duplicates = append(r.Duplicates, id)
-		}
-	}
-	slices.Sort(r.Duplicates)
-	return r
-}
 
 // MessageRenumberer is implemented by repositories whose store another
 // program may leave with non-dense message ids (see ErrMessageIDs).

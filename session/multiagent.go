@@ -15,10 +15,10 @@ import (
 // stores State as an opaque value and never interprets it.
 type MultiAgent struct {
 	// ID is the orchestrator id (Strands' default ids are "default_graph"
-	// and "default_swarm"); see ValidateMultiAgentID.
+	// and "default_swarm"); see driver.ValidateMultiAgentID.
 	ID string
 	// State is the orchestrator's serialize_state() object, stored as it is
-	// (canonical values; see Normalize). []byte values round-trip.
+	// (canonical values; see driver.Normalize). []byte values round-trip.
 	State map[string]any
 	// CreatedAt is set once at creation (now when zero on create). Strands'
 	// multi_agent.json has no timestamps; these are sessionkit's own.
@@ -33,7 +33,7 @@ func (m *MultiAgent) Clone() *MultiAgent {
 		return nil
 	}
 	out := *m
-	out.State = CloneMap(m.State)
+	out.State = cloneMap(m.State)
 	return &out
 }
 
@@ -47,7 +47,7 @@ type MultiAgentStore interface {
 	// ErrNotFound if the session does not exist; ErrAlreadyExists if the id
 	// is taken — the stored record is left untouched; ErrTooLarge over the
 	// backend's size limit; ErrInvalidArgument for a bad id or a value
-	// Normalize rejects. Of many concurrent creates exactly one succeeds.
+	// driver.Normalize rejects. Of many concurrent creates exactly one succeeds.
 	CreateMultiAgent(ctx context.Context, sessionID string, m *MultiAgent) error
 	// GetMultiAgent returns one orchestrator record. Contract: ErrNotFound
 	// if the session or the record does not exist (Strands'
@@ -64,49 +64,6 @@ type MultiAgentStore interface {
 	// id, for export and the viewer. Contract: ErrNotFound if the session
 	// does not exist.
 	ListMultiAgents(ctx context.Context, sessionID string) ([]*MultiAgent, error)
-}
-
-// ValidateMultiAgentID reports whether id may name an orchestrator. Strands
-// validates it like an agent id (it becomes the directory
-// multi_agent_<id>), and sessionkit applies its agent-id rules for the same
-// reason as for agents: the id becomes a document field name in the Mongo
-// layout. So: 1 to 256 bytes of valid UTF-8, no "/", no control character,
-// no "." and no leading "$".
-func ValidateMultiAgentID(id string) error {
-	return validateID("multi_agent_id", id, true)
-}
-
-// PrepareMultiAgent validates m for CreateMultiAgent or UpdateMultiAgent and
-// returns a normalized deep copy with zero times set to now. A nil State is
-// stored as an empty object, as Strands always stores an object.
-func PrepareMultiAgent(m *MultiAgent, now time.Time) (*MultiAgent, error) {
-	if m == nil {
-		return nil, InvalidArgument("multi_agent", "is nil")
-	}
-	if err := ValidateMultiAgentID(m.ID); err != nil {
-		return nil, err
-	}
-	out := *m
-	var err error
-	if out.State, err = NormalizeMap("state", out.State); err != nil {
-		return nil, err
-	}
-	if out.State == nil {
-		out.State = map[string]any{}
-	}
-	out.CreatedAt = orNow(out.CreatedAt, now)
-	out.UpdatedAt = orNow(out.UpdatedAt, out.CreatedAt)
-	return &out, nil
-}
-
-// MultiAgentError wraps err with the session and orchestrator ids it
-// concerns: `session "abc": multi-agent "g": <err>`. An empty sessionID
-// leaves the session out.
-func MultiAgentError(sessionID, multiAgentID string, err error) error {
-	if sessionID == "" {
-		return fmt.Errorf("multi-agent %q: %w", multiAgentID, err)
-	}
-	return fmt.Errorf("session %q: multi-agent %q: %w", sessionID, multiAgentID, err)
 }
 
 // MultiAgentsOf returns repo's MultiAgentStore, for decorators that wrap any

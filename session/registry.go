@@ -81,7 +81,7 @@ func Schemes() []string {
 func Open(ctx context.Context, rawURL string) (Repository, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
-		return nil, InvalidArgument("url", "cannot parse %q", RedactURL(rawURL))
+		return nil, invalidArgument("url", "cannot parse %q", RedactURL(rawURL))
 	}
 	q := u.Query()
 	cacheURL := q.Get("cache")
@@ -93,7 +93,7 @@ func Open(ctx context.Context, rawURL string) (Repository, error) {
 	open := registry.openers[u.Scheme]
 	registry.RUnlock()
 	if open == nil {
-		return nil, InvalidArgument("url", "no backend registered for scheme %q (registered: %s); import its package",
+		return nil, invalidArgument("url", "no backend registered for scheme %q (registered: %s); import its package",
 			u.Scheme, strings.Join(Schemes(), ", "))
 	}
 	repo, err := open(ctx, u)
@@ -106,14 +106,14 @@ func Open(ctx context.Context, rawURL string) (Repository, error) {
 	cu, err := url.Parse(cacheURL)
 	if err != nil {
 		_ = repo.Close()
-		return nil, InvalidArgument("cache", "cannot parse %q", RedactURL(cacheURL))
+		return nil, invalidArgument("cache", "cannot parse %q", RedactURL(cacheURL))
 	}
 	registry.RLock()
 	wrap := registry.wrappers[cu.Scheme]
 	registry.RUnlock()
 	if wrap == nil {
 		_ = repo.Close()
-		return nil, InvalidArgument("cache", "no cache registered for scheme %q; import its package", cu.Scheme)
+		return nil, invalidArgument("cache", "no cache registered for scheme %q; import its package", cu.Scheme)
 	}
 	wrapped, err := wrap(ctx, repo, cu)
 	if err != nil {

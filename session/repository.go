@@ -14,8 +14,8 @@ import (
 //   - ctx bounds the call; a cancelled or expired ctx returns its error
 //     (wrapped) and may or may not have applied a write that was in flight.
 //   - Bad input returns an error matching ErrInvalidArgument that names the
-//     field, and writes nothing. Ids are checked with ValidateSessionID,
-//     ValidateAgentID and ValidateMessageID; values with Normalize.
+//     field, and writes nothing. Ids are checked with driver.ValidateSessionID,
+//     driver.ValidateAgentID and driver.ValidateMessageID; values with driver.Normalize.
 //   - Errors are wrapped with the ids they concern; test them with errors.Is
 //     against ErrNotFound, ErrAlreadyExists, ErrConflict, ErrInvalidArgument,
 //     ErrTooLarge and ErrClosed. Backend failures (network, disk) are
@@ -49,7 +49,7 @@ type Repository interface {
 
 // SessionStore stores session records.
 type SessionStore interface {
-	// CreateSession stores a new session (see PrepareSession for defaults).
+	// CreateSession stores a new session (see driver.PrepareSession for defaults).
 	// Contract: ErrAlreadyExists if the id is taken — the stored session is
 	// left untouched, never overwritten. Of many concurrent creates of one
 	// id exactly one succeeds.
@@ -81,8 +81,8 @@ type SessionQuery struct {
 	// IDPrefix, when set, keeps sessions whose id starts with it.
 	IDPrefix string
 	// Metadata keeps sessions whose metadata holds each key with an equal
-	// value (canonical values; see Normalize). Keys follow
-	// ValidateMetadataKey.
+	// value (canonical values; see driver.Normalize). Keys follow
+	// driver.ValidateMetadataKey.
 	Metadata map[string]any
 	// CreatedFrom and CreatedTo, when set, keep sessions created in
 	// [CreatedFrom, CreatedTo).
@@ -168,7 +168,7 @@ type MetadataStore interface {
 	// untouched; a nested value replaces the stored value as a whole.
 	// Contract: ErrNotFound if the session does not exist;
 	// ErrInvalidArgument for an empty update or a bad key (see
-	// ValidateMetadataKey). Idempotent.
+	// driver.ValidateMetadataKey). Idempotent.
 	UpdateMetadata(ctx context.Context, sessionID string, metadata map[string]any) error
 	// GetMetadata returns the session's metadata map itself (empty, never
 	// nil, when there is none). Contract: ErrNotFound if the session does
@@ -182,7 +182,7 @@ type MetadataStore interface {
 
 // FeedbackStore stores user feedback on sessions and messages.
 type FeedbackStore interface {
-	// AddFeedback appends f (see PrepareFeedback for defaults) and returns
+	// AddFeedback appends f (see driver.PrepareFeedback for defaults) and returns
 	// the stored copy, with its ID and CreatedAt. Contract: ErrNotFound if
 	// the session does not exist, or if f points at an agent or message that
 	// does not exist; ErrInvalidArgument for a bad rating or field. Not

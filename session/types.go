@@ -13,7 +13,7 @@ const TypeAgent Type = "AGENT"
 // message logs, metadata, feedback and guardrail events live.
 type Session struct {
 	// ID identifies the session. It may contain "." and "@" (e-mail
-	// addresses, dotted names); see ValidateSessionID.
+	// addresses, dotted names); see driver.ValidateSessionID.
 	ID string
 	// Type is the Strands session type; empty means TypeAgent.
 	Type Type
@@ -25,8 +25,8 @@ type Session struct {
 	// return the stored map.
 	Metadata map[string]any
 	// ViewerPasswordHash is the session-viewer password as produced by
-	// HashViewerPassword. Documents written by the Python original hold the
-	// plaintext instead; VerifyViewerPassword accepts both. Never expose it.
+	// driver.HashViewerPassword. Documents written by the Python original hold the
+	// plaintext instead; driver.VerifyViewerPassword accepts both. Never expose it.
 	ViewerPasswordHash string `json:"-"`
 	// CreatedAt is set once at creation (now when zero on create).
 	CreatedAt time.Time
@@ -37,7 +37,7 @@ type Session struct {
 // Agent is one agent's persisted state within a session: the Strands
 // SessionAgent plus the agent configuration the Python original keeps.
 type Agent struct {
-	// ID identifies the agent within its session; see ValidateAgentID.
+	// ID identifies the agent within its session; see driver.ValidateAgentID.
 	ID string
 	// State is the agent's user key/value state (Strands agent.state).
 	State map[string]any
@@ -114,7 +114,7 @@ type ChatMessage struct {
 // model produced so that every kind — text, toolUse, toolResult, image,
 // document, reasoningContent and kinds not invented yet — round-trips
 // losslessly. Binary data is a []byte value. Values follow the rules of
-// Normalize.
+// driver.Normalize.
 type ContentBlock map[string]any
 
 // Message is one entry of an agent's message log: the Strands SessionMessage

@@ -6,6 +6,7 @@ import (
 	"sort"
 
 	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/driver"
 )
 
 var _ session.APIKeyStore = (*Repository)(nil)
@@ -22,7 +23,7 @@ func (r *Repository) CreateAPIKey(ctx context.Context, k *session.APIKey) error 
 	if err := begin(ctx); err != nil {
 		return err
 	}
-	in, err := session.PrepareAPIKey(k, r.now())
+	in, err := driver.PrepareAPIKey(k, r.now())
 	if err != nil {
 		return err
 	}
@@ -86,7 +87,7 @@ func (r *Repository) DeleteAPIKey(ctx context.Context, id string) error {
 	if err := begin(ctx); err != nil {
 		return err
 	}
-	if err := session.ValidateAPIKeyID(id); err != nil {
+	if err := driver.ValidateAPIKeyID(id); err != nil {
 		return err
 	}
 	if err := r.lock(); err != nil {

@@ -20,7 +20,7 @@
 // # Limits
 //
 // Options.MaxSessions caps the number of sessions and Options.MaxSessionBytes
-// the estimated size (session.ValueSize) of one session's data. A write over
+// the estimated size (driver.ValueSize) of one session's data. A write over
 // either returns session.ErrTooLarge and writes nothing.
 //
 // # URLs

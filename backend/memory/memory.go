@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/driver"
 )
 
 // Options configures a Repository. The zero value is useful: the real clock,
@@ -25,7 +26,7 @@ type Options struct {
 	MaxSessions int
 	// MaxSessionBytes, if > 0, caps the size of one session's stored data
 	// (the session record, its agents, messages, feedback and guardrail
-	// events) as estimated with session.ValueSize. A write that would push a
+	// events) as estimated with driver.ValueSize. A write that would push a
 	// session past it returns session.ErrTooLarge and writes nothing.
 	MaxSessionBytes int
 	// MaxSnapshotBytes, if > 0, caps one snapshot (PutSnapshot); default
@@ -35,8 +36,11 @@ type Options struct {
 
 // Repository is an in-memory session.Repository. It is safe for concurrent
 // use. Every value going in is validated and normalized with the
-// session.Prepare* helpers (which deep-copy it) and every value coming out
-// is a deep copy, so callers never share memory with the store.
+// session.Prepare* helpers (which deep-copy it), or was so already
+// (AppendPrepared); stored records are immutable (a write replaces the
+// record), and every value coming out is a deep copy, except for
+// ListMessagesShared, so callers never share memory they may change with
+// the store.
 type Repository struct {
 	opts Options
 
@@ -72,6 +76,9 @@ var (
 	_ session.Pinger          = (*Repository)(nil)
 	_ session.StatsReporter   = (*Repository)(nil)
 	_ session.MessageAppender = (*Repository)(nil)
+
+	_ driver.PreparedAppender    = (*Repository)(nil)
+	_ driver.SharedMessageLister = (*Repository)(nil)
 )
 
 // New returns an empty Repository configured by opts. Zero or negative
@@ -92,7 +99,7 @@ func randomID() string {
 	return hex.EncodeToString(b[:])
 }
 
-func (r *Repository) now() time.Time { return session.UTCMicro(r.opts.Now()) }
+func (r *Repository) now() time.Time { return driver.UTCMicro(r.opts.Now()) }
 
 // begin checks ctx before a call does any work.
 func begin(ctx context.Context) error {
@@ -133,7 +140,7 @@ func (r *Repository) fits(sessionID string, e *sessionEntry, delta int) error {
 	if !r.limited() || delta <= 0 || e.size+delta <= r.opts.MaxSessionBytes {
 		return nil
 	}
-	return session.SessionError(sessionID, fmt.Errorf("%w: %d bytes over the %d-byte session limit",
+	return driver.SessionError(sessionID, fmt.Errorf("%w: %d bytes over the %d-byte session limit",
 		session.ErrTooLarge, e.size+delta-r.opts.MaxSessionBytes, r.opts.MaxSessionBytes))
 }
 
@@ -148,7 +155,7 @@ func (r *Repository) grow(e *sessionEntry, delta int) {
 func (r *Repository) session(id string) (*sessionEntry, error) {
 	e, ok := r.sessions[id]
 	if !ok {
-		return nil, session.SessionError(id, session.ErrNotFound)
+		return nil, driver.SessionError(id, session.ErrNotFound)
 	}
 	return e, nil
 }
@@ -162,7 +169,7 @@ func (r *Repository) agent(sessionID, agentID string) (*sessionEntry, *agentEntr
 	}
 	a, ok := e.agents[agentID]
 	if !ok {
-		return nil, nil, session.AgentError(sessionID, agentID, session.ErrNotFound)
+		return nil, nil, driver.AgentError(sessionID, agentID, session.ErrNotFound)
 	}
 	return e, a, nil
 }
@@ -175,23 +182,23 @@ func (r *Repository) message(sessionID, agentID string, messageID int) (*session
 		return nil, nil, err
 	}
 	if messageID >= len(a.messages) {
-		return nil, nil, session.MessageError(sessionID, agentID, messageID, session.ErrNotFound)
+		return nil, nil, driver.MessageError(sessionID, agentID, messageID, session.ErrNotFound)
 	}
 	return e, a, nil
 }
 
 func validateAgentPath(sessionID, agentID string) error {
-	if err := session.ValidateSessionID(sessionID); err != nil {
+	if err := driver.ValidateSessionID(sessionID); err != nil {
 		return err
 	}
-	return session.ValidateAgentID(agentID)
+	return driver.ValidateAgentID(agentID)
 }
 
 func validateMessagePath(sessionID, agentID string, messageID int) error {
 	if err := validateAgentPath(sessionID, agentID); err != nil {
 		return err
 	}
-	return session.ValidateMessageID(messageID)
+	return driver.ValidateMessageID(messageID)
 }
 
 // CreateSession implements session.SessionStore.
@@ -199,7 +206,7 @@ func (r *Repository) CreateSession(ctx context.Context, s *session.Session) erro
 	if err := begin(ctx); err != nil {
 		return err
 	}
-	rec, err := session.PrepareSession(s, r.now())
+	rec, err := driver.PrepareSession(s, r.now())
 	if err != nil {
 		return err
 	}
@@ -218,10 +225,10 @@ func (r *Repository) CreateSession(ctx context.Context, s *session.Session) erro
 	}
 	defer r.mu.Unlock()
 	if _, taken := r.sessions[rec.ID]; taken {
-		return session.SessionError(rec.ID, session.ErrAlreadyExists)
+		return driver.SessionError(rec.ID, session.ErrAlreadyExists)
 	}
 	if r.opts.MaxSessions > 0 && len(r.sessions) >= r.opts.MaxSessions {
-		return session.SessionError(rec.ID, fmt.Errorf("%w: the repository holds its maximum of %d sessions",
+		return driver.SessionError(rec.ID, fmt.Errorf("%w: the repository holds its maximum of %d sessions",
 			session.ErrTooLarge, r.opts.MaxSessions))
 	}
 	r.sessions[rec.ID] = e
@@ -233,7 +240,7 @@ func (r *Repository) GetSession(ctx context.Context, sessionID string) (*session
 	if err := begin(ctx); err != nil {
 		return nil, err
 	}
-	if err := session.ValidateSessionID(sessionID); err != nil {
+	if err := driver.ValidateSessionID(sessionID); err != nil {
 		return nil, err
 	}
 	if err := r.rlock(); err != nil {
@@ -252,7 +259,7 @@ func (r *Repository) DeleteSession(ctx context.Context, sessionID string) error 
 	if err := begin(ctx); err != nil {
 		return err
 	}
-	if err := session.ValidateSessionID(sessionID); err != nil {
+	if err := driver.ValidateSessionID(sessionID); err != nil {
 		return err
 	}
 	if err := r.lock(); err != nil {
@@ -271,12 +278,12 @@ func (r *Repository) DeleteSession(ctx context.Context, sessionID string) error 
 }
 
 // ListSessions implements session.SessionStore. It filters in process with
-// session.SessionQuery.Matches and sorts with session.NewestFirst.
+// session.SessionQuery.Matches and sorts with driver.NewestFirst.
 func (r *Repository) ListSessions(ctx context.Context, q session.SessionQuery) (session.SessionPage, error) {
 	if err := begin(ctx); err != nil {
 		return session.SessionPage{}, err
 	}
-	q, cur, err := session.PrepareQuery(q)
+	q, cur, err := driver.PrepareQuery(q)
 	if err != nil {
 		return session.SessionPage{}, err
 	}
@@ -289,12 +296,12 @@ func (r *Repository) ListSessions(ctx context.Context, q session.SessionQuery) (
 			hits = append(hits, e.record)
 		}
 	}
-	sort.Slice(hits, func(i, j int) bool { return session.NewestFirst(hits[i], hits[j]) })
+	sort.Slice(hits, func(i, j int) bool { return driver.NewestFirst(hits[i], hits[j]) })
 	var page session.SessionPage
 	if len(hits) > q.Limit {
 		hits = hits[:q.Limit]
 		last := hits[len(hits)-1]
-		page.NextCursor = session.Cursor{CreatedAt: last.CreatedAt, ID: last.ID}.Encode()
+		page.NextCursor = driver.Cursor{CreatedAt: last.CreatedAt, ID: last.ID}.Encode()
 	}
 	page.Sessions = make([]*session.Session, len(hits))
 	for i, s := range hits {
@@ -316,13 +323,13 @@ func (r *Repository) CreateAgent(ctx context.Context, sessionID string, a *sessi
 	if err := begin(ctx); err != nil {
 		return err
 	}
-	if err := session.ValidateSessionID(sessionID); err != nil {
+	if err := driver.ValidateSessionID(sessionID); err != nil {
 		return err
 	}
 	now := r.now()
-	rec, err := session.PrepareAgent(a, now)
+	rec, err := driver.PrepareAgent(a, now)
 	if err != nil {
-		return session.SessionError(sessionID, err)
+		return driver.SessionError(sessionID, err)
 	}
 	size := 0
 	if r.limited() {
@@ -337,7 +344,7 @@ func (r *Repository) CreateAgent(ctx context.Context, sessionID string, a *sessi
 		return err
 	}
 	if _, taken := e.agents[rec.ID]; taken {
-		return session.AgentError(sessionID, rec.ID, session.ErrAlreadyExists)
+		return driver.AgentError(sessionID, rec.ID, session.ErrAlreadyExists)
 	}
 	if err := r.fits(sessionID, e, size); err != nil {
 		return err
@@ -372,13 +379,13 @@ func (r *Repository) UpdateAgent(ctx context.Context, sessionID string, a *sessi
 	if err := begin(ctx); err != nil {
 		return err
 	}
-	if err := session.ValidateSessionID(sessionID); err != nil {
+	if err := driver.ValidateSessionID(sessionID); err != nil {
 		return err
 	}
 	now := r.now()
-	in, err := session.PrepareAgent(a, now)
+	in, err := driver.PrepareAgent(a, now)
 	if err != nil {
-		return session.SessionError(sessionID, err)
+		return driver.SessionError(sessionID, err)
 	}
 	if err := r.lock(); err != nil {
 		return err
@@ -421,10 +428,10 @@ func (r *Repository) UpdateAgentConfig(ctx context.Context, sessionID, agentID s
 		return err
 	}
 	if patch.Model == nil && patch.SystemPrompt == nil && patch.PromptMetadata == nil {
-		return session.AgentError(sessionID, agentID, session.InvalidArgument("config patch", "is empty"))
+		return driver.AgentError(sessionID, agentID, driver.InvalidArgument("config patch", "is empty"))
 	}
-	if err := session.ValidatePromptMetadata(patch.PromptMetadata); err != nil {
-		return session.AgentError(sessionID, agentID, err)
+	if err := driver.ValidatePromptMetadata(patch.PromptMetadata); err != nil {
+		return driver.AgentError(sessionID, agentID, err)
 	}
 	// PrepareAgent validates the strings and deep-copies the prompt
 	// metadata; the agent around them is a carrier.
@@ -437,9 +444,9 @@ func (r *Repository) UpdateAgentConfig(ctx context.Context, sessionID, agentID s
 	}
 	carrier.Config.PromptMetadata = patch.PromptMetadata
 	now := r.now()
-	in, err := session.PrepareAgent(&carrier, now)
+	in, err := driver.PrepareAgent(&carrier, now)
 	if err != nil {
-		return session.AgentError(sessionID, agentID, err)
+		return driver.AgentError(sessionID, agentID, err)
 	}
 	if err := r.lock(); err != nil {
 		return err
@@ -468,7 +475,7 @@ func (r *Repository) ListAgents(ctx context.Context, sessionID string) ([]*sessi
 	if err := begin(ctx); err != nil {
 		return nil, err
 	}
-	if err := session.ValidateSessionID(sessionID); err != nil {
+	if err := driver.ValidateSessionID(sessionID); err != nil {
 		return nil, err
 	}
 	if err := r.rlock(); err != nil {
@@ -496,9 +503,9 @@ func (r *Repository) CreateMessage(ctx context.Context, sessionID, agentID strin
 		return err
 	}
 	now := r.now()
-	rec, err := session.PrepareMessage(m, now)
+	rec, err := driver.PrepareMessage(m, now)
 	if err != nil {
-		return session.AgentError(sessionID, agentID, err)
+		return driver.AgentError(sessionID, agentID, err)
 	}
 	size := 0
 	if r.limited() {
@@ -513,7 +520,7 @@ func (r *Repository) CreateMessage(ctx context.Context, sessionID, agentID strin
 		return err
 	}
 	if rec.ID != len(a.messages) {
-		return session.MessageError(sessionID, agentID, rec.ID,
+		return driver.MessageError(sessionID, agentID, rec.ID,
 			fmt.Errorf("%w: the agent holds %d messages, so the next id is %d", session.ErrConflict, len(a.messages), len(a.messages)))
 	}
 	if err := r.fits(sessionID, e, size); err != nil {
@@ -536,11 +543,33 @@ func (r *Repository) AppendMessage(ctx context.Context, sessionID, agentID strin
 	if err := validateAgentPath(sessionID, agentID); err != nil {
 		return 0, err
 	}
-	now := r.now()
-	rec, err := session.PrepareMessage(withoutID(m), now)
+	rec, err := driver.PrepareMessage(withoutID(m), r.now())
 	if err != nil {
-		return 0, session.AgentError(sessionID, agentID, err)
+		return 0, driver.AgentError(sessionID, agentID, err)
 	}
+	return r.appendRecord(sessionID, agentID, rec)
+}
+
+// AppendPrepared implements driver.PreparedAppender: AppendMessage without
+// the second validation and copy. The stored record is a copy of the
+// prepared struct (it gets the id) sharing the prepared, immutable contents.
+func (r *Repository) AppendPrepared(ctx context.Context, sessionID, agentID string, m *driver.PreparedMessage) (int, error) {
+	if err := begin(ctx); err != nil {
+		return 0, err
+	}
+	if err := validateAgentPath(sessionID, agentID); err != nil {
+		return 0, err
+	}
+	if m == nil {
+		return 0, driver.AgentError(sessionID, agentID, driver.InvalidArgument("message", "is nil"))
+	}
+	rec := *m.Message()
+	return r.appendRecord(sessionID, agentID, &rec)
+}
+
+// appendRecord stores rec, prepared and owned by the repository from now
+// on, as the agent's next message and returns its id.
+func (r *Repository) appendRecord(sessionID, agentID string, rec *session.Message) (int, error) {
 	size := 0
 	if r.limited() {
 		size = messageSize(rec)
@@ -560,7 +589,7 @@ func (r *Repository) AppendMessage(ctx context.Context, sessionID, agentID strin
 	a.messages = append(a.messages, rec)
 	r.messages++
 	r.grow(e, size)
-	touch(e, now)
+	touch(e, r.now())
 	return rec.ID, nil
 }
 
@@ -604,9 +633,9 @@ func (r *Repository) UpdateMessage(ctx context.Context, sessionID, agentID strin
 		return err
 	}
 	now := r.now()
-	in, err := session.PrepareMessage(m, now)
+	in, err := driver.PrepareMessage(m, now)
 	if err != nil {
-		return session.AgentError(sessionID, agentID, err)
+		return driver.AgentError(sessionID, agentID, err)
 	}
 	if err := r.lock(); err != nil {
 		return err
@@ -642,6 +671,18 @@ func (r *Repository) UpdateMessage(ctx context.Context, sessionID, agentID strin
 
 // ListMessages implements session.MessageStore.
 func (r *Repository) ListMessages(ctx context.Context, sessionID, agentID string, offset, limit int) ([]*session.Message, error) {
+	return r.listMessages(ctx, sessionID, agentID, offset, limit, true)
+}
+
+// ListMessagesShared implements driver.SharedMessageLister: ListMessages
+// without the copy. Stored messages are never changed in place (an update
+// replaces the record), so the values returned stay as they are for as
+// long as the caller keeps them.
+func (r *Repository) ListMessagesShared(ctx context.Context, sessionID, agentID string, offset, limit int) ([]*session.Message, error) {
+	return r.listMessages(ctx, sessionID, agentID, offset, limit, false)
+}
+
+func (r *Repository) listMessages(ctx context.Context, sessionID, agentID string, offset, limit int, clone bool) ([]*session.Message, error) {
 	if err := begin(ctx); err != nil {
 		return nil, err
 	}
@@ -649,7 +690,7 @@ func (r *Repository) ListMessages(ctx context.Context, sessionID, agentID string
 		return nil, err
 	}
 	if offset < 0 {
-		return nil, session.AgentError(sessionID, agentID, session.InvalidArgument("offset", "%d is negative", offset))
+		return nil, driver.AgentError(sessionID, agentID, driver.InvalidArgument("offset", "%d is negative", offset))
 	}
 	if err := r.rlock(); err != nil {
 		return nil, err
@@ -667,6 +708,10 @@ func (r *Repository) ListMessages(ctx context.Context, sessionID, agentID string
 		msgs = msgs[:limit]
 	}
 	out := make([]*session.Message, len(msgs))
+	if !clone {
+		copy(out, msgs)
+		return out, nil
+	}
 	for i, m := range msgs {
 		out[i] = m.Clone()
 	}
@@ -697,12 +742,12 @@ func (r *Repository) UpdateMetadata(ctx context.Context, sessionID string, metad
 	if err := begin(ctx); err != nil {
 		return err
 	}
-	if err := session.ValidateSessionID(sessionID); err != nil {
+	if err := driver.ValidateSessionID(sessionID); err != nil {
 		return err
 	}
-	in, err := session.PrepareMetadata(metadata)
+	in, err := driver.PrepareMetadata(metadata)
 	if err != nil {
-		return session.SessionError(sessionID, err)
+		return driver.SessionError(sessionID, err)
 	}
 	if err := r.lock(); err != nil {
 		return err
@@ -744,7 +789,7 @@ func (r *Repository) GetMetadata(ctx context.Context, sessionID string) (map[str
 	if err := begin(ctx); err != nil {
 		return nil, err
 	}
-	if err := session.ValidateSessionID(sessionID); err != nil {
+	if err := driver.ValidateSessionID(sessionID); err != nil {
 		return nil, err
 	}
 	if err := r.rlock(); err != nil {
@@ -755,7 +800,7 @@ func (r *Repository) GetMetadata(ctx context.Context, sessionID string) (map[str
 	if err != nil {
 		return nil, err
 	}
-	return session.CloneMap(e.record.Metadata), nil
+	return driver.CloneMap(e.record.Metadata), nil
 }
 
 // DeleteMetadata implements session.MetadataStore.
@@ -763,12 +808,12 @@ func (r *Repository) DeleteMetadata(ctx context.Context, sessionID string, keys 
 	if err := begin(ctx); err != nil {
 		return err
 	}
-	if err := session.ValidateSessionID(sessionID); err != nil {
+	if err := driver.ValidateSessionID(sessionID); err != nil {
 		return err
 	}
-	keys, err := session.PrepareMetadataKeys(keys)
+	keys, err := driver.PrepareMetadataKeys(keys)
 	if err != nil {
-		return session.SessionError(sessionID, err)
+		return driver.SessionError(sessionID, err)
 	}
 	if err := r.lock(); err != nil {
 		return err
@@ -795,13 +840,13 @@ func (r *Repository) AddFeedback(ctx context.Context, sessionID string, f *sessi
 	if err := begin(ctx); err != nil {
 		return nil, err
 	}
-	if err := session.ValidateSessionID(sessionID); err != nil {
+	if err := driver.ValidateSessionID(sessionID); err != nil {
 		return nil, err
 	}
 	now := r.now()
-	rec, err := session.PrepareFeedback(f, now, r.opts.NewID)
+	rec, err := driver.PrepareFeedback(f, now, r.opts.NewID)
 	if err != nil {
-		return nil, session.SessionError(sessionID, err)
+		return nil, driver.SessionError(sessionID, err)
 	}
 	size := 0
 	if r.limited() {
@@ -818,15 +863,15 @@ func (r *Repository) AddFeedback(ctx context.Context, sessionID string, f *sessi
 	if rec.AgentID != "" {
 		a, ok := e.agents[rec.AgentID]
 		if !ok {
-			return nil, session.AgentError(sessionID, rec.AgentID, fmt.Errorf("feedback target: %w", session.ErrNotFound))
+			return nil, driver.AgentError(sessionID, rec.AgentID, fmt.Errorf("feedback target: %w", session.ErrNotFound))
 		}
 		if rec.MessageID != nil && *rec.MessageID >= len(a.messages) {
-			return nil, session.MessageError(sessionID, rec.AgentID, *rec.MessageID, fmt.Errorf("feedback target: %w", session.ErrNotFound))
+			return nil, driver.MessageError(sessionID, rec.AgentID, *rec.MessageID, fmt.Errorf("feedback target: %w", session.ErrNotFound))
 		}
 	}
 	for _, old := range e.feedback {
 		if old.ID == rec.ID {
-			return nil, session.SessionError(sessionID, fmt.Errorf("feedback %q: %w", rec.ID, session.ErrAlreadyExists))
+			return nil, driver.SessionError(sessionID, fmt.Errorf("feedback %q: %w", rec.ID, session.ErrAlreadyExists))
 		}
 	}
 	if err := r.fits(sessionID, e, size); err != nil {
@@ -843,7 +888,7 @@ func (r *Repository) ListFeedback(ctx context.Context, sessionID string) ([]*ses
 	if err := begin(ctx); err != nil {
 		return nil, err
 	}
-	if err := session.ValidateSessionID(sessionID); err != nil {
+	if err := driver.ValidateSessionID(sessionID); err != nil {
 		return nil, err
 	}
 	if err := r.rlock(); err != nil {
@@ -870,9 +915,9 @@ func (r *Repository) RecordGuardrailEvent(ctx context.Context, sessionID, agentI
 		return err
 	}
 	now := r.now()
-	in, err := session.PrepareGuardrailEvent(ev, now)
+	in, err := driver.PrepareGuardrailEvent(ev, now)
 	if err != nil {
-		return session.MessageError(sessionID, agentID, messageID, err)
+		return driver.MessageError(sessionID, agentID, messageID, err)
 	}
 	// The two levels share PoliciesTriggered: stored values are never
 	// mutated, and reads return clones.
@@ -915,7 +960,7 @@ func (r *Repository) ListGuardrailEvents(ctx context.Context, sessionID string) 
 	if err := begin(ctx); err != nil {
 		return nil, err
 	}
-	if err := session.ValidateSessionID(sessionID); err != nil {
+	if err := driver.ValidateSessionID(sessionID); err != nil {
 		return nil, err
 	}
 	if err := r.rlock(); err != nil {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/sessionkit/sessionkit/backend/memory"
 	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/driver"
 )
 
 func textMessage(id int, text string) *session.Message {
@@ -44,13 +45,13 @@ func TestOptions_ClockAndIDSourceAreUsed(t *testing.T) {
 	ctx := context.Background()
 	s, err := r.GetSession(ctx, "s")
 	require.NoError(t, err)
-	assert.Equal(t, session.UTCMicro(fixed), s.CreatedAt)
+	assert.Equal(t, driver.UTCMicro(fixed), s.CreatedAt)
 	assert.Equal(t, time.UTC, s.CreatedAt.Location())
 
 	f, err := r.AddFeedback(ctx, "s", &session.Feedback{Rating: session.RatingUp})
 	require.NoError(t, err)
 	assert.Equal(t, "fb-1", f.ID)
-	assert.Equal(t, session.UTCMicro(fixed), f.CreatedAt)
+	assert.Equal(t, driver.UTCMicro(fixed), f.CreatedAt)
 }
 
 func TestMaxSessions_RejectsBeyondLimitAndFreesOnDelete(t *testing.T) {

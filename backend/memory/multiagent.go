@@ -5,6 +5,7 @@ import (
 	"sort"
 
 	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/driver"
 )
 
 var _ session.MultiAgentStore = (*Repository)(nil)
@@ -12,7 +13,7 @@ var _ session.MultiAgentStore = (*Repository)(nil)
 // multiAgentSize estimates a stored orchestrator record, for the session
 // budget (see size.go).
 func multiAgentSize(m *session.MultiAgent) int {
-	return recordOverhead + len(m.ID) + session.ValueSize(m.State)
+	return recordOverhead + len(m.ID) + driver.ValueSize(m.State)
 }
 
 // CreateMultiAgent implements session.MultiAgentStore. The record lives in
@@ -21,13 +22,13 @@ func (r *Repository) CreateMultiAgent(ctx context.Context, sessionID string, m *
 	if err := begin(ctx); err != nil {
 		return err
 	}
-	if err := session.ValidateSessionID(sessionID); err != nil {
+	if err := driver.ValidateSessionID(sessionID); err != nil {
 		return err
 	}
 	now := r.now()
-	rec, err := session.PrepareMultiAgent(m, now)
+	rec, err := driver.PrepareMultiAgent(m, now)
 	if err != nil {
-		return session.SessionError(sessionID, err)
+		return driver.SessionError(sessionID, err)
 	}
 	size := 0
 	if r.limited() {
@@ -42,7 +43,7 @@ func (r *Repository) CreateMultiAgent(ctx context.Context, sessionID string, m *
 		return err
 	}
 	if _, taken := e.multi[rec.ID]; taken {
-		return session.MultiAgentError(sessionID, rec.ID, session.ErrAlreadyExists)
+		return driver.MultiAgentError(sessionID, rec.ID, session.ErrAlreadyExists)
 	}
 	if err := r.fits(sessionID, e, size); err != nil {
 		return err
@@ -61,10 +62,10 @@ func (r *Repository) GetMultiAgent(ctx context.Context, sessionID, multiAgentID 
 	if err := begin(ctx); err != nil {
 		return nil, err
 	}
-	if err := session.ValidateSessionID(sessionID); err != nil {
+	if err := driver.ValidateSessionID(sessionID); err != nil {
 		return nil, err
 	}
-	if err := session.ValidateMultiAgentID(multiAgentID); err != nil {
+	if err := driver.ValidateMultiAgentID(multiAgentID); err != nil {
 		return nil, err
 	}
 	if err := r.rlock(); err != nil {
@@ -77,7 +78,7 @@ func (r *Repository) GetMultiAgent(ctx context.Context, sessionID, multiAgentID 
 	}
 	rec, ok := e.multi[multiAgentID]
 	if !ok {
-		return nil, session.MultiAgentError(sessionID, multiAgentID, session.ErrNotFound)
+		return nil, driver.MultiAgentError(sessionID, multiAgentID, session.ErrNotFound)
 	}
 	return rec.Clone(), nil
 }
@@ -87,13 +88,13 @@ func (r *Repository) UpdateMultiAgent(ctx context.Context, sessionID string, m *
 	if err := begin(ctx); err != nil {
 		return err
 	}
-	if err := session.ValidateSessionID(sessionID); err != nil {
+	if err := driver.ValidateSessionID(sessionID); err != nil {
 		return err
 	}
 	now := r.now()
-	in, err := session.PrepareMultiAgent(m, now)
+	in, err := driver.PrepareMultiAgent(m, now)
 	if err != nil {
-		return session.SessionError(sessionID, err)
+		return driver.SessionError(sessionID, err)
 	}
 	if err := r.lock(); err != nil {
 		return err
@@ -105,7 +106,7 @@ func (r *Repository) UpdateMultiAgent(ctx context.Context, sessionID string, m *
 	}
 	old, ok := e.multi[in.ID]
 	if !ok {
-		return session.MultiAgentError(sessionID, in.ID, session.ErrNotFound)
+		return driver.MultiAgentError(sessionID, in.ID, session.ErrNotFound)
 	}
 	next := &session.MultiAgent{ID: in.ID, State: in.State, CreatedAt: old.CreatedAt, UpdatedAt: now}
 	delta := 0
@@ -126,7 +127,7 @@ func (r *Repository) ListMultiAgents(ctx context.Context, sessionID string) ([]*
 	if err := begin(ctx); err != nil {
 		return nil, err
 	}
-	if err := session.ValidateSessionID(sessionID); err != nil {
+	if err := driver.ValidateSessionID(sessionID); err != nil {
 		return nil, err
 	}
 	if err := r.rlock(); err != nil {

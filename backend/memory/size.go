@@ -1,8 +1,11 @@
 package memory
 
-import "github.com/sessionkit/sessionkit/session"
+import (
+	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/driver"
+)
 
-// The size estimates below add up session.ValueSize of every free-form value
+// The size estimates below add up driver.ValueSize of every free-form value
 // plus the lengths of the string fields and a fixed allowance per record for
 // field names, ids and times. They only need to be monotonic in what a
 // caller stores and cheap to compute: they bound memory, not bytes on disk.
@@ -12,12 +15,12 @@ const recordOverhead = 64
 
 func sessionSize(s *session.Session) int {
 	return recordOverhead + len(s.ID) + len(s.Type) + len(s.ApplicationName) +
-		len(s.ViewerPasswordHash) + session.ValueSize(s.Metadata)
+		len(s.ViewerPasswordHash) + driver.ValueSize(s.Metadata)
 }
 
 func agentSize(a *session.Agent) int {
-	n := recordOverhead + len(a.ID) + session.ValueSize(a.State) +
-		session.ValueSize(a.ConversationManagerState) + session.ValueSize(a.InternalState) +
+	n := recordOverhead + len(a.ID) + driver.ValueSize(a.State) +
+		driver.ValueSize(a.ConversationManagerState) + driver.ValueSize(a.InternalState) +
 		len(a.Config.Model) + len(a.Config.SystemPrompt)
 	if p := a.Config.PromptMetadata; p != nil {
 		n += recordOverhead + len(p.PromptID) + len(p.PromptName) + len(p.PromptVersion) +
@@ -30,9 +33,9 @@ func chatSize(c *session.ChatMessage) int {
 	if c == nil {
 		return 0
 	}
-	n := recordOverhead + len(c.Role) + session.ValueSize(c.Metadata) + session.ValueSize(c.Extra)
+	n := recordOverhead + len(c.Role) + driver.ValueSize(c.Metadata) + driver.ValueSize(c.Extra)
 	for _, b := range c.Content {
-		n += 8 + session.ValueSize(map[string]any(b))
+		n += 8 + driver.ValueSize(map[string]any(b))
 	}
 	return n
 }
@@ -47,7 +50,7 @@ func messageSize(m *session.Message) int {
 	}
 	if ev := m.GuardrailEvent; ev != nil {
 		n += recordOverhead + len(ev.Action) + len(ev.StopReason) +
-			policiesSize(ev.PoliciesTriggered) + session.ValueSize(ev.Trace)
+			policiesSize(ev.PoliciesTriggered) + driver.ValueSize(ev.Trace)
 	}
 	return n
 }
@@ -65,7 +68,7 @@ func policiesSize(p map[string][]string) int {
 
 func feedbackSize(f *session.Feedback) int {
 	return recordOverhead + len(f.ID) + len(f.Rating) + len(f.Comment) + len(f.AgentID) +
-		session.ValueSize(f.Extra)
+		driver.ValueSize(f.Extra)
 }
 
 func guardrailAuditSize(ev *session.SessionGuardrailEvent) int {

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/driver"
 )
 
 // Snapshots live in the session's entry (sessionEntry.snaps), so
@@ -35,15 +36,15 @@ func (r *Repository) PutSnapshot(ctx context.Context, sessionID, key string, dat
 	if err := begin(ctx); err != nil {
 		return nil, err
 	}
-	if err := session.ValidateSessionID(sessionID); err != nil {
+	if err := driver.ValidateSessionID(sessionID); err != nil {
 		return nil, err
 	}
-	norm, err := session.NormalizeSnapshotKey(key)
+	norm, err := driver.NormalizeSnapshotKey(key)
 	if err != nil {
-		return nil, session.SessionError(sessionID, err)
+		return nil, driver.SessionError(sessionID, err)
 	}
-	if err := session.CheckSnapshotSize(int64(len(data)), r.opts.MaxSnapshotBytes); err != nil {
-		return nil, session.SnapshotError(sessionID, norm, err)
+	if err := driver.CheckSnapshotSize(int64(len(data)), r.opts.MaxSnapshotBytes); err != nil {
+		return nil, driver.SnapshotError(sessionID, norm, err)
 	}
 	now := r.now()
 	next := &snapshotEntry{
@@ -80,12 +81,12 @@ func (r *Repository) GetSnapshot(ctx context.Context, sessionID, key string) (*s
 	if err := begin(ctx); err != nil {
 		return nil, err
 	}
-	if err := session.ValidateSessionID(sessionID); err != nil {
+	if err := driver.ValidateSessionID(sessionID); err != nil {
 		return nil, err
 	}
-	norm, err := session.NormalizeSnapshotKey(key)
+	norm, err := driver.NormalizeSnapshotKey(key)
 	if err != nil {
-		return nil, session.SessionError(sessionID, err)
+		return nil, driver.SessionError(sessionID, err)
 	}
 	if err := r.rlock(); err != nil {
 		return nil, err
@@ -100,7 +101,7 @@ func (r *Repository) GetSnapshot(ctx context.Context, sessionID, key string) (*s
 		return nil, err
 	}
 	if snap == nil {
-		return nil, session.SnapshotError(sessionID, norm, session.ErrNotFound)
+		return nil, driver.SnapshotError(sessionID, norm, session.ErrNotFound)
 	}
 	// The entry's bytes are immutable, so they are copied outside the lock.
 	return &session.Snapshot{SnapshotInfo: snap.info, Data: append([]byte{}, snap.data...)}, nil
@@ -111,12 +112,12 @@ func (r *Repository) DeleteSnapshot(ctx context.Context, sessionID, key string) 
 	if err := begin(ctx); err != nil {
 		return err
 	}
-	if err := session.ValidateSessionID(sessionID); err != nil {
+	if err := driver.ValidateSessionID(sessionID); err != nil {
 		return err
 	}
-	norm, err := session.NormalizeSnapshotKey(key)
+	norm, err := driver.NormalizeSnapshotKey(key)
 	if err != nil {
-		return session.SessionError(sessionID, err)
+		return driver.SessionError(sessionID, err)
 	}
 	if err := r.lock(); err != nil {
 		return err
@@ -141,12 +142,12 @@ func (r *Repository) ListSnapshots(ctx context.Context, sessionID string, q sess
 	if err := begin(ctx); err != nil {
 		return nil, err
 	}
-	if err := session.ValidateSessionID(sessionID); err != nil {
+	if err := driver.ValidateSessionID(sessionID); err != nil {
 		return nil, err
 	}
-	q, err := session.PrepareSnapshotQuery(q)
+	q, err := driver.PrepareSnapshotQuery(q)
 	if err != nil {
-		return nil, session.SessionError(sessionID, err)
+		return nil, driver.SessionError(sessionID, err)
 	}
 	if err := r.rlock(); err != nil {
 		return nil, err
@@ -166,5 +167,5 @@ func (r *Repository) ListSnapshots(ctx context.Context, sessionID string, q sess
 	if len(infos) > q.Limit+1 {
 		infos = infos[:q.Limit+1]
 	}
-	return session.SnapshotPageOf(infos, q.Limit), nil
+	return driver.SnapshotPageOf(infos, q.Limit), nil
 }

@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/driver"
 )
 
 func init() {
@@ -26,7 +27,7 @@ func Open(ctx context.Context, u *url.URL) (session.Repository, error) {
 		return nil, err
 	}
 	if u.Host != "" || (u.Path != "" && u.Path != "/") || u.Opaque != "" || u.User != nil {
-		return nil, session.InvalidArgument("url", "memory:// takes no host, user or path")
+		return nil, driver.InvalidArgument("url", "memory:// takes no host, user or path")
 	}
 	var opts Options
 	var maxSnapshot int
@@ -40,14 +41,14 @@ func Open(ctx context.Context, u *url.URL) (session.Repository, error) {
 		case "max_snapshot_bytes":
 			dst = &maxSnapshot
 		default:
-			return nil, session.InvalidArgument("url", "unknown parameter %q (known: max_sessions, max_session_bytes, max_snapshot_bytes)", name)
+			return nil, driver.InvalidArgument("url", "unknown parameter %q (known: max_sessions, max_session_bytes, max_snapshot_bytes)", name)
 		}
 		if len(values) != 1 {
-			return nil, session.InvalidArgument(name, "given %d times", len(values))
+			return nil, driver.InvalidArgument(name, "given %d times", len(values))
 		}
 		n, err := strconv.Atoi(values[0])
 		if err != nil || n < 0 {
-			return nil, session.InvalidArgument(name, "%q is not a non-negative integer", values[0])
+			return nil, driver.InvalidArgument(name, "%q is not a non-negative integer", values[0])
 		}
 		*dst = n
 	}

@@ -11,6 +11,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/sessionkit/sessionkit/session"
+	sessiondriver "github.com/sessionkit/sessionkit/session/driver"
 )
 
 var _ session.APIKeyStore = (*Repository)(nil)
@@ -43,7 +44,7 @@ func (r *Repository) apiKeys() *driver.Collection {
 // made here, on the first key, rather than with the session indexes: most
 // deployments never create a key.
 func (r *Repository) CreateAPIKey(ctx context.Context, k *session.APIKey) error {
-	p, err := session.PrepareAPIKey(k, r.opts.Now())
+	p, err := sessiondriver.PrepareAPIKey(k, r.opts.Now())
 	if err != nil {
 		return err
 	}
@@ -111,7 +112,7 @@ func (r *Repository) ListAPIKeys(ctx context.Context) ([]*session.APIKey, error)
 
 // DeleteAPIKey implements session.APIKeyStore.
 func (r *Repository) DeleteAPIKey(ctx context.Context, id string) error {
-	if err := session.ValidateAPIKeyID(id); err != nil {
+	if err := sessiondriver.ValidateAPIKeyID(id); err != nil {
 		return err
 	}
 	ctx, done, err := r.begin(ctx)

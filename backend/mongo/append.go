@@ -9,10 +9,12 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/driver"
 )
 
 var (
 	_ session.MessageAppender   = (*Repository)(nil)
+	_ driver.PreparedAppender   = (*Repository)(nil)
 	_ session.MessageRenumberer = (*Repository)(nil)
 )
 
@@ -87,14 +89,33 @@ func (r *Repository) AppendMessage(ctx context.Context, sessionID, agentID strin
 		return 0, err
 	}
 	if m == nil {
-		return 0, session.InvalidArgument("message", "is nil")
+		return 0, driver.InvalidArgument("message", "is nil")
 	}
 	in := *m
 	in.ID = 0
-	p, err := session.PrepareMessage(&in, r.opts.Now())
+	p, err := driver.PrepareMessage(&in, r.opts.Now())
 	if err != nil {
 		return 0, err
 	}
+	return r.appendPrepared(ctx, sessionID, agentID, p)
+}
+
+// AppendPrepared implements driver.PreparedAppender: AppendMessage (same
+// writes, same round trips) without the second validation. The prepared
+// message is not modified: the id goes on a copy of the struct.
+func (r *Repository) AppendPrepared(ctx context.Context, sessionID, agentID string, m *driver.PreparedMessage) (int, error) {
+	if err := validateIDs(sessionID, agentID); err != nil {
+		return 0, err
+	}
+	if m == nil {
+		return 0, driver.InvalidArgument("message", "is nil")
+	}
+	p := *m.Message()
+	return r.appendPrepared(ctx, sessionID, agentID, &p)
+}
+
+// appendPrepared appends p, prepared and owned by the call, setting p.ID.
+func (r *Repository) appendPrepared(ctx context.Context, sessionID, agentID string, p *session.Message) (int, error) {
 	for attempt := 0; ; attempt++ {
 		var id int
 		err := r.write(ctx, sessionID, func(ctx context.Context) error {
@@ -119,7 +140,7 @@ func (r *Repository) AppendMessage(ctx context.Context, sessionID, agentID strin
 			return 0, err
 		}
 		if err := ctx.Err(); err != nil {
-			return 0, session.AgentError(sessionID, agentID, err)
+			return 0, driver.AgentError(sessionID, agentID, err)
 		}
 	}
 }
@@ -146,7 +167,7 @@ func (r *Repository) CheckMessages(ctx context.Context, sessionID, agentID strin
 	if err != nil {
 		return nil, err
 	}
-	return session.CheckMessageIDs(sessionID, agentID, ids), nil
+	return driver.CheckMessageIDs(sessionID, agentID, ids), nil
 }
 
 // RenumberMessages implements session.MessageRenumberer: one read of the
@@ -161,7 +182,7 @@ func (r *Repository) RenumberMessages(ctx context.Context, sessionID, agentID st
 		if err != nil {
 			return 0, err
 		}
-		if session.CheckMessageIDs(sessionID, agentID, ids) == nil {
+		if driver.CheckMessageIDs(sessionID, agentID, ids) == nil {
 			return 0, nil
 		}
 		var changed int

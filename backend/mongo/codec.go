@@ -56,7 +56,7 @@ func unescapeKey(k string) string {
 	return out
 }
 
-// toBSON converts a canonical value (see session.Normalize) to its BSON form:
+// toBSON converts a canonical value (see driver.Normalize) to its BSON form:
 // maps become bson.D with sorted (and, where needed, escaped) keys so that equal
 // maps encode to equal bytes, []byte becomes binary subtype 0 as PyMongo
 // writes it, ints int64, floats double.

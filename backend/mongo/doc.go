@@ -9,7 +9,7 @@
 //
 // One document per session: _id = session_id, session_id, session_type,
 // application_name, session_viewer_password (new documents hold the salted
-// hash from session.HashViewerPassword, never the plaintext; old plaintext
+// hash from driver.HashViewerPassword, never the plaintext; old plaintext
 // values still verify), BSON-date created_at/updated_at,
 // agents.<agent_id>.{agent_data, messages, created_at, updated_at}, message
 // elements {message, message_id, redact_message, created_at, updated_at,
@@ -69,7 +69,7 @@
 // keys with "." or a leading "$" (tool inputs, JSON schemas). FerretDB
 // rejects them as field names, so such keys — and only those — are stored
 // escaped: U+FFF0 followed by the key with "%", "." and "$" percent-encoded.
-// Reads reverse it. Values read back are canonical (see session.Normalize):
+// Reads reverse it. Values read back are canonical (see driver.Normalize):
 // int32/int64 → int64, double → float64, binary → []byte, null → nil,
 // decimal128 → string, and a BSON date inside free-form data → its RFC 3339
 // UTC string with milliseconds. Times are kept at millisecond precision.

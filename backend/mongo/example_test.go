@@ -8,6 +8,7 @@ import (
 
 	"github.com/sessionkit/sessionkit/backend/mongo"
 	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/driver"
 )
 
 // Example stores a session, an agent and a message. It runs against
@@ -27,7 +28,7 @@ func Example() {
 		return
 	}
 	defer repo.Close()
-	id := "example-" + session.NewID()
+	id := "example-" + driver.NewID()
 	defer repo.DeleteSession(ctx, id)
 	if err := repo.CreateSession(ctx, &session.Session{ID: id, ApplicationName: "docs"}); err != nil {
 		fmt.Println(err)

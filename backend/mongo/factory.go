@@ -9,6 +9,7 @@ import (
 	driver "go.mongodb.org/mongo-driver/v2/mongo"
 
 	"github.com/sessionkit/sessionkit/session"
+	sessiondriver "github.com/sessionkit/sessionkit/session/driver"
 )
 
 // FactoryConfig configures a Factory: either URI (an owned client from the
@@ -45,7 +46,7 @@ func NewFactory(ctx context.Context, cfg FactoryConfig) (*Factory, error) {
 	f := &Factory{cfg: cfg, client: cfg.Client}
 	if f.client == nil {
 		if cfg.URI == "" {
-			return nil, session.InvalidArgument("factory", "either a connection string or a client is required")
+			return nil, sessiondriver.InvalidArgument("factory", "either a connection string or a client is required")
 		}
 		sc, err := acquireClient(cfg.URI, cfg.Pool)
 		if err != nil {

@@ -14,6 +14,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/sessionkit/sessionkit/session"
+	sessiondriver "github.com/sessionkit/sessionkit/session/driver"
 )
 
 // layout is how sessions map onto documents. The Repository validates,
@@ -25,7 +26,7 @@ type layout interface {
 	createSession(ctx context.Context, s *session.Session) error
 	getSession(ctx context.Context, sessionID string) (*session.Session, error)
 	deleteSession(ctx context.Context, sessionID string) error
-	listSessions(ctx context.Context, q session.SessionQuery, cur *session.Cursor) (session.SessionPage, error)
+	listSessions(ctx context.Context, q session.SessionQuery, cur *sessiondriver.Cursor) (session.SessionPage, error)
 	createAgent(ctx context.Context, sessionID string, a *session.Agent) error
 	getAgent(ctx context.Context, sessionID, agentID string) (*session.Agent, error)
 	updateAgent(ctx context.Context, sessionID string, a *session.Agent) error
@@ -107,7 +108,7 @@ func (l *embeddedLayout) apply(ctx context.Context, sessionID, agentID string, w
 		w.grow = 1
 	}
 	if w.grow > r.opts.MaxDocumentBytes {
-		return session.SessionError(sessionID, fmt.Errorf("write of %d bytes exceeds the %d-byte document limit: %w",
+		return sessiondriver.SessionError(sessionID, fmt.Errorf("write of %d bytes exceeds the %d-byte document limit: %w",
 			w.grow, r.opts.MaxDocumentBytes, session.ErrTooLarge))
 	}
 	for attempt := 0; ; attempt++ {
@@ -138,18 +139,18 @@ func (l *embeddedLayout) apply(ctx context.Context, sessionID, agentID string, w
 			return err
 		}
 		if st == nil {
-			return session.SessionError(sessionID, session.ErrNotFound)
+			return sessiondriver.SessionError(sessionID, session.ErrNotFound)
 		}
 		switch {
 		case w.createsAgent && st.agentEntryPresent:
-			return session.AgentError(sessionID, agentID, session.ErrAlreadyExists)
+			return sessiondriver.AgentError(sessionID, agentID, session.ErrAlreadyExists)
 		case !w.createsAgent && agentID != "" && !st.hasAgent:
-			return session.AgentError(sessionID, agentID, session.ErrNotFound)
+			return sessiondriver.AgentError(sessionID, agentID, session.ErrNotFound)
 		}
 		stale := !st.hasDocSize || st.docSize+w.grow > r.opts.MaxDocumentBytes
 		if stale {
 			if attempt > 0 {
-				return session.SessionError(sessionID, fmt.Errorf("document of about %d bytes cannot grow by %d within %d: %w",
+				return sessiondriver.SessionError(sessionID, fmt.Errorf("document of about %d bytes cannot grow by %d within %d: %w",
 					st.docSize, w.grow, r.opts.MaxDocumentBytes, session.ErrTooLarge))
 			}
 			if err := l.repair(ctx, sessionID); err != nil {
@@ -166,9 +167,9 @@ func (l *embeddedLayout) apply(ctx context.Context, sessionID, agentID string, w
 
 func wrapIDs(sessionID, agentID string, err error) error {
 	if agentID != "" {
-		return session.AgentError(sessionID, agentID, err)
+		return sessiondriver.AgentError(sessionID, agentID, err)
 	}
-	return session.SessionError(sessionID, err)
+	return sessiondriver.SessionError(sessionID, err)
 }
 
 // inspect reads the fields that explain a failed write; nil means the
@@ -214,14 +215,14 @@ func (l *embeddedLayout) repair(ctx context.Context, sessionID string) error {
 	r := l.r
 	raw, err := r.coll.FindOne(ctx, bson.D{{Key: fID, Value: sessionID}}).Raw()
 	if errors.Is(err, driver.ErrNoDocuments) {
-		return session.SessionError(sessionID, session.ErrNotFound)
+		return sessiondriver.SessionError(sessionID, session.ErrNotFound)
 	}
 	if err != nil {
-		return session.SessionError(sessionID, fmt.Errorf("mongo: find: %w", err))
+		return sessiondriver.SessionError(sessionID, fmt.Errorf("mongo: find: %w", err))
 	}
 	var d bson.D
 	if err := bson.Unmarshal(raw, &d); err != nil {
-		return session.SessionError(sessionID, fmt.Errorf("mongo: decode: %w", err))
+		return sessiondriver.SessionError(sessionID, fmt.Errorf("mongo: decode: %w", err))
 	}
 	agents := docOf(mustField(d, fAgents))
 	size := int64(len(raw)) + 32 + int64(len(agents))*32 // the fields repair may add
@@ -241,7 +242,7 @@ func (l *embeddedLayout) repair(ctx context.Context, sessionID string) error {
 		filter = append(filter, bson.E{Key: fDocSize, Value: bson.D{{Key: "$exists", Value: false}}})
 	}
 	if _, err := r.coll.UpdateOne(ctx, filter, bson.D{{Key: "$set", Value: set}}); err != nil {
-		return session.SessionError(sessionID, fmt.Errorf("mongo: repair: %w", err))
+		return sessiondriver.SessionError(sessionID, fmt.Errorf("mongo: repair: %w", err))
 	}
 	r.counters.repairs.Add(1)
 	r.observeSize(sessionID, size)
@@ -348,18 +349,18 @@ func (l *embeddedLayout) createSession(ctx context.Context, s *session.Session) 
 	doc := encodeSession(s, l.r.opts.MetadataFields)
 	raw, err := bson.Marshal(doc)
 	if err != nil {
-		return session.SessionError(s.ID, fmt.Errorf("mongo: encode: %w", err))
+		return sessiondriver.SessionError(s.ID, fmt.Errorf("mongo: encode: %w", err))
 	}
 	size := int64(len(raw))
 	if size > l.r.opts.MaxDocumentBytes {
-		return session.SessionError(s.ID, fmt.Errorf("new document of %d bytes over %d: %w", size, l.r.opts.MaxDocumentBytes, session.ErrTooLarge))
+		return sessiondriver.SessionError(s.ID, fmt.Errorf("new document of %d bytes over %d: %w", size, l.r.opts.MaxDocumentBytes, session.ErrTooLarge))
 	}
 	doc[len(doc)-1].Value = size
 	if _, err := l.r.coll.InsertOne(ctx, doc); err != nil {
 		if driver.IsDuplicateKeyError(err) {
-			return session.SessionError(s.ID, session.ErrAlreadyExists)
+			return sessiondriver.SessionError(s.ID, session.ErrAlreadyExists)
 		}
-		return session.SessionError(s.ID, fmt.Errorf("mongo: insert: %w", err))
+		return sessiondriver.SessionError(s.ID, fmt.Errorf("mongo: insert: %w", err))
 	}
 	return nil
 }
@@ -373,7 +374,7 @@ func (l *embeddedLayout) getSession(ctx context.Context, sessionID string) (*ses
 		return nil, err
 	}
 	if d == nil {
-		return nil, session.SessionError(sessionID, session.ErrNotFound)
+		return nil, sessiondriver.SessionError(sessionID, session.ErrNotFound)
 	}
 	l.observe(sessionID, d)
 	return decodeSession(d), nil
@@ -388,10 +389,10 @@ func (l *embeddedLayout) observe(sessionID string, d bson.D) {
 func (l *embeddedLayout) deleteSession(ctx context.Context, sessionID string) error {
 	res, err := l.r.coll.DeleteOne(ctx, bson.D{{Key: fID, Value: sessionID}})
 	if err != nil {
-		return session.SessionError(sessionID, fmt.Errorf("mongo: delete: %w", err))
+		return sessiondriver.SessionError(sessionID, fmt.Errorf("mongo: delete: %w", err))
 	}
 	if res.DeletedCount == 0 {
-		return session.SessionError(sessionID, session.ErrNotFound)
+		return sessiondriver.SessionError(sessionID, session.ErrNotFound)
 	}
 	return nil
 }
@@ -400,7 +401,7 @@ func (l *embeddedLayout) deleteSession(ctx context.Context, sessionID string) er
 // scalar metadata values) and sorts newest first by (created_at, _id).
 // Metadata filters on documents or arrays are checked here, because BSON
 // document equality depends on key order, which other writers may not share.
-func (l *embeddedLayout) listSessions(ctx context.Context, q session.SessionQuery, cur *session.Cursor) (session.SessionPage, error) {
+func (l *embeddedLayout) listSessions(ctx context.Context, q session.SessionQuery, cur *sessiondriver.Cursor) (session.SessionPage, error) {
 	filter := bson.D{}
 	if q.ApplicationName != "" {
 		filter = append(filter, bson.E{Key: fApplicationName, Value: q.ApplicationName})
@@ -460,7 +461,7 @@ func (l *embeddedLayout) listSessions(ctx context.Context, q session.SessionQuer
 		}
 		if len(page.Sessions) == q.Limit {
 			last := page.Sessions[len(page.Sessions)-1]
-			page.NextCursor = session.Cursor{CreatedAt: last.CreatedAt, ID: last.ID}.Encode()
+			page.NextCursor = sessiondriver.Cursor{CreatedAt: last.CreatedAt, ID: last.ID}.Encode()
 			break
 		}
 		page.Sessions = append(page.Sessions, s)
@@ -505,13 +506,13 @@ func (l *embeddedLayout) getAgent(ctx context.Context, sessionID, agentID string
 		return nil, err
 	}
 	if d == nil {
-		return nil, session.SessionError(sessionID, session.ErrNotFound)
+		return nil, sessiondriver.SessionError(sessionID, session.ErrNotFound)
 	}
 	l.observe(sessionID, d)
 	entry, _ := path(d, fAgents, agentID)
 	a, ok := decodeAgent(agentID, docOf(entry))
 	if !ok {
-		return nil, session.AgentError(sessionID, agentID, session.ErrNotFound)
+		return nil, sessiondriver.AgentError(sessionID, agentID, session.ErrNotFound)
 	}
 	return a, nil
 }
@@ -588,12 +589,12 @@ func (l *embeddedLayout) listAgents(ctx context.Context, sessionID string) ([]*s
 			return nil, err
 		}
 		if d == nil {
-			return nil, session.SessionError(sessionID, session.ErrNotFound)
+			return nil, sessiondriver.SessionError(sessionID, session.ErrNotFound)
 		}
 		ids, _ := mustField(d, fAgentIDs).(bson.A)
 		proj := bson.D{{Key: fMetadata, Value: 0}, {Key: fFeedbacks, Value: 0}, {Key: fGuardrailEvents, Value: 0}, {Key: fAgentIDs, Value: 0}}
 		for _, id := range ids {
-			if s, ok := id.(string); ok && session.ValidateAgentID(s) == nil {
+			if s, ok := id.(string); ok && sessiondriver.ValidateAgentID(s) == nil {
 				proj = append(proj, bson.E{Key: agentKey(s) + "." + fMessages, Value: 0})
 			}
 		}
@@ -601,7 +602,7 @@ func (l *embeddedLayout) listAgents(ctx context.Context, sessionID string) ([]*s
 			return nil, err
 		}
 		if d == nil {
-			return nil, session.SessionError(sessionID, session.ErrNotFound)
+			return nil, sessiondriver.SessionError(sessionID, session.ErrNotFound)
 		}
 		agents = docOf(mustField(d, fAgents))
 	}
@@ -633,14 +634,14 @@ func (l *embeddedLayout) aggregateAgents(ctx context.Context, sessionID string) 
 	}
 	cur, err := l.r.coll.Aggregate(ctx, pipeline)
 	if err != nil {
-		return nil, session.SessionError(sessionID, fmt.Errorf("mongo: list agents: %w", err))
+		return nil, sessiondriver.SessionError(sessionID, fmt.Errorf("mongo: list agents: %w", err))
 	}
 	var docs []bson.D
 	if err := cur.All(ctx, &docs); err != nil {
-		return nil, session.SessionError(sessionID, fmt.Errorf("mongo: list agents: %w", err))
+		return nil, sessiondriver.SessionError(sessionID, fmt.Errorf("mongo: list agents: %w", err))
 	}
 	if len(docs) == 0 {
-		return nil, session.SessionError(sessionID, session.ErrNotFound)
+		return nil, sessiondriver.SessionError(sessionID, session.ErrNotFound)
 	}
 	items, _ := mustField(docs[0], fAgents).(bson.A)
 	out := make(bson.D, 0, len(items))
@@ -679,11 +680,11 @@ func (l *embeddedLayout) createMessage(ctx context.Context, sessionID, agentID s
 		mismatch: func(st *docState) error {
 			l.r.setNextHint(sessionID, agentID, len(st.ids))
 			if len(st.ids) != m.ID || !slices.Contains(st.ids, m.ID) {
-				return session.MessageError(sessionID, agentID, m.ID, fmt.Errorf("agent holds %d messages: %w", len(st.ids), session.ErrConflict))
+				return sessiondriver.MessageError(sessionID, agentID, m.ID, fmt.Errorf("agent holds %d messages: %w", len(st.ids), session.ErrConflict))
 			}
 			// The next id is already taken: only a writer that does not
 			// keep ids dense (the original racing itself) leaves that.
-			return session.CheckMessageIDs(sessionID, agentID, st.ids)
+			return sessiondriver.CheckMessageIDs(sessionID, agentID, st.ids)
 		},
 	})
 	if err == nil {
@@ -718,11 +719,11 @@ func (l *embeddedLayout) messageIDs(ctx context.Context, sessionID, agentID stri
 		return nil, err
 	}
 	if d == nil {
-		return nil, session.SessionError(sessionID, session.ErrNotFound)
+		return nil, sessiondriver.SessionError(sessionID, session.ErrNotFound)
 	}
 	entry := docOf(mustField(docOf(mustField(d, fAgents)), agentID))
 	if _, ok := path(entry, fAgentData, "agent_id"); !ok {
-		return nil, session.AgentError(sessionID, agentID, session.ErrNotFound)
+		return nil, sessiondriver.AgentError(sessionID, agentID, session.ErrNotFound)
 	}
 	ids := idsOf(mustField(entry, fMessages))
 	l.r.setNextHint(sessionID, agentID, len(ids))
@@ -758,11 +759,11 @@ func (l *embeddedLayout) fetchMessages(ctx context.Context, sessionID, agentID s
 		return nil, err
 	}
 	if d == nil {
-		return nil, session.SessionError(sessionID, session.ErrNotFound)
+		return nil, sessiondriver.SessionError(sessionID, session.ErrNotFound)
 	}
 	entry := docOf(mustField(docOf(mustField(d, fAgents)), agentID))
 	if _, ok := path(entry, fAgentData, "agent_id"); !ok {
-		return nil, session.AgentError(sessionID, agentID, session.ErrNotFound)
+		return nil, sessiondriver.AgentError(sessionID, agentID, session.ErrNotFound)
 	}
 	msgs, _ := mustField(entry, fMessages).(bson.A)
 	return msgs, nil
@@ -802,14 +803,14 @@ func (l *embeddedLayout) getMessage(ctx context.Context, sessionID, agentID stri
 			return m, err
 		}
 	}
-	return nil, session.MessageError(sessionID, agentID, messageID, session.ErrNotFound)
+	return nil, sessiondriver.MessageError(sessionID, agentID, messageID, session.ErrNotFound)
 }
 
 func (l *embeddedLayout) decode(sessionID, agentID string, v any) (*session.Message, error) {
 	d := docOf(v)
 	m, err := decodeMessage(d)
 	if err != nil {
-		return nil, session.AgentError(sessionID, agentID, fmt.Errorf("mongo: stored message: %w", err))
+		return nil, sessiondriver.AgentError(sessionID, agentID, fmt.Errorf("mongo: stored message: %w", err))
 	}
 	return m, nil
 }
@@ -849,7 +850,7 @@ func (l *embeddedLayout) byMessageID(ctx context.Context, sessionID, agentID str
 			return err
 		}
 	}
-	return session.MessageError(sessionID, agentID, messageID, session.ErrNotFound)
+	return sessiondriver.MessageError(sessionID, agentID, messageID, session.ErrNotFound)
 }
 
 // updateMessage sets the message's fields one by one (never the whole
@@ -932,17 +933,17 @@ func (l *embeddedLayout) countMessages(ctx context.Context, sessionID, agentID s
 	}
 	cur, err := l.r.coll.Aggregate(ctx, pipeline)
 	if err != nil {
-		return 0, session.AgentError(sessionID, agentID, fmt.Errorf("mongo: count messages: %w", err))
+		return 0, sessiondriver.AgentError(sessionID, agentID, fmt.Errorf("mongo: count messages: %w", err))
 	}
 	var docs []bson.D
 	if err := cur.All(ctx, &docs); err != nil {
-		return 0, session.AgentError(sessionID, agentID, fmt.Errorf("mongo: count messages: %w", err))
+		return 0, sessiondriver.AgentError(sessionID, agentID, fmt.Errorf("mongo: count messages: %w", err))
 	}
 	if len(docs) == 0 {
-		return 0, session.SessionError(sessionID, session.ErrNotFound)
+		return 0, sessiondriver.SessionError(sessionID, session.ErrNotFound)
 	}
 	if _, ok := field(docs[0], "agent"); !ok {
-		return 0, session.AgentError(sessionID, agentID, session.ErrNotFound)
+		return 0, sessiondriver.AgentError(sessionID, agentID, session.ErrNotFound)
 	}
 	n, _ := integer(mustField(docs[0], "n"))
 	l.r.setNextHint(sessionID, agentID, int(n))
@@ -974,7 +975,7 @@ func (l *embeddedLayout) getMetadata(ctx context.Context, sessionID string) (map
 		return nil, err
 	}
 	if d == nil {
-		return nil, session.SessionError(sessionID, session.ErrNotFound)
+		return nil, sessiondriver.SessionError(sessionID, session.ErrNotFound)
 	}
 	return nonNilMap(fromBSONMap(mustField(d, fMetadata))), nil
 }
@@ -1006,7 +1007,7 @@ func (l *embeddedLayout) addFeedback(ctx context.Context, sessionID string, f *s
 		set:  bson.D{{Key: fUpdatedAt, Value: bsonTime(l.r.opts.Now())}},
 		grow: sizeOf("0000000", elem) + 16,
 		mismatch: func(*docState) error {
-			return session.MessageError(sessionID, f.AgentID, *f.MessageID, session.ErrNotFound)
+			return sessiondriver.MessageError(sessionID, f.AgentID, *f.MessageID, session.ErrNotFound)
 		},
 	})
 }
@@ -1017,7 +1018,7 @@ func (l *embeddedLayout) listFeedback(ctx context.Context, sessionID string) ([]
 		return nil, err
 	}
 	if d == nil {
-		return nil, session.SessionError(sessionID, session.ErrNotFound)
+		return nil, sessiondriver.SessionError(sessionID, session.ErrNotFound)
 	}
 	items, _ := mustField(d, fFeedbacks).(bson.A)
 	out := make([]*session.Feedback, 0, len(items))
@@ -1051,7 +1052,7 @@ func (l *embeddedLayout) listGuardrailEvents(ctx context.Context, sessionID stri
 		return nil, err
 	}
 	if d == nil {
-		return nil, session.SessionError(sessionID, session.ErrNotFound)
+		return nil, sessiondriver.SessionError(sessionID, session.ErrNotFound)
 	}
 	items, _ := mustField(d, fGuardrailEvents).(bson.A)
 	out := make([]*session.SessionGuardrailEvent, 0, len(items))

@@ -8,6 +8,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/driver"
 )
 
 // Orchestrator (Graph and Swarm) state lives in the session document under
@@ -55,12 +56,12 @@ func (r *Repository) multiAgents() (multiAgentLayout, error) {
 // CreateMultiAgent implements session.MultiAgentStore: one conditional
 // update that requires the entry to be absent.
 func (r *Repository) CreateMultiAgent(ctx context.Context, sessionID string, m *session.MultiAgent) error {
-	if err := session.ValidateSessionID(sessionID); err != nil {
+	if err := driver.ValidateSessionID(sessionID); err != nil {
 		return err
 	}
-	p, err := session.PrepareMultiAgent(m, r.opts.Now())
+	p, err := driver.PrepareMultiAgent(m, r.opts.Now())
 	if err != nil {
-		return session.SessionError(sessionID, err)
+		return driver.SessionError(sessionID, err)
 	}
 	l, err := r.multiAgents()
 	if err != nil {
@@ -74,10 +75,10 @@ func (r *Repository) CreateMultiAgent(ctx context.Context, sessionID string, m *
 // GetMultiAgent implements session.MultiAgentStore: one find projecting the
 // entry.
 func (r *Repository) GetMultiAgent(ctx context.Context, sessionID, multiAgentID string) (*session.MultiAgent, error) {
-	if err := session.ValidateSessionID(sessionID); err != nil {
+	if err := driver.ValidateSessionID(sessionID); err != nil {
 		return nil, err
 	}
-	if err := session.ValidateMultiAgentID(multiAgentID); err != nil {
+	if err := driver.ValidateMultiAgentID(multiAgentID); err != nil {
 		return nil, err
 	}
 	l, err := r.multiAgents()
@@ -96,12 +97,12 @@ func (r *Repository) GetMultiAgent(ctx context.Context, sessionID, multiAgentID 
 // UpdateMultiAgent implements session.MultiAgentStore: one conditional
 // update that requires the entry to exist and replaces its state.
 func (r *Repository) UpdateMultiAgent(ctx context.Context, sessionID string, m *session.MultiAgent) error {
-	if err := session.ValidateSessionID(sessionID); err != nil {
+	if err := driver.ValidateSessionID(sessionID); err != nil {
 		return err
 	}
-	p, err := session.PrepareMultiAgent(m, r.opts.Now())
+	p, err := driver.PrepareMultiAgent(m, r.opts.Now())
 	if err != nil {
-		return session.SessionError(sessionID, err)
+		return driver.SessionError(sessionID, err)
 	}
 	l, err := r.multiAgents()
 	if err != nil {
@@ -115,7 +116,7 @@ func (r *Repository) UpdateMultiAgent(ctx context.Context, sessionID string, m *
 // ListMultiAgents implements session.MultiAgentStore: one find projecting
 // multi_agents (not the messages).
 func (r *Repository) ListMultiAgents(ctx context.Context, sessionID string) ([]*session.MultiAgent, error) {
-	if err := session.ValidateSessionID(sessionID); err != nil {
+	if err := driver.ValidateSessionID(sessionID); err != nil {
 		return nil, err
 	}
 	l, err := r.multiAgents()
@@ -144,7 +145,7 @@ func (l *embeddedLayout) createMultiAgent(ctx context.Context, sessionID string,
 		grow: sizeOf(m.ID, entry),
 		// The session exists and the size fits, so the entry is there.
 		mismatch: func(*docState) error {
-			return session.MultiAgentError(sessionID, m.ID, session.ErrAlreadyExists)
+			return driver.MultiAgentError(sessionID, m.ID, session.ErrAlreadyExists)
 		},
 	})
 }
@@ -166,7 +167,7 @@ func (l *embeddedLayout) updateMultiAgent(ctx context.Context, sessionID string,
 		cond: bson.D{{Key: k + fState, Value: bson.D{{Key: "$exists", Value: true}}}},
 		set:  set, unset: unset, grow: grow,
 		mismatch: func(*docState) error {
-			return session.MultiAgentError(sessionID, m.ID, session.ErrNotFound)
+			return driver.MultiAgentError(sessionID, m.ID, session.ErrNotFound)
 		},
 	})
 }
@@ -177,13 +178,13 @@ func (l *embeddedLayout) getMultiAgent(ctx context.Context, sessionID, id string
 		return nil, err
 	}
 	if d == nil {
-		return nil, session.SessionError(sessionID, session.ErrNotFound)
+		return nil, driver.SessionError(sessionID, session.ErrNotFound)
 	}
 	l.observe(sessionID, d)
 	entry, _ := path(d, fMultiAgents, id)
 	m, ok := decodeMultiAgent(id, docOf(entry))
 	if !ok {
-		return nil, session.MultiAgentError(sessionID, id, session.ErrNotFound)
+		return nil, driver.MultiAgentError(sessionID, id, session.ErrNotFound)
 	}
 	return m, nil
 }
@@ -194,7 +195,7 @@ func (l *embeddedLayout) listMultiAgents(ctx context.Context, sessionID string) 
 		return nil, err
 	}
 	if d == nil {
-		return nil, session.SessionError(sessionID, session.ErrNotFound)
+		return nil, driver.SessionError(sessionID, session.ErrNotFound)
 	}
 	l.observe(sessionID, d)
 	out := []*session.MultiAgent{}

@@ -49,7 +49,7 @@ type Options struct {
 	OperationTimeout time.Duration
 	// Now is the clock (default time.Now).
 	Now func() time.Time
-	// NewID returns a fresh feedback id (default session.NewID).
+	// NewID returns a fresh feedback id (default driver.NewID).
 	NewID func() string
 	// MaxSnapshotBytes caps one snapshot (default
 	// session.DefaultMaxSnapshotBytes); snapshots live outside the session

@@ -14,6 +14,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/sessionkit/sessionkit/session"
+	sessiondriver "github.com/sessionkit/sessionkit/session/driver"
 )
 
 // The process-wide pool of shared clients: one *mongo.Client per connection
@@ -178,7 +179,7 @@ func acquireClient(uri string, po PoolOptions) (*sharedClient, error) {
 	o := clientOptions(uri, po, st)
 	if err := o.Validate(); err != nil {
 		// A malformed connection string or option: the caller's mistake.
-		return nil, session.InvalidArgument("connection string", "%s: %v", session.RedactURL(uri), redactErr(err, uri))
+		return nil, sessiondriver.InvalidArgument("connection string", "%s: %v", session.RedactURL(uri), redactErr(err, uri))
 	}
 	client, err := driver.Connect(o)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/driver"
 )
 
 func init() {
@@ -46,14 +47,14 @@ func openURL(ctx context.Context, u *url.URL) (session.Repository, error) {
 	if v := q.Get(paramMaxDocument); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n <= 0 {
-			return nil, session.InvalidArgument(paramMaxDocument, "%q is not a positive integer", v)
+			return nil, driver.InvalidArgument(paramMaxDocument, "%q is not a positive integer", v)
 		}
 		opts.MaxDocumentBytes = n
 	}
 	if v := q.Get(paramOpTimeout); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d <= 0 {
-			return nil, session.InvalidArgument(paramOpTimeout, "%q is not a positive duration", v)
+			return nil, driver.InvalidArgument(paramOpTimeout, "%q is not a positive duration", v)
 		}
 		opts.OperationTimeout = d
 	}

@@ -15,6 +15,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/readpref"
 
 	"github.com/sessionkit/sessionkit/session"
+	sessiondriver "github.com/sessionkit/sessionkit/session/driver"
 )
 
 // Repository is the MongoDB session.Repository. It is safe for concurrent
@@ -117,7 +118,7 @@ func Open(ctx context.Context, uri string, opts Options, po PoolOptions) (*Repos
 // disconnects.
 func New(ctx context.Context, client *driver.Client, opts Options) (*Repository, error) {
 	if client == nil {
-		return nil, session.InvalidArgument("client", "is nil")
+		return nil, sessiondriver.InvalidArgument("client", "is nil")
 	}
 	return newRepository(ctx, client, nil, fmt.Sprintf("client@%p", client), opts)
 }
@@ -125,7 +126,7 @@ func New(ctx context.Context, client *driver.Client, opts Options) (*Repository,
 func newRepository(ctx context.Context, client *driver.Client, sc *sharedClient, cluster string, opts Options) (*Repository, error) {
 	opts = opts.withDefaults()
 	for _, f := range opts.MetadataFields {
-		if err := session.ValidateMetadataKey(f); err != nil {
+		if err := sessiondriver.ValidateMetadataKey(f); err != nil {
 			return nil, err
 		}
 	}
@@ -350,7 +351,7 @@ func (r *Repository) write(ctx context.Context, sessionID string, op func(contex
 		}
 	}
 	if err != nil {
-		return session.SessionError(sessionID, fmt.Errorf("mongo: waiting for the session's write lock: %w", err))
+		return sessiondriver.SessionError(sessionID, fmt.Errorf("mongo: waiting for the session's write lock: %w", err))
 	}
 	r.closeMu.RLock() // so that Close never waits while a write is being added
 	if r.closed.Load() {
@@ -378,7 +379,7 @@ func (r *Repository) write(ctx context.Context, sessionID string, op func(contex
 		return r.fail(err)
 	case <-ctx.Done():
 		r.counters.failures.Add(1)
-		return session.SessionError(sessionID, fmt.Errorf("mongo: write outcome unknown: %w", ctx.Err()))
+		return sessiondriver.SessionError(sessionID, fmt.Errorf("mongo: write outcome unknown: %w", ctx.Err()))
 	}
 }
 
@@ -395,7 +396,7 @@ func (r *Repository) fail(err error) error {
 
 // CreateSession implements session.SessionStore.
 func (r *Repository) CreateSession(ctx context.Context, s *session.Session) error {
-	p, err := session.PrepareSession(s, r.opts.Now())
+	p, err := sessiondriver.PrepareSession(s, r.opts.Now())
 	if err != nil {
 		return err
 	}
@@ -406,7 +407,7 @@ func (r *Repository) CreateSession(ctx context.Context, s *session.Session) erro
 
 // GetSession implements session.SessionStore.
 func (r *Repository) GetSession(ctx context.Context, sessionID string) (*session.Session, error) {
-	if err := session.ValidateSessionID(sessionID); err != nil {
+	if err := sessiondriver.ValidateSessionID(sessionID); err != nil {
 		return nil, err
 	}
 	ctx, done, err := r.begin(ctx)
@@ -420,7 +421,7 @@ func (r *Repository) GetSession(ctx context.Context, sessionID string) (*session
 
 // DeleteSession implements session.SessionStore.
 func (r *Repository) DeleteSession(ctx context.Context, sessionID string) error {
-	if err := session.ValidateSessionID(sessionID); err != nil {
+	if err := sessiondriver.ValidateSessionID(sessionID); err != nil {
 		return err
 	}
 	return r.write(ctx, sessionID, func(ctx context.Context) error {
@@ -438,7 +439,7 @@ func (r *Repository) DeleteSession(ctx context.Context, sessionID string) error 
 
 // ListSessions implements session.SessionStore.
 func (r *Repository) ListSessions(ctx context.Context, q session.SessionQuery) (session.SessionPage, error) {
-	q, cur, err := session.PrepareQuery(q)
+	q, cur, err := sessiondriver.PrepareQuery(q)
 	if err != nil {
 		return session.SessionPage{}, err
 	}
@@ -453,10 +454,10 @@ func (r *Repository) ListSessions(ctx context.Context, q session.SessionQuery) (
 
 // CreateAgent implements session.AgentStore.
 func (r *Repository) CreateAgent(ctx context.Context, sessionID string, a *session.Agent) error {
-	if err := session.ValidateSessionID(sessionID); err != nil {
+	if err := sessiondriver.ValidateSessionID(sessionID); err != nil {
 		return err
 	}
-	p, err := session.PrepareAgent(a, r.opts.Now())
+	p, err := sessiondriver.PrepareAgent(a, r.opts.Now())
 	if err != nil {
 		return err
 	}
@@ -481,10 +482,10 @@ func (r *Repository) GetAgent(ctx context.Context, sessionID, agentID string) (*
 
 // UpdateAgent implements session.AgentStore.
 func (r *Repository) UpdateAgent(ctx context.Context, sessionID string, a *session.Agent) error {
-	if err := session.ValidateSessionID(sessionID); err != nil {
+	if err := sessiondriver.ValidateSessionID(sessionID); err != nil {
 		return err
 	}
-	p, err := session.PrepareAgent(a, r.opts.Now())
+	p, err := sessiondriver.PrepareAgent(a, r.opts.Now())
 	if err != nil {
 		return err
 	}
@@ -499,9 +500,9 @@ func (r *Repository) UpdateAgentConfig(ctx context.Context, sessionID, agentID s
 		return err
 	}
 	if patch.Model == nil && patch.SystemPrompt == nil && patch.PromptMetadata == nil {
-		return session.InvalidArgument("agent config patch", "empty")
+		return sessiondriver.InvalidArgument("agent config patch", "empty")
 	}
-	if err := session.ValidatePromptMetadata(patch.PromptMetadata); err != nil {
+	if err := sessiondriver.ValidatePromptMetadata(patch.PromptMetadata); err != nil {
 		return err
 	}
 	return r.write(ctx, sessionID, func(ctx context.Context) error {
@@ -511,7 +512,7 @@ func (r *Repository) UpdateAgentConfig(ctx context.Context, sessionID, agentID s
 
 // ListAgents implements session.AgentStore.
 func (r *Repository) ListAgents(ctx context.Context, sessionID string) ([]*session.Agent, error) {
-	if err := session.ValidateSessionID(sessionID); err != nil {
+	if err := sessiondriver.ValidateSessionID(sessionID); err != nil {
 		return nil, err
 	}
 	ctx, done, err := r.begin(ctx)
@@ -528,7 +529,7 @@ func (r *Repository) CreateMessage(ctx context.Context, sessionID, agentID strin
 	if err := validateIDs(sessionID, agentID); err != nil {
 		return err
 	}
-	p, err := session.PrepareMessage(m, r.opts.Now())
+	p, err := sessiondriver.PrepareMessage(m, r.opts.Now())
 	if err != nil {
 		return err
 	}
@@ -542,7 +543,7 @@ func (r *Repository) GetMessage(ctx context.Context, sessionID, agentID string, 
 	if err := validateIDs(sessionID, agentID); err != nil {
 		return nil, err
 	}
-	if err := session.ValidateMessageID(messageID); err != nil {
+	if err := sessiondriver.ValidateMessageID(messageID); err != nil {
 		return nil, err
 	}
 	ctx, done, err := r.begin(ctx)
@@ -559,7 +560,7 @@ func (r *Repository) UpdateMessage(ctx context.Context, sessionID, agentID strin
 	if err := validateIDs(sessionID, agentID); err != nil {
 		return err
 	}
-	p, err := session.PrepareMessage(m, r.opts.Now())
+	p, err := sessiondriver.PrepareMessage(m, r.opts.Now())
 	if err != nil {
 		return err
 	}
@@ -574,7 +575,7 @@ func (r *Repository) ListMessages(ctx context.Context, sessionID, agentID string
 		return nil, err
 	}
 	if offset < 0 {
-		return nil, session.InvalidArgument("offset", "%d is negative", offset)
+		return nil, sessiondriver.InvalidArgument("offset", "%d is negative", offset)
 	}
 	ctx, done, err := r.begin(ctx)
 	if err != nil {
@@ -601,10 +602,10 @@ func (r *Repository) CountMessages(ctx context.Context, sessionID, agentID strin
 
 // UpdateMetadata implements session.MetadataStore.
 func (r *Repository) UpdateMetadata(ctx context.Context, sessionID string, metadata map[string]any) error {
-	if err := session.ValidateSessionID(sessionID); err != nil {
+	if err := sessiondriver.ValidateSessionID(sessionID); err != nil {
 		return err
 	}
-	md, err := session.PrepareMetadata(metadata)
+	md, err := sessiondriver.PrepareMetadata(metadata)
 	if err != nil {
 		return err
 	}
@@ -615,7 +616,7 @@ func (r *Repository) UpdateMetadata(ctx context.Context, sessionID string, metad
 
 // GetMetadata implements session.MetadataStore.
 func (r *Repository) GetMetadata(ctx context.Context, sessionID string) (map[string]any, error) {
-	if err := session.ValidateSessionID(sessionID); err != nil {
+	if err := sessiondriver.ValidateSessionID(sessionID); err != nil {
 		return nil, err
 	}
 	ctx, done, err := r.begin(ctx)
@@ -629,10 +630,10 @@ func (r *Repository) GetMetadata(ctx context.Context, sessionID string) (map[str
 
 // DeleteMetadata implements session.MetadataStore.
 func (r *Repository) DeleteMetadata(ctx context.Context, sessionID string, keys []string) error {
-	if err := session.ValidateSessionID(sessionID); err != nil {
+	if err := sessiondriver.ValidateSessionID(sessionID); err != nil {
 		return err
 	}
-	keys, err := session.PrepareMetadataKeys(keys)
+	keys, err := sessiondriver.PrepareMetadataKeys(keys)
 	if err != nil {
 		return err
 	}
@@ -643,14 +644,14 @@ func (r *Repository) DeleteMetadata(ctx context.Context, sessionID string, keys 
 
 // AddFeedback implements session.FeedbackStore.
 func (r *Repository) AddFeedback(ctx context.Context, sessionID string, f *session.Feedback) (*session.Feedback, error) {
-	if err := session.ValidateSessionID(sessionID); err != nil {
+	if err := sessiondriver.ValidateSessionID(sessionID); err != nil {
 		return nil, err
 	}
 	newID := r.opts.NewID
 	if newID == nil {
-		newID = session.NewID
+		newID = sessiondriver.NewID
 	}
-	p, err := session.PrepareFeedback(f, r.opts.Now(), newID)
+	p, err := sessiondriver.PrepareFeedback(f, r.opts.Now(), newID)
 	if err != nil {
 		return nil, err
 	}
@@ -665,7 +666,7 @@ func (r *Repository) AddFeedback(ctx context.Context, sessionID string, f *sessi
 
 // ListFeedback implements session.FeedbackStore.
 func (r *Repository) ListFeedback(ctx context.Context, sessionID string) ([]*session.Feedback, error) {
-	if err := session.ValidateSessionID(sessionID); err != nil {
+	if err := sessiondriver.ValidateSessionID(sessionID); err != nil {
 		return nil, err
 	}
 	ctx, done, err := r.begin(ctx)
@@ -682,10 +683,10 @@ func (r *Repository) RecordGuardrailEvent(ctx context.Context, sessionID, agentI
 	if err := validateIDs(sessionID, agentID); err != nil {
 		return err
 	}
-	if err := session.ValidateMessageID(messageID); err != nil {
+	if err := sessiondriver.ValidateMessageID(messageID); err != nil {
 		return err
 	}
-	p, err := session.PrepareGuardrailEvent(ev, r.opts.Now())
+	p, err := sessiondriver.PrepareGuardrailEvent(ev, r.opts.Now())
 	if err != nil {
 		return err
 	}
@@ -696,7 +697,7 @@ func (r *Repository) RecordGuardrailEvent(ctx context.Context, sessionID, agentI
 
 // ListGuardrailEvents implements session.GuardrailStore.
 func (r *Repository) ListGuardrailEvents(ctx context.Context, sessionID string) ([]*session.SessionGuardrailEvent, error) {
-	if err := session.ValidateSessionID(sessionID); err != nil {
+	if err := sessiondriver.ValidateSessionID(sessionID); err != nil {
 		return nil, err
 	}
 	ctx, done, err := r.begin(ctx)
@@ -709,10 +710,10 @@ func (r *Repository) ListGuardrailEvents(ctx context.Context, sessionID string) 
 }
 
 func validateIDs(sessionID, agentID string) error {
-	if err := session.ValidateSessionID(sessionID); err != nil {
+	if err := sessiondriver.ValidateSessionID(sessionID); err != nil {
 		return err
 	}
-	return session.ValidateAgentID(agentID)
+	return sessiondriver.ValidateAgentID(agentID)
 }
 
 // findOne runs a find by _id with a projection; it returns (nil, nil) when
@@ -728,7 +729,7 @@ func (r *Repository) findOne(ctx context.Context, sessionID string, projection a
 		return nil, nil
 	}
 	if err != nil {
-		return nil, session.SessionError(sessionID, fmt.Errorf("mongo: find: %w", err))
+		return nil, sessiondriver.SessionError(sessionID, fmt.Errorf("mongo: find: %w", err))
 	}
 	return d, nil
 }

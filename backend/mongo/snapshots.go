@@ -14,6 +14,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/sessionkit/sessionkit/session"
+	sessiondriver "github.com/sessionkit/sessionkit/session/driver"
 )
 
 // Snapshot store (session.SnapshotStore).
@@ -128,7 +129,7 @@ func (r *Repository) sessionExists(ctx context.Context, sessionID string) error 
 		return err
 	}
 	if d == nil {
-		return session.SessionError(sessionID, session.ErrNotFound)
+		return sessiondriver.SessionError(sessionID, session.ErrNotFound)
 	}
 	return nil
 }
@@ -151,15 +152,15 @@ func (r *Repository) deleteChunks(ctx context.Context, version string) error {
 // PutSnapshot implements session.SnapshotStore: chunks of a new version,
 // then one manifest switch, then the old version's chunks are deleted.
 func (r *Repository) PutSnapshot(ctx context.Context, sessionID, key string, data []byte) (*session.SnapshotInfo, error) {
-	if err := session.ValidateSessionID(sessionID); err != nil {
+	if err := sessiondriver.ValidateSessionID(sessionID); err != nil {
 		return nil, err
 	}
-	norm, err := session.NormalizeSnapshotKey(key)
+	norm, err := sessiondriver.NormalizeSnapshotKey(key)
 	if err != nil {
-		return nil, session.SessionError(sessionID, err)
+		return nil, sessiondriver.SessionError(sessionID, err)
 	}
-	if err := session.CheckSnapshotSize(int64(len(data)), r.opts.MaxSnapshotBytes); err != nil {
-		return nil, session.SnapshotError(sessionID, norm, err)
+	if err := sessiondriver.CheckSnapshotSize(int64(len(data)), r.opts.MaxSnapshotBytes); err != nil {
+		return nil, sessiondriver.SnapshotError(sessionID, norm, err)
 	}
 	now := msTime(r.opts.Now())
 	var info *session.SnapshotInfo
@@ -169,7 +170,7 @@ func (r *Repository) PutSnapshot(ctx context.Context, sessionID, key string, dat
 		return err
 	})
 	if err != nil {
-		return nil, session.SnapshotError(sessionID, norm, err)
+		return nil, sessiondriver.SnapshotError(sessionID, norm, err)
 	}
 	return info, nil
 }
@@ -247,12 +248,12 @@ func (r *Repository) putSnapshot(ctx context.Context, sessionID, key string, dat
 // version's chunks in order, again from the manifest when a writer
 // replaced the version in between.
 func (r *Repository) GetSnapshot(ctx context.Context, sessionID, key string) (*session.Snapshot, error) {
-	if err := session.ValidateSessionID(sessionID); err != nil {
+	if err := sessiondriver.ValidateSessionID(sessionID); err != nil {
 		return nil, err
 	}
-	norm, err := session.NormalizeSnapshotKey(key)
+	norm, err := sessiondriver.NormalizeSnapshotKey(key)
 	if err != nil {
-		return nil, session.SessionError(sessionID, err)
+		return nil, sessiondriver.SessionError(sessionID, err)
 	}
 	ctx, done, err := r.begin(ctx)
 	if err != nil {
@@ -261,7 +262,7 @@ func (r *Repository) GetSnapshot(ctx context.Context, sessionID, key string) (*s
 	defer done()
 	snap, err := r.getSnapshot(ctx, sessionID, norm)
 	if err != nil {
-		return nil, r.fail(session.SnapshotError(sessionID, norm, err))
+		return nil, r.fail(sessiondriver.SnapshotError(sessionID, norm, err))
 	}
 	return snap, nil
 }
@@ -322,12 +323,12 @@ func (r *Repository) readChunks(ctx context.Context, m *snapshotManifest) (data 
 // DeleteSnapshot implements session.SnapshotStore: the manifest goes in one
 // findOneAndDelete, then its chunks.
 func (r *Repository) DeleteSnapshot(ctx context.Context, sessionID, key string) error {
-	if err := session.ValidateSessionID(sessionID); err != nil {
+	if err := sessiondriver.ValidateSessionID(sessionID); err != nil {
 		return err
 	}
-	norm, err := session.NormalizeSnapshotKey(key)
+	norm, err := sessiondriver.NormalizeSnapshotKey(key)
 	if err != nil {
-		return session.SessionError(sessionID, err)
+		return sessiondriver.SessionError(sessionID, err)
 	}
 	err = r.write(ctx, sessionID, func(ctx context.Context) error {
 		if err := r.sessionExists(ctx, sessionID); err != nil {
@@ -344,7 +345,7 @@ func (r *Repository) DeleteSnapshot(ctx context.Context, sessionID, key string) 
 		return r.cleanup(ctx, func(ctx context.Context) error { return r.deleteChunks(ctx, old.Version) })
 	})
 	if err != nil {
-		return session.SnapshotError(sessionID, norm, err)
+		return sessiondriver.SnapshotError(sessionID, norm, err)
 	}
 	return nil
 }
@@ -353,12 +354,12 @@ func (r *Repository) DeleteSnapshot(ctx context.Context, sessionID, key string) 
 // manifests' _id range, sorted by _id (which orders keys, as every _id of
 // the session starts with "<sid>/").
 func (r *Repository) ListSnapshots(ctx context.Context, sessionID string, q session.SnapshotQuery) (*session.SnapshotPage, error) {
-	if err := session.ValidateSessionID(sessionID); err != nil {
+	if err := sessiondriver.ValidateSessionID(sessionID); err != nil {
 		return nil, err
 	}
-	q, err := session.PrepareSnapshotQuery(q)
+	q, err := sessiondriver.PrepareSnapshotQuery(q)
 	if err != nil {
-		return nil, session.SessionError(sessionID, err)
+		return nil, sessiondriver.SessionError(sessionID, err)
 	}
 	ctx, done, err := r.begin(ctx)
 	if err != nil {
@@ -375,17 +376,17 @@ func (r *Repository) ListSnapshots(ctx context.Context, sessionID string, q sess
 	cur, err := r.snapshotManifests().Find(ctx, filter, options.Find().
 		SetSort(bson.D{{Key: fID, Value: 1}}).SetLimit(int64(q.Limit+1)))
 	if err != nil {
-		return nil, r.fail(session.SessionError(sessionID, fmt.Errorf("mongo: list snapshots: %w", err)))
+		return nil, r.fail(sessiondriver.SessionError(sessionID, fmt.Errorf("mongo: list snapshots: %w", err)))
 	}
 	var ms []snapshotManifest
 	if err := cur.All(ctx, &ms); err != nil {
-		return nil, r.fail(session.SessionError(sessionID, fmt.Errorf("mongo: list snapshots: %w", err)))
+		return nil, r.fail(sessiondriver.SessionError(sessionID, fmt.Errorf("mongo: list snapshots: %w", err)))
 	}
 	infos := make([]session.SnapshotInfo, 0, len(ms))
 	for i := range ms {
 		infos = append(infos, ms[i].info())
 	}
-	return session.SnapshotPageOf(infos, q.Limit), nil
+	return sessiondriver.SnapshotPageOf(infos, q.Limit), nil
 }
 
 // deleteSessionSnapshots removes every manifest and chunk of a session.
@@ -393,10 +394,10 @@ func (r *Repository) ListSnapshots(ctx context.Context, sessionID string, q sess
 // without chunks.
 func (r *Repository) deleteSessionSnapshots(ctx context.Context, sessionID string) error {
 	if _, err := r.snapshotManifests().DeleteMany(ctx, idPrefix(sessionID+"/")); err != nil {
-		return session.SessionError(sessionID, fmt.Errorf("mongo: delete snapshot manifests: %w", err))
+		return sessiondriver.SessionError(sessionID, fmt.Errorf("mongo: delete snapshot manifests: %w", err))
 	}
 	if _, err := r.snapshotChunks().DeleteMany(ctx, idPrefix(sessionID+"/")); err != nil {
-		return session.SessionError(sessionID, fmt.Errorf("mongo: delete snapshot chunks: %w", err))
+		return sessiondriver.SessionError(sessionID, fmt.Errorf("mongo: delete snapshot chunks: %w", err))
 	}
 	return nil
 }

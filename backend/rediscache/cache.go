@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/driver"
 )
 
 // Cache is a session.Repository that serves reads from Redis and passes
@@ -62,10 +63,10 @@ var (
 // build the client with ContextTimeoutEnabled.
 func New(inner session.Repository, client redis.UniversalClient, opts Options) (*Cache, error) {
 	if inner == nil {
-		return nil, session.InvalidArgument("inner", "is nil")
+		return nil, driver.InvalidArgument("inner", "is nil")
 	}
 	if client == nil {
-		return nil, session.InvalidArgument("client", "is nil")
+		return nil, driver.InvalidArgument("client", "is nil")
 	}
 	o, err := opts.withDefaults()
 	if err != nil {
@@ -331,7 +332,7 @@ func (c *Cache) clearPending(sessionID string, seq uint64) {
 // reading its entries, and the retry loop sends the DEL again every
 // Options.InvalidateRetry until it lands.
 func (c *Cache) invalidate(ctx context.Context, sessionID string) {
-	if session.ValidateSessionID(sessionID) != nil {
+	if driver.ValidateSessionID(sessionID) != nil {
 		return
 	}
 	seq := c.seq.Load()

@@ -24,7 +24,7 @@ const (
 )
 
 // Value tags of the compact binary encoding of canonical values (see
-// session.Normalize). Integers are zig-zag varints, lengths uvarints.
+// driver.Normalize). Integers are zig-zag varints, lengths uvarints.
 const (
 	tagNil byte = iota
 	tagFalse

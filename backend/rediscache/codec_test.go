@@ -15,7 +15,7 @@ import (
 )
 
 // gen builds random records made of canonical values (see
-// session.Normalize), covering every optional part of every cached kind.
+// driver.Normalize), covering every optional part of every cached kind.
 type gen struct{ r *rand.Rand }
 
 func (g gen) str() string {

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/driver"
 )
 
 // Orchestrator (Graph and Swarm) state goes through the cache like every
@@ -92,7 +93,7 @@ func (c *Cache) GetMultiAgent(ctx context.Context, sessionID, multiAgentID strin
 	load := func(ctx context.Context) (*session.MultiAgent, error) {
 		return ma.GetMultiAgent(ctx, sessionID, multiAgentID)
 	}
-	if !validPath(sessionID, nil) || session.ValidateMultiAgentID(multiAgentID) != nil {
+	if !validPath(sessionID, nil) || driver.ValidateMultiAgentID(multiAgentID) != nil {
 		return direct(c, ctx, load)
 	}
 	return read(ctx, c, sessionID, fieldMultiAgent(multiAgentID), multiAgentCodec, load)

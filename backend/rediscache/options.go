@@ -5,7 +5,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/driver"
 )
 
 // Kind names one kind of cached read, for per-kind TTLs (Options.KindTTL)
@@ -116,7 +116,7 @@ type Options struct {
 // withDefaults validates o and fills its zero fields.
 func (o Options) withDefaults() (Options, error) {
 	if strings.ContainsAny(o.Prefix, "{}") {
-		return o, session.InvalidArgument("prefix", "%q must not contain \"{\" or \"}\"", o.Prefix)
+		return o, driver.InvalidArgument("prefix", "%q must not contain \"{\" or \"}\"", o.Prefix)
 	}
 	if o.Prefix == "" {
 		o.Prefix = DefaultPrefix
@@ -126,7 +126,7 @@ func (o Options) withDefaults() (Options, error) {
 		"invalidate_timeout": o.InvalidateTimeout, "invalidate_retry": o.InvalidateRetry,
 	} {
 		if d < 0 {
-			return o, session.InvalidArgument(name, "%s is negative", d)
+			return o, driver.InvalidArgument(name, "%s is negative", d)
 		}
 	}
 	if o.TTL == 0 {
@@ -138,10 +138,10 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	for k, d := range o.KindTTL {
 		if _, ok := kt[k]; !ok {
-			return o, session.InvalidArgument("ttl", "unknown kind %q", k)
+			return o, driver.InvalidArgument("ttl", "unknown kind %q", k)
 		}
 		if d <= 0 {
-			return o, session.InvalidArgument("ttl."+string(k), "%s is not positive", d)
+			return o, driver.InvalidArgument("ttl."+string(k), "%s is not positive", d)
 		}
 		kt[k] = d
 	}
@@ -155,10 +155,10 @@ func (o Options) withDefaults() (Options, error) {
 	case o.Jitter < 0:
 		o.Jitter = 0
 	case o.Jitter > 1:
-		return o, session.InvalidArgument("jitter", "%v is over 1", o.Jitter)
+		return o, driver.InvalidArgument("jitter", "%v is over 1", o.Jitter)
 	}
 	if o.MaxValueBytes < 0 || o.BreakerFailures < 0 || o.MaxPending < 0 {
-		return o, session.InvalidArgument("options", "max_value_bytes, breaker_failures and max_pending must not be negative")
+		return o, driver.InvalidArgument("options", "max_value_bytes, breaker_failures and max_pending must not be negative")
 	}
 	if o.MaxValueBytes == 0 {
 		o.MaxValueBytes = DefaultMaxValueBytes
@@ -182,7 +182,7 @@ func (o Options) withDefaults() (Options, error) {
 		o.MaxPending = DefaultMaxPending
 	}
 	if o.TailMessages < 0 {
-		return o, session.InvalidArgument("tail_messages", "%d is negative", o.TailMessages)
+		return o, driver.InvalidArgument("tail_messages", "%d is negative", o.TailMessages)
 	}
 	if o.TailMessages == 0 {
 		o.TailMessages = DefaultTailMessages

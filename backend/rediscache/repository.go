@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/driver"
 )
 
 // Codecs of the cached kinds.
@@ -50,10 +51,10 @@ var (
 // input go straight to the backend, which rejects them with its typed error
 // and without touching Redis.
 func validPath(sessionID string, agentID *string) bool {
-	if session.ValidateSessionID(sessionID) != nil {
+	if driver.ValidateSessionID(sessionID) != nil {
 		return false
 	}
-	return agentID == nil || session.ValidateAgentID(*agentID) == nil
+	return agentID == nil || driver.ValidateAgentID(*agentID) == nil
 }
 
 // CreateSession implements session.SessionStore.
@@ -119,7 +120,7 @@ func (c *Cache) UpdateAgent(ctx context.Context, sessionID string, a *session.Ag
 		return err
 	}
 	var snap *wtSnapshot
-	p, perr := session.PrepareAgent(a, time.Now())
+	p, perr := driver.PrepareAgent(a, time.Now())
 	if perr == nil && p.State != nil && p.ConversationManagerState != nil && p.InternalState != nil {
 		snap = c.snapshot(ctx, sessionID, fieldSession(), fieldAgent(p.ID), fieldTail(p.ID), fieldCount(p.ID))
 	}

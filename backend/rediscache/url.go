@@ -10,6 +10,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/driver"
 )
 
 func init() {
@@ -32,14 +33,14 @@ func Wrap(ctx context.Context, inner session.Repository, u *url.URL) (session.Re
 	if rest.Query().Has("addr") {
 		co, err := redis.ParseClusterURL(rest.String())
 		if err != nil {
-			return nil, session.InvalidArgument("cache", "%s: %s", session.RedactURL(u.String()), redactErr(err, u))
+			return nil, driver.InvalidArgument("cache", "%s: %s", session.RedactURL(u.String()), redactErr(err, u))
 		}
 		co.ContextTimeoutEnabled = true
 		client = redis.NewClusterClient(co)
 	} else {
 		ro, err := redis.ParseURL(rest.String())
 		if err != nil {
-			return nil, session.InvalidArgument("cache", "%s: %s", session.RedactURL(u.String()), redactErr(err, u))
+			return nil, driver.InvalidArgument("cache", "%s: %s", session.RedactURL(u.String()), redactErr(err, u))
 		}
 		ro.ContextTimeoutEnabled = true
 		client = redis.NewClient(ro)
@@ -72,14 +73,14 @@ func parseOptions(u *url.URL) (Options, *url.URL, error) {
 	dur := func(name string) (time.Duration, error) {
 		d, err := time.ParseDuration(q.Get(name))
 		if err != nil || d <= 0 {
-			return 0, session.InvalidArgument("cache "+name, "%q is not a positive duration", q.Get(name))
+			return 0, driver.InvalidArgument("cache "+name, "%q is not a positive duration", q.Get(name))
 		}
 		return d, nil
 	}
 	num := func(name string) (int, error) {
 		n, err := strconv.Atoi(q.Get(name))
 		if err != nil || n <= 0 {
-			return 0, session.InvalidArgument("cache "+name, "%q is not a positive integer", q.Get(name))
+			return 0, driver.InvalidArgument("cache "+name, "%q is not a positive integer", q.Get(name))
 		}
 		return n, nil
 	}
@@ -119,7 +120,7 @@ func parseOptions(u *url.URL) (Options, *url.URL, error) {
 		case name == "jitter":
 			o.Jitter, err = strconv.ParseFloat(q.Get(name), 64)
 			if err != nil || o.Jitter < 0 || o.Jitter > 1 {
-				err = session.InvalidArgument("cache jitter", "%q is not within [0, 1]", q.Get(name))
+				err = driver.InvalidArgument("cache jitter", "%q is not within [0, 1]", q.Get(name))
 			}
 			if o.Jitter == 0 {
 				o.Jitter = -1 // explicit 0 means none

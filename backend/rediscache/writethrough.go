@@ -8,6 +8,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/driver"
 )
 
 // tail is the end of one agent's message log as ListMessages(Offset, 0)
@@ -60,10 +61,10 @@ type wtSnapshot struct {
 // here (its invalidation is pending), the breaker is open, Redis fails or
 // the session has no generation (so no entry to carry).
 func (c *Cache) snapshot(ctx context.Context, sessionID string, fields ...string) *wtSnapshot {
-	if session.ValidateSessionID(sessionID) != nil || !c.cacheable(sessionID) || !c.br.allow() {
+	if driver.ValidateSessionID(sessionID) != nil || !c.cacheable(sessionID) || !c.br.allow() {
 		return nil
 	}
-	stamp := session.UTCMicro(time.Now())
+	stamp := driver.UTCMicro(time.Now())
 	keys := keysFor(c.opts.Prefix, sessionID)
 	rctx, cancel := c.redisCtx(ctx)
 	defer cancel()
@@ -233,9 +234,9 @@ func (c *Cache) updateAgentCarry(s *wtSnapshot, p *session.Agent) func(gen strin
 		}
 		add(s.stampSession(c, gen))
 		add(carry(c, s, agentCodec, fieldAgent(p.ID), gen, func(a *session.Agent) bool {
-			a.State = session.CloneMap(p.State)
-			a.ConversationManagerState = session.CloneMap(p.ConversationManagerState)
-			a.InternalState = session.CloneMap(p.InternalState)
+			a.State = driver.CloneMap(p.State)
+			a.ConversationManagerState = driver.CloneMap(p.ConversationManagerState)
+			a.InternalState = driver.CloneMap(p.InternalState)
 			if s.stamp.After(a.UpdatedAt) {
 				a.UpdatedAt = s.stamp
 			}
@@ -365,7 +366,7 @@ func storable(m *session.Message, id int, now time.Time) (*session.Message, bool
 	}
 	in := *m
 	in.ID = id
-	p, err := session.PrepareMessage(&in, now)
+	p, err := driver.PrepareMessage(&in, now)
 	if err != nil {
 		return nil, false
 	}

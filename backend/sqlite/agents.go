@@ -4,8 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"time"
 
 	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/driver"
 )
 
 // agentCount returns the agent's message count (its next message id),
@@ -58,16 +60,16 @@ func (r *Repository) CreateAgent(ctx context.Context, sessionID string, a *sessi
 	if a != nil {
 		agentID = a.ID
 	}
-	if err := session.ValidateSessionID(sessionID); err != nil {
-		return session.AgentError(sessionID, agentID, err)
+	if err := driver.ValidateSessionID(sessionID); err != nil {
+		return driver.AgentError(sessionID, agentID, err)
 	}
-	p, err := session.PrepareAgent(a, r.now())
+	p, err := driver.PrepareAgent(a, r.now())
 	if err != nil {
-		return session.AgentError(sessionID, agentID, err)
+		return driver.AgentError(sessionID, agentID, err)
 	}
 	enc, err := encodeAgent(p)
 	if err != nil {
-		return session.AgentError(sessionID, agentID, err)
+		return driver.AgentError(sessionID, agentID, err)
 	}
 	err = r.write(ctx, "create agent", func(tx *sql.Tx) error {
 		size, err := sessionSize(ctx, tx, sessionID)
@@ -92,7 +94,7 @@ func (r *Repository) CreateAgent(ctx context.Context, sessionID string, a *sessi
 		return err
 	})
 	if err != nil {
-		return session.AgentError(sessionID, agentID, err)
+		return driver.AgentError(sessionID, agentID, err)
 	}
 	return nil
 }
@@ -131,14 +133,18 @@ func scanAgents(rows *sql.Rows) ([]*session.Agent, error) {
 // GetAgent returns an agent without its messages.
 func (r *Repository) GetAgent(ctx context.Context, sessionID, agentID string) (*session.Agent, error) {
 	if err := validateIDs(sessionID, agentID); err != nil {
-		return nil, session.AgentError(sessionID, agentID, err)
+		return nil, driver.AgentError(sessionID, agentID, err)
 	}
 	var out *session.Agent
 	err := r.read(ctx, "get agent", func(tx *sql.Tx) error {
-		if _, err := agentCount(ctx, tx, sessionID, agentID); err != nil {
+		if _, err := r.countIn(ctx, tx, sessionID, agentID); err != nil {
 			return err
 		}
-		rows, err := tx.QueryContext(ctx, agentColumns+` WHERE session_id = ? AND id = ?`, sessionID, agentID)
+		get, err := r.rstmts.in(ctx, tx, qGetAgent)
+		if err != nil {
+			return err
+		}
+		rows, err := get.QueryContext(ctx, sessionID, agentID)
 		if err != nil {
 			return err
 		}
@@ -153,16 +159,16 @@ func (r *Repository) GetAgent(ctx context.Context, sessionID, agentID string) (*
 		return nil
 	})
 	if err != nil {
-		return nil, session.AgentError(sessionID, agentID, err)
+		return nil, driver.AgentError(sessionID, agentID, err)
 	}
 	return out, nil
 }
 
 func validateIDs(sessionID, agentID string) error {
-	if err := session.ValidateSessionID(sessionID); err != nil {
+	if err := driver.ValidateSessionID(sessionID); err != nil {
 		return err
 	}
-	return session.ValidateAgentID(agentID)
+	return driver.ValidateAgentID(agentID)
 }
 
 // UpdateAgent replaces the agent's state maps, keeping CreatedAt and Config.
@@ -171,55 +177,66 @@ func (r *Repository) UpdateAgent(ctx context.Context, sessionID string, a *sessi
 	if a != nil {
 		agentID = a.ID
 	}
-	if err := session.ValidateSessionID(sessionID); err != nil {
-		return session.AgentError(sessionID, agentID, err)
+	if err := driver.ValidateSessionID(sessionID); err != nil {
+		return driver.AgentError(sessionID, agentID, err)
 	}
 	now := r.now()
-	p, err := session.PrepareAgent(a, now)
+	p, err := driver.PrepareAgent(a, now)
 	if err != nil {
-		return session.AgentError(sessionID, agentID, err)
+		return driver.AgentError(sessionID, agentID, err)
 	}
 	enc, err := encodeAgent(p)
 	if err != nil {
-		return session.AgentError(sessionID, agentID, err)
+		return driver.AgentError(sessionID, agentID, err)
 	}
 	err = r.write(ctx, "update agent", func(tx *sql.Tx) error {
-		size, err := sessionSize(ctx, tx, sessionID)
-		if err != nil {
-			return err
-		}
-		var oldSize int64
-		var config string
-		err = tx.QueryRowContext(ctx, `SELECT size_bytes, config FROM agents WHERE session_id = ? AND id = ?`,
-			sessionID, p.ID).Scan(&oldSize, &config)
-		if errors.Is(err, sql.ErrNoRows) {
-			return errNoAgent
-		} else if err != nil {
-			return err
-		}
-		enc.config = config // UpdateAgent never changes the configuration
-		newSize := enc.size(p.ID)
-		if err := r.touchSession(ctx, tx, sessionID, size, newSize-oldSize); err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, `UPDATE agents SET state = ?, conversation_manager_state = ?, internal_state = ?,
-			size_bytes = ?, updated_at = ? WHERE session_id = ? AND id = ?`,
-			enc.state, enc.cms, enc.internal, newSize, micros(now), sessionID, p.ID)
-		return err
+		return r.updateAgentIn(ctx, tx, sessionID, p.ID, enc, now)
 	})
 	if err != nil {
-		return session.AgentError(sessionID, agentID, err)
+		return driver.AgentError(sessionID, agentID, err)
 	}
 	return nil
+}
+
+// updateAgentIn writes the state columns of enc on agent agentID inside
+// tx, a write transaction, in three prepared statements.
+func (r *Repository) updateAgentIn(ctx context.Context, tx *sql.Tx, sessionID, agentID string, enc encodedAgent, now time.Time) error {
+	read, err := r.wstmts.in(ctx, tx, qAgentForUpdate)
+	if err != nil {
+		return err
+	}
+	var size int64
+	var oldSize sql.NullInt64
+	var config sql.NullString
+	err = read.QueryRowContext(ctx, agentID, sessionID).Scan(&size, &oldSize, &config)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return errNoSession
+	case err != nil:
+		return err
+	case !oldSize.Valid:
+		return errNoAgent
+	}
+	enc.config = config.String // UpdateAgent never changes the configuration
+	newSize := enc.size(agentID)
+	if err := r.touchIn(ctx, tx, sessionID, size, newSize-oldSize.Int64); err != nil {
+		return err
+	}
+	update, err := r.wstmts.in(ctx, tx, qUpdateAgent)
+	if err != nil {
+		return err
+	}
+	_, err = update.ExecContext(ctx, enc.state, enc.cms, enc.internal, newSize, micros(now), sessionID, agentID)
+	return err
 }
 
 // UpdateAgentConfig sets the non-nil fields of patch on the configuration.
 func (r *Repository) UpdateAgentConfig(ctx context.Context, sessionID, agentID string, patch session.AgentConfigPatch) error {
 	if err := validateIDs(sessionID, agentID); err != nil {
-		return session.AgentError(sessionID, agentID, err)
+		return driver.AgentError(sessionID, agentID, err)
 	}
 	if patch.Model == nil && patch.SystemPrompt == nil && patch.PromptMetadata == nil {
-		return session.AgentError(sessionID, agentID, session.InvalidArgument("config patch", "is empty"))
+		return driver.AgentError(sessionID, agentID, driver.InvalidArgument("config patch", "is empty"))
 	}
 	// Validate the patch alone, before touching the store.
 	check := session.Agent{ID: agentID}
@@ -231,9 +248,9 @@ func (r *Repository) UpdateAgentConfig(ctx context.Context, sessionID, agentID s
 	}
 	check.Config.PromptMetadata = patch.PromptMetadata
 	now := r.now()
-	valid, err := session.PrepareAgent(&check, now)
+	valid, err := driver.PrepareAgent(&check, now)
 	if err != nil {
-		return session.AgentError(sessionID, agentID, err)
+		return driver.AgentError(sessionID, agentID, err)
 	}
 	err = r.write(ctx, "update agent config", func(tx *sql.Tx) error {
 		size, err := sessionSize(ctx, tx, sessionID)
@@ -275,15 +292,15 @@ func (r *Repository) UpdateAgentConfig(ctx context.Context, sessionID, agentID s
 		return err
 	})
 	if err != nil {
-		return session.AgentError(sessionID, agentID, err)
+		return driver.AgentError(sessionID, agentID, err)
 	}
 	return nil
 }
 
 // ListAgents returns the session's agents ordered by id.
 func (r *Repository) ListAgents(ctx context.Context, sessionID string) ([]*session.Agent, error) {
-	if err := session.ValidateSessionID(sessionID); err != nil {
-		return nil, session.SessionError(sessionID, err)
+	if err := driver.ValidateSessionID(sessionID); err != nil {
+		return nil, driver.SessionError(sessionID, err)
 	}
 	var out []*session.Agent
 	err := r.read(ctx, "list agents", func(tx *sql.Tx) error {
@@ -298,7 +315,7 @@ func (r *Repository) ListAgents(ctx context.Context, sessionID string) ([]*sessi
 		return err
 	})
 	if err != nil {
-		return nil, session.SessionError(sessionID, err)
+		return nil, driver.SessionError(sessionID, err)
 	}
 	if out == nil {
 		out = []*session.Agent{}

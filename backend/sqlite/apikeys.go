@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/driver"
 )
 
 var _ session.APIKeyStore = (*Repository)(nil)
@@ -27,7 +28,7 @@ CREATE TABLE api_keys (
 
 // CreateAPIKey implements session.APIKeyStore.
 func (r *Repository) CreateAPIKey(ctx context.Context, k *session.APIKey) error {
-	p, err := session.PrepareAPIKey(k, r.now())
+	p, err := driver.PrepareAPIKey(k, r.now())
 	if err != nil {
 		return err
 	}
@@ -98,7 +99,7 @@ func (r *Repository) ListAPIKeys(ctx context.Context) ([]*session.APIKey, error)
 
 // DeleteAPIKey implements session.APIKeyStore.
 func (r *Repository) DeleteAPIKey(ctx context.Context, id string) error {
-	if err := session.ValidateAPIKeyID(id); err != nil {
+	if err := driver.ValidateAPIKeyID(id); err != nil {
 		return err
 	}
 	return r.write(ctx, "delete api key", func(tx *sql.Tx) error {

@@ -7,10 +7,11 @@ import (
 	"time"
 
 	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/driver"
 )
 
 // Times are stored as INTEGER Unix microseconds (UTC): they sort and compare
-// in SQL, and microseconds are the precision session.UTCMicro keeps.
+// in SQL, and microseconds are the precision driver.UTCMicro keeps.
 
 func micros(t time.Time) int64 {
 	return t.Unix()*1_000_000 + int64(t.Nanosecond()/1000)
@@ -27,13 +28,13 @@ func ceilMicros(t time.Time) int64 {
 
 func fromMicros(m int64) time.Time { return time.UnixMicro(m).UTC() }
 
-// encodeMap encodes a canonical map with session.MarshalValueJSON; a nil map
+// encodeMap encodes a canonical map with driver.MarshalValueJSON; a nil map
 // is stored as NULL so that nil and empty round-trip distinctly.
 func encodeMap(m map[string]any) (sql.NullString, error) {
 	if m == nil {
 		return sql.NullString{}, nil
 	}
-	b, err := session.MarshalValueJSON(m)
+	b, err := driver.MarshalValueJSON(m)
 	if err != nil {
 		return sql.NullString{}, err
 	}
@@ -44,7 +45,7 @@ func decodeMap(col string, s sql.NullString) (map[string]any, error) {
 	if !s.Valid {
 		return nil, nil
 	}
-	v, err := session.UnmarshalValueJSON([]byte(s.String))
+	v, err := driver.UnmarshalValueJSON([]byte(s.String))
 	if err != nil {
 		return nil, fmt.Errorf("decode stored %s: %w", col, err)
 	}
@@ -56,7 +57,7 @@ func decodeMap(col string, s sql.NullString) (map[string]any, error) {
 }
 
 func decodeValue(col string, s string) (any, error) {
-	v, err := session.UnmarshalValueJSON([]byte(s))
+	v, err := driver.UnmarshalValueJSON([]byte(s))
 	if err != nil {
 		return nil, fmt.Errorf("decode stored %s: %w", col, err)
 	}
@@ -64,7 +65,7 @@ func decodeValue(col string, s string) (any, error) {
 }
 
 func encodeChat(c session.ChatMessage) (string, error) {
-	b, err := session.MarshalValueJSON(c.Map())
+	b, err := driver.MarshalValueJSON(c.Map())
 	if err != nil {
 		return "", err
 	}
@@ -113,7 +114,7 @@ func encodeConfig(c session.AgentConfig) (string, error) {
 	}
 	b, err := json.Marshal(sc)
 	if err != nil {
-		return "", session.InvalidArgument("config", "cannot encode: %v", err)
+		return "", driver.InvalidArgument("config", "cannot encode: %v", err)
 	}
 	return string(b), nil
 }
@@ -192,7 +193,7 @@ func encodeMetrics(m *session.EventLoopMetrics) (sql.NullString, error) {
 	}
 	b, err := json.Marshal(sm)
 	if err != nil {
-		return sql.NullString{}, session.InvalidArgument("event_loop_metrics", "cannot encode: %v", err)
+		return sql.NullString{}, driver.InvalidArgument("event_loop_metrics", "cannot encode: %v", err)
 	}
 	return sql.NullString{String: string(b), Valid: true}, nil
 }
@@ -239,7 +240,7 @@ func encodeGuardrail(ev *session.GuardrailEvent) (sql.NullString, error) {
 	sg := storedGuardrail{Action: ev.Action, Timestamp: micros(ev.Timestamp), StopReason: ev.StopReason,
 		PoliciesTriggered: ev.PoliciesTriggered}
 	if ev.Trace != nil {
-		tr, err := session.MarshalValueJSON(ev.Trace)
+		tr, err := driver.MarshalValueJSON(ev.Trace)
 		if err != nil {
 			return sql.NullString{}, err
 		}
@@ -247,7 +248,7 @@ func encodeGuardrail(ev *session.GuardrailEvent) (sql.NullString, error) {
 	}
 	b, err := json.Marshal(sg)
 	if err != nil {
-		return sql.NullString{}, session.InvalidArgument("guardrail_event", "cannot encode: %v", err)
+		return sql.NullString{}, driver.InvalidArgument("guardrail_event", "cannot encode: %v", err)
 	}
 	return sql.NullString{String: string(b), Valid: true}, nil
 }
@@ -278,7 +279,7 @@ func encodePolicies(p map[string][]string) (sql.NullString, error) {
 	}
 	b, err := json.Marshal(p)
 	if err != nil {
-		return sql.NullString{}, session.InvalidArgument("policies_triggered", "cannot encode: %v", err)
+		return sql.NullString{}, driver.InvalidArgument("policies_triggered", "cannot encode: %v", err)
 	}
 	return sql.NullString{String: string(b), Valid: true}, nil
 }

@@ -27,7 +27,7 @@
 //
 // Every child table references its parent with ON DELETE CASCADE, so
 // DeleteSession is one DELETE. Free-form values (state, content blocks,
-// metadata) are encoded with session.MarshalValueJSON: integers stay
+// metadata) are encoded with driver.MarshalValueJSON: integers stay
 // integers and []byte round-trips. Metadata is a table rather than a JSON
 // column so that UpdateMetadata and DeleteMetadata touch only the named
 // rows, with no read-modify-write of a document, and metadata filters in

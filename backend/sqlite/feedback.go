@@ -6,21 +6,22 @@ import (
 	"errors"
 
 	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/driver"
 )
 
 // AddFeedback appends feedback to the session, checking that the agent and
 // message it points at exist.
 func (r *Repository) AddFeedback(ctx context.Context, sessionID string, f *session.Feedback) (*session.Feedback, error) {
-	if err := session.ValidateSessionID(sessionID); err != nil {
-		return nil, session.SessionError(sessionID, err)
+	if err := driver.ValidateSessionID(sessionID); err != nil {
+		return nil, driver.SessionError(sessionID, err)
 	}
-	p, err := session.PrepareFeedback(f, r.now(), r.opts.NewID)
+	p, err := driver.PrepareFeedback(f, r.now(), r.opts.NewID)
 	if err != nil {
-		return nil, session.SessionError(sessionID, err)
+		return nil, driver.SessionError(sessionID, err)
 	}
 	extra, err := encodeMap(p.Extra)
 	if err != nil {
-		return nil, session.SessionError(sessionID, err)
+		return nil, driver.SessionError(sessionID, err)
 	}
 	var msgID sql.NullInt64
 	if p.MessageID != nil {
@@ -51,15 +52,15 @@ func (r *Repository) AddFeedback(ctx context.Context, sessionID string, f *sessi
 		return err
 	})
 	if err != nil {
-		return nil, session.SessionError(sessionID, err)
+		return nil, driver.SessionError(sessionID, err)
 	}
 	return p.Clone(), nil
 }
 
 // ListFeedback returns the session's feedback in the order it was added.
 func (r *Repository) ListFeedback(ctx context.Context, sessionID string) ([]*session.Feedback, error) {
-	if err := session.ValidateSessionID(sessionID); err != nil {
-		return nil, session.SessionError(sessionID, err)
+	if err := driver.ValidateSessionID(sessionID); err != nil {
+		return nil, driver.SessionError(sessionID, err)
 	}
 	out := []*session.Feedback{}
 	err := r.read(ctx, "list feedback", func(tx *sql.Tx) error {
@@ -95,7 +96,7 @@ func (r *Repository) ListFeedback(ctx context.Context, sessionID string) ([]*ses
 		return rows.Err()
 	})
 	if err != nil {
-		return nil, session.SessionError(sessionID, err)
+		return nil, driver.SessionError(sessionID, err)
 	}
 	return out, nil
 }
@@ -104,23 +105,23 @@ func (r *Repository) ListFeedback(ctx context.Context, sessionID string) ([]*ses
 // event in one transaction.
 func (r *Repository) RecordGuardrailEvent(ctx context.Context, sessionID, agentID string, messageID int, ev *session.GuardrailEvent) error {
 	if err := validateIDs(sessionID, agentID); err != nil {
-		return session.MessageError(sessionID, agentID, messageID, err)
+		return driver.MessageError(sessionID, agentID, messageID, err)
 	}
-	if err := session.ValidateMessageID(messageID); err != nil {
-		return session.MessageError(sessionID, agentID, messageID, err)
+	if err := driver.ValidateMessageID(messageID); err != nil {
+		return driver.MessageError(sessionID, agentID, messageID, err)
 	}
 	now := r.now()
-	p, err := session.PrepareGuardrailEvent(ev, now)
+	p, err := driver.PrepareGuardrailEvent(ev, now)
 	if err != nil {
-		return session.MessageError(sessionID, agentID, messageID, err)
+		return driver.MessageError(sessionID, agentID, messageID, err)
 	}
 	onMessage, err := encodeGuardrail(p)
 	if err != nil {
-		return session.MessageError(sessionID, agentID, messageID, err)
+		return driver.MessageError(sessionID, agentID, messageID, err)
 	}
 	policies, err := encodePolicies(p.PoliciesTriggered)
 	if err != nil {
-		return session.MessageError(sessionID, agentID, messageID, err)
+		return driver.MessageError(sessionID, agentID, messageID, err)
 	}
 	eventSize := int64(len(agentID)+len(p.Action)+len(p.StopReason)+16) + nullLen(policies)
 	err = r.write(ctx, "record guardrail event", func(tx *sql.Tx) error {
@@ -155,7 +156,7 @@ func (r *Repository) RecordGuardrailEvent(ctx context.Context, sessionID, agentI
 		return err
 	})
 	if err != nil {
-		return session.MessageError(sessionID, agentID, messageID, err)
+		return driver.MessageError(sessionID, agentID, messageID, err)
 	}
 	return nil
 }
@@ -163,8 +164,8 @@ func (r *Repository) RecordGuardrailEvent(ctx context.Context, sessionID, agentI
 // ListGuardrailEvents returns the session's guardrail events in the order
 // they were recorded.
 func (r *Repository) ListGuardrailEvents(ctx context.Context, sessionID string) ([]*session.SessionGuardrailEvent, error) {
-	if err := session.ValidateSessionID(sessionID); err != nil {
-		return nil, session.SessionError(sessionID, err)
+	if err := driver.ValidateSessionID(sessionID); err != nil {
+		return nil, driver.SessionError(sessionID, err)
 	}
 	out := []*session.SessionGuardrailEvent{}
 	err := r.read(ctx, "list guardrail events", func(tx *sql.Tx) error {
@@ -193,7 +194,7 @@ func (r *Repository) ListGuardrailEvents(ctx context.Context, sessionID string) 
 		return rows.Err()
 	})
 	if err != nil {
-		return nil, session.SessionError(sessionID, err)
+		return nil, driver.SessionError(sessionID, err)
 	}
 	return out, nil
 }

@@ -5,8 +5,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/driver"
 )
 
 type encodedMessage struct {
@@ -48,13 +50,13 @@ func (r *Repository) CreateMessage(ctx context.Context, sessionID, agentID strin
 	}
 	p, enc, err := r.prepareMessage(sessionID, agentID, m)
 	if err != nil {
-		return session.MessageError(sessionID, agentID, msgID, err)
+		return driver.MessageError(sessionID, agentID, msgID, err)
 	}
 	err = r.write(ctx, "create message", func(tx *sql.Tx) error {
 		return r.insertMessage(ctx, tx, sessionID, agentID, p, enc, false)
 	})
 	if err != nil {
-		return session.MessageError(sessionID, agentID, msgID, err)
+		return driver.MessageError(sessionID, agentID, msgID, err)
 	}
 	return nil
 }
@@ -67,13 +69,36 @@ func (r *Repository) CreateMessage(ctx context.Context, sessionID, agentID strin
 func (r *Repository) AppendMessage(ctx context.Context, sessionID, agentID string, m *session.Message) (int, error) {
 	p, enc, err := r.prepareMessage(sessionID, agentID, withoutID(m))
 	if err != nil {
-		return 0, session.AgentError(sessionID, agentID, err)
+		return 0, driver.AgentError(sessionID, agentID, err)
 	}
-	err = r.write(ctx, "append message", func(tx *sql.Tx) error {
+	return r.appendEncoded(ctx, sessionID, agentID, p, enc)
+}
+
+// AppendPrepared implements driver.PreparedAppender: AppendMessage without
+// the second validation. The message is only encoded, and not modified.
+func (r *Repository) AppendPrepared(ctx context.Context, sessionID, agentID string, m *driver.PreparedMessage) (int, error) {
+	if err := validateIDs(sessionID, agentID); err != nil {
+		return 0, driver.AgentError(sessionID, agentID, err)
+	}
+	if m == nil {
+		return 0, driver.AgentError(sessionID, agentID, driver.InvalidArgument("message", "is nil"))
+	}
+	p := *m.Message() // the id goes on this copy
+	enc, err := encodeMessage(&p)
+	if err != nil {
+		return 0, driver.AgentError(sessionID, agentID, err)
+	}
+	return r.appendEncoded(ctx, sessionID, agentID, &p, enc)
+}
+
+// appendEncoded stores p, encoded as enc, at the end of the agent's log in
+// one write transaction and returns its id (set on p).
+func (r *Repository) appendEncoded(ctx context.Context, sessionID, agentID string, p *session.Message, enc encodedMessage) (int, error) {
+	err := r.write(ctx, "append message", func(tx *sql.Tx) error {
 		return r.insertMessage(ctx, tx, sessionID, agentID, p, enc, true)
 	})
 	if err != nil {
-		return 0, session.AgentError(sessionID, agentID, err)
+		return 0, driver.AgentError(sessionID, agentID, err)
 	}
 	return p.ID, nil
 }
@@ -96,7 +121,7 @@ func (r *Repository) prepareMessage(sessionID, agentID string, m *session.Messag
 	if err := validateIDs(sessionID, agentID); err != nil {
 		return nil, encodedMessage{}, err
 	}
-	p, err := session.PrepareMessage(m, r.now())
+	p, err := driver.PrepareMessage(m, r.now())
 	if err != nil {
 		return nil, encodedMessage{}, err
 	}
@@ -104,30 +129,45 @@ func (r *Repository) prepareMessage(sessionID, agentID string, m *session.Messag
 	return p, enc, err
 }
 
-// insertMessage inserts p as the agent's next message inside tx. With
-// assign it takes the id from the agent's count (setting p.ID); otherwise
-// p.ID must equal the count or the insert is an ErrConflict.
+// insertMessage inserts p as the agent's next message inside tx, a write
+// transaction, in two prepared statements: one UPDATE of the session row
+// that grows its size, touches it and returns the new size and the
+// agent's count (qAppendTouch), then the INSERT, whose trigger re-checks
+// that the id is the count and bumps it. With assign it takes the id from
+// the count (setting p.ID); otherwise p.ID must equal the count or the
+// insert is an ErrConflict. Any error rolls the transaction back, the
+// session update with it.
 func (r *Repository) insertMessage(ctx context.Context, tx *sql.Tx, sessionID, agentID string, p *session.Message, enc encodedMessage, assign bool) error {
-	size, err := sessionSize(ctx, tx, sessionID)
+	touch, err := r.wstmts.in(ctx, tx, qAppendTouch)
 	if err != nil {
 		return err
 	}
-	count, err := agentCount(ctx, tx, sessionID, agentID)
-	if err != nil {
+	delta := enc.size()
+	var size int64
+	var count sql.NullInt64
+	err = touch.QueryRowContext(ctx, delta, micros(r.now()), sessionID, sessionID, agentID).Scan(&size, &count)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return errNoSession
+	case err != nil:
 		return err
+	case !count.Valid:
+		return errNoAgent
 	}
 	if assign {
-		p.ID = count
-	} else if p.ID != count {
+		p.ID = int(count.Int64)
+	} else if p.ID != int(count.Int64) {
 		r.conflicts.Add(1)
-		return fmt.Errorf("%w: the agent holds %d messages, so the next id is %d", session.ErrConflict, count, count)
+		return fmt.Errorf("%w: the agent holds %d messages, so the next id is %d", session.ErrConflict, count.Int64, count.Int64)
 	}
-	if err := r.touchSession(ctx, tx, sessionID, size, enc.size()); err != nil {
+	if err := r.checkSize(size-delta, delta); err != nil {
 		return err
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO messages (session_id, agent_id, message_id, message, redact_message,
-		event_loop_metrics, guardrail_event, size_bytes, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		sessionID, agentID, p.ID, enc.message, enc.redact, enc.metrics, enc.ev, enc.size(),
+	insert, err := r.wstmts.in(ctx, tx, qInsertMessage)
+	if err != nil {
+		return err
+	}
+	_, err = insert.ExecContext(ctx, sessionID, agentID, p.ID, enc.message, enc.redact, enc.metrics, enc.ev, delta,
 		micros(p.CreatedAt), micros(p.UpdatedAt))
 	if isConstraint(err) {
 		r.conflicts.Add(1)
@@ -175,10 +215,10 @@ func scanMessages(rows *sql.Rows) ([]*session.Message, error) {
 // GetMessage returns one message.
 func (r *Repository) GetMessage(ctx context.Context, sessionID, agentID string, messageID int) (*session.Message, error) {
 	if err := validateIDs(sessionID, agentID); err != nil {
-		return nil, session.MessageError(sessionID, agentID, messageID, err)
+		return nil, driver.MessageError(sessionID, agentID, messageID, err)
 	}
-	if err := session.ValidateMessageID(messageID); err != nil {
-		return nil, session.MessageError(sessionID, agentID, messageID, err)
+	if err := driver.ValidateMessageID(messageID); err != nil {
+		return nil, driver.MessageError(sessionID, agentID, messageID, err)
 	}
 	var out *session.Message
 	err := r.read(ctx, "get message", func(tx *sql.Tx) error {
@@ -201,7 +241,7 @@ func (r *Repository) GetMessage(ctx context.Context, sessionID, agentID string, 
 		return nil
 	})
 	if err != nil {
-		return nil, session.MessageError(sessionID, agentID, messageID, err)
+		return nil, driver.MessageError(sessionID, agentID, messageID, err)
 	}
 	return out, nil
 }
@@ -214,51 +254,105 @@ func (r *Repository) UpdateMessage(ctx context.Context, sessionID, agentID strin
 		msgID = m.ID
 	}
 	if err := validateIDs(sessionID, agentID); err != nil {
-		return session.MessageError(sessionID, agentID, msgID, err)
+		return driver.MessageError(sessionID, agentID, msgID, err)
 	}
 	now := r.now()
-	p, err := session.PrepareMessage(m, now)
+	p, err := driver.PrepareMessage(m, now)
 	if err != nil {
-		return session.MessageError(sessionID, agentID, msgID, err)
+		return driver.MessageError(sessionID, agentID, msgID, err)
 	}
 	enc, err := encodeMessage(p)
 	if err != nil {
-		return session.MessageError(sessionID, agentID, msgID, err)
+		return driver.MessageError(sessionID, agentID, msgID, err)
 	}
 	err = r.write(ctx, "update message", func(tx *sql.Tx) error {
-		size, err := sessionSize(ctx, tx, sessionID)
-		if err != nil {
-			return err
-		}
-		if _, err := agentCount(ctx, tx, sessionID, agentID); err != nil {
-			return err
-		}
-		var old encodedMessage
-		var oldSize int64
-		err = tx.QueryRowContext(ctx, `SELECT event_loop_metrics, guardrail_event, size_bytes FROM messages
-			WHERE session_id = ? AND agent_id = ? AND message_id = ?`, sessionID, agentID, p.ID).
-			Scan(&old.metrics, &old.ev, &oldSize)
-		if errors.Is(err, sql.ErrNoRows) {
-			return errNoMessage
-		} else if err != nil {
-			return err
-		}
-		if p.EventLoopMetrics == nil {
-			enc.metrics = old.metrics
-		}
-		if p.GuardrailEvent == nil {
-			enc.ev = old.ev
-		}
-		if err := r.touchSession(ctx, tx, sessionID, size, enc.size()-oldSize); err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, `UPDATE messages SET message = ?, redact_message = ?, event_loop_metrics = ?,
-			guardrail_event = ?, size_bytes = ?, updated_at = ? WHERE session_id = ? AND agent_id = ? AND message_id = ?`,
-			enc.message, enc.redact, enc.metrics, enc.ev, enc.size(), micros(now), sessionID, agentID, p.ID)
-		return err
+		return r.updateMessageIn(ctx, tx, sessionID, agentID, p, enc, now)
 	})
 	if err != nil {
-		return session.MessageError(sessionID, agentID, msgID, err)
+		return driver.MessageError(sessionID, agentID, msgID, err)
+	}
+	return nil
+}
+
+// updateMessageIn writes p, encoded as enc, over the stored message inside
+// tx, a write transaction, in three prepared statements; metrics and the
+// guardrail event stay as stored when p has none.
+func (r *Repository) updateMessageIn(ctx context.Context, tx *sql.Tx, sessionID, agentID string, p *session.Message, enc encodedMessage, now time.Time) error {
+	read, err := r.wstmts.in(ctx, tx, qMessageForUpdate)
+	if err != nil {
+		return err
+	}
+	var size int64
+	var count, oldSize sql.NullInt64
+	var old encodedMessage
+	err = read.QueryRowContext(ctx, agentID, agentID, p.ID, sessionID).Scan(&size, &count, &old.metrics, &old.ev, &oldSize)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return errNoSession
+	case err != nil:
+		return err
+	case !count.Valid:
+		return errNoAgent
+	case !oldSize.Valid:
+		return errNoMessage
+	}
+	if p.EventLoopMetrics == nil {
+		enc.metrics = old.metrics
+	}
+	if p.GuardrailEvent == nil {
+		enc.ev = old.ev
+	}
+	if err := r.touchIn(ctx, tx, sessionID, size, enc.size()-oldSize.Int64); err != nil {
+		return err
+	}
+	update, err := r.wstmts.in(ctx, tx, qUpdateMessage)
+	if err != nil {
+		return err
+	}
+	_, err = update.ExecContext(ctx, enc.message, enc.redact, enc.metrics, enc.ev, enc.size(), micros(now), sessionID, agentID, p.ID)
+	return err
+}
+
+// UpdateAgentAndMessage implements driver.AgentMessageUpdater: UpdateAgent
+// and UpdateMessage (of the same agent) validated apart, then written in one
+// transaction.
+func (r *Repository) UpdateAgentAndMessage(ctx context.Context, sessionID string, a *session.Agent, m *session.Message) error {
+	var agentID string
+	if a != nil {
+		agentID = a.ID
+	}
+	var msgID int
+	if m != nil {
+		msgID = m.ID
+	}
+	if err := validateIDs(sessionID, agentID); err != nil {
+		return driver.AgentError(sessionID, agentID, err)
+	}
+	now := r.now()
+	pa, err := driver.PrepareAgent(a, now)
+	if err != nil {
+		return driver.AgentError(sessionID, agentID, err)
+	}
+	encA, err := encodeAgent(pa)
+	if err != nil {
+		return driver.AgentError(sessionID, agentID, err)
+	}
+	pm, err := driver.PrepareMessage(m, now)
+	if err != nil {
+		return driver.MessageError(sessionID, agentID, msgID, err)
+	}
+	encM, err := encodeMessage(pm)
+	if err != nil {
+		return driver.MessageError(sessionID, agentID, msgID, err)
+	}
+	err = r.write(ctx, "update agent and message", func(tx *sql.Tx) error {
+		if err := r.updateAgentIn(ctx, tx, sessionID, agentID, encA, now); err != nil {
+			return err
+		}
+		return r.updateMessageIn(ctx, tx, sessionID, agentID, pm, encM, now)
+	})
+	if err != nil {
+		return driver.MessageError(sessionID, agentID, msgID, err)
 	}
 	return nil
 }
@@ -268,25 +362,28 @@ func (r *Repository) UpdateMessage(ctx context.Context, sessionID, agentID strin
 // scan: its cost does not depend on how long the history is.
 func (r *Repository) ListMessages(ctx context.Context, sessionID, agentID string, offset, limit int) ([]*session.Message, error) {
 	if err := validateIDs(sessionID, agentID); err != nil {
-		return nil, session.AgentError(sessionID, agentID, err)
+		return nil, driver.AgentError(sessionID, agentID, err)
 	}
 	if offset < 0 {
-		return nil, session.AgentError(sessionID, agentID, session.InvalidArgument("offset", "%d is negative", offset))
+		return nil, driver.AgentError(sessionID, agentID, driver.InvalidArgument("offset", "%d is negative", offset))
 	}
 	if limit <= 0 {
 		limit = -1 // SQLite: no limit
 	}
 	var out []*session.Message
 	err := r.read(ctx, "list messages", func(tx *sql.Tx) error {
-		count, err := agentCount(ctx, tx, sessionID, agentID)
+		count, err := r.countIn(ctx, tx, sessionID, agentID)
 		if err != nil {
 			return err
 		}
 		if offset >= count {
 			return nil
 		}
-		rows, err := tx.QueryContext(ctx, messageColumns+` WHERE session_id = ? AND agent_id = ? AND message_id >= ?
-			ORDER BY message_id LIMIT ?`, sessionID, agentID, offset, limit)
+		list, err := r.rstmts.in(ctx, tx, qListMessages)
+		if err != nil {
+			return err
+		}
+		rows, err := list.QueryContext(ctx, sessionID, agentID, offset, limit)
 		if err != nil {
 			return err
 		}
@@ -294,7 +391,7 @@ func (r *Repository) ListMessages(ctx context.Context, sessionID, agentID string
 		return err
 	})
 	if err != nil {
-		return nil, session.AgentError(sessionID, agentID, err)
+		return nil, driver.AgentError(sessionID, agentID, err)
 	}
 	if out == nil {
 		out = []*session.Message{}
@@ -305,16 +402,16 @@ func (r *Repository) ListMessages(ctx context.Context, sessionID, agentID string
 // CountMessages returns the agent's message count from its counter column.
 func (r *Repository) CountMessages(ctx context.Context, sessionID, agentID string) (int, error) {
 	if err := validateIDs(sessionID, agentID); err != nil {
-		return 0, session.AgentError(sessionID, agentID, err)
+		return 0, driver.AgentError(sessionID, agentID, err)
 	}
 	var count int
 	err := r.read(ctx, "count messages", func(tx *sql.Tx) error {
 		var err error
-		count, err = agentCount(ctx, tx, sessionID, agentID)
+		count, err = r.countIn(ctx, tx, sessionID, agentID)
 		return err
 	})
 	if err != nil {
-		return 0, session.AgentError(sessionID, agentID, err)
+		return 0, driver.AgentError(sessionID, agentID, err)
 	}
 	return count, nil
 }

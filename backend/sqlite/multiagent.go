@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/driver"
 )
 
 // Orchestrator state lives in the multi_agents table (schema version 2),
@@ -23,14 +24,14 @@ func multiAgentRowSize(id, state string) int64 { return int64(len(id) + len(stat
 
 // prepareMultiAgent validates and encodes m for a write.
 func (r *Repository) prepareMultiAgent(sessionID string, m *session.MultiAgent) (*session.MultiAgent, string, error) {
-	if err := session.ValidateSessionID(sessionID); err != nil {
+	if err := driver.ValidateSessionID(sessionID); err != nil {
 		return nil, "", err
 	}
-	p, err := session.PrepareMultiAgent(m, r.now())
+	p, err := driver.PrepareMultiAgent(m, r.now())
 	if err != nil {
 		return nil, "", err
 	}
-	b, err := session.MarshalValueJSON(p.State)
+	b, err := driver.MarshalValueJSON(p.State)
 	if err != nil {
 		return nil, "", err
 	}
@@ -48,7 +49,7 @@ func multiAgentID(m *session.MultiAgent) string {
 func (r *Repository) CreateMultiAgent(ctx context.Context, sessionID string, m *session.MultiAgent) error {
 	p, state, err := r.prepareMultiAgent(sessionID, m)
 	if err != nil {
-		return session.MultiAgentError(sessionID, multiAgentID(m), err)
+		return driver.MultiAgentError(sessionID, multiAgentID(m), err)
 	}
 	err = r.write(ctx, "create multi-agent", func(tx *sql.Tx) error {
 		size, err := sessionSize(ctx, tx, sessionID)
@@ -72,18 +73,18 @@ func (r *Repository) CreateMultiAgent(ctx context.Context, sessionID string, m *
 		return err
 	})
 	if err != nil {
-		return session.MultiAgentError(sessionID, p.ID, err)
+		return driver.MultiAgentError(sessionID, p.ID, err)
 	}
 	return nil
 }
 
 // GetMultiAgent implements session.MultiAgentStore.
 func (r *Repository) GetMultiAgent(ctx context.Context, sessionID, multiAgentID string) (*session.MultiAgent, error) {
-	if err := session.ValidateSessionID(sessionID); err != nil {
-		return nil, session.MultiAgentError(sessionID, multiAgentID, err)
+	if err := driver.ValidateSessionID(sessionID); err != nil {
+		return nil, driver.MultiAgentError(sessionID, multiAgentID, err)
 	}
-	if err := session.ValidateMultiAgentID(multiAgentID); err != nil {
-		return nil, session.MultiAgentError(sessionID, multiAgentID, err)
+	if err := driver.ValidateMultiAgentID(multiAgentID); err != nil {
+		return nil, driver.MultiAgentError(sessionID, multiAgentID, err)
 	}
 	var out *session.MultiAgent
 	err := r.read(ctx, "get multi-agent", func(tx *sql.Tx) error {
@@ -105,7 +106,7 @@ func (r *Repository) GetMultiAgent(ctx context.Context, sessionID, multiAgentID 
 		return nil
 	})
 	if err != nil {
-		return nil, session.MultiAgentError(sessionID, multiAgentID, err)
+		return nil, driver.MultiAgentError(sessionID, multiAgentID, err)
 	}
 	return out, nil
 }
@@ -114,7 +115,7 @@ func (r *Repository) GetMultiAgent(ctx context.Context, sessionID, multiAgentID 
 func (r *Repository) UpdateMultiAgent(ctx context.Context, sessionID string, m *session.MultiAgent) error {
 	p, state, err := r.prepareMultiAgent(sessionID, m)
 	if err != nil {
-		return session.MultiAgentError(sessionID, multiAgentID(m), err)
+		return driver.MultiAgentError(sessionID, multiAgentID(m), err)
 	}
 	now := r.now()
 	err = r.write(ctx, "update multi-agent", func(tx *sql.Tx) error {
@@ -139,15 +140,15 @@ func (r *Repository) UpdateMultiAgent(ctx context.Context, sessionID string, m *
 		return err
 	})
 	if err != nil {
-		return session.MultiAgentError(sessionID, p.ID, err)
+		return driver.MultiAgentError(sessionID, p.ID, err)
 	}
 	return nil
 }
 
 // ListMultiAgents implements session.MultiAgentStore.
 func (r *Repository) ListMultiAgents(ctx context.Context, sessionID string) ([]*session.MultiAgent, error) {
-	if err := session.ValidateSessionID(sessionID); err != nil {
-		return nil, session.SessionError(sessionID, err)
+	if err := driver.ValidateSessionID(sessionID); err != nil {
+		return nil, driver.SessionError(sessionID, err)
 	}
 	var out []*session.MultiAgent
 	err := r.read(ctx, "list multi-agents", func(tx *sql.Tx) error {
@@ -162,7 +163,7 @@ func (r *Repository) ListMultiAgents(ctx context.Context, sessionID string) ([]*
 		return err
 	})
 	if err != nil {
-		return nil, session.SessionError(sessionID, err)
+		return nil, driver.SessionError(sessionID, err)
 	}
 	if out == nil {
 		out = []*session.MultiAgent{}

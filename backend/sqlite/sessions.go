@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/driver"
 )
 
 var (
@@ -52,16 +53,16 @@ func (r *Repository) CreateSession(ctx context.Context, s *session.Session) erro
 	if s != nil {
 		id = s.ID
 	}
-	p, err := session.PrepareSession(s, r.now())
+	p, err := driver.PrepareSession(s, r.now())
 	if err != nil {
-		return session.SessionError(id, err)
+		return driver.SessionError(id, err)
 	}
 	keys, values, size, err := encodeMetadata(p.Metadata)
 	if err != nil {
-		return session.SessionError(id, err)
+		return driver.SessionError(id, err)
 	}
 	if err := r.checkSize(0, size); err != nil {
-		return session.SessionError(id, err)
+		return driver.SessionError(id, err)
 	}
 	err = r.write(ctx, "create session", func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO sessions
@@ -79,7 +80,7 @@ func (r *Repository) CreateSession(ctx context.Context, s *session.Session) erro
 		return upsertMetadata(ctx, tx, p.ID, keys, values)
 	})
 	if err != nil {
-		return session.SessionError(id, err)
+		return driver.SessionError(id, err)
 	}
 	return nil
 }
@@ -88,7 +89,7 @@ func (r *Repository) CreateSession(ctx context.Context, s *session.Session) erro
 // value slices, with their total row size.
 func encodeMetadata(md map[string]any) (keys, values []string, size int64, err error) {
 	for k, v := range md {
-		b, err := session.MarshalValueJSON(v)
+		b, err := driver.MarshalValueJSON(v)
 		if err != nil {
 			return nil, nil, 0, err
 		}
@@ -119,8 +120,8 @@ func upsertMetadata(ctx context.Context, tx *sql.Tx, sessionID string, keys, val
 
 // GetSession returns a session with its metadata.
 func (r *Repository) GetSession(ctx context.Context, sessionID string) (*session.Session, error) {
-	if err := session.ValidateSessionID(sessionID); err != nil {
-		return nil, session.SessionError(sessionID, err)
+	if err := driver.ValidateSessionID(sessionID); err != nil {
+		return nil, driver.SessionError(sessionID, err)
 	}
 	var out *session.Session
 	err := r.read(ctx, "get session", func(tx *sql.Tx) error {
@@ -139,7 +140,7 @@ func (r *Repository) GetSession(ctx context.Context, sessionID string) (*session
 		return loadMetadata(ctx, tx, list)
 	})
 	if err != nil {
-		return nil, session.SessionError(sessionID, err)
+		return nil, driver.SessionError(sessionID, err)
 	}
 	return out, nil
 }
@@ -199,8 +200,8 @@ func loadMetadata(ctx context.Context, tx *sql.Tx, list []*session.Session) erro
 // DeleteSession removes a session; foreign keys cascade the delete to its
 // agents, messages, metadata, feedback and guardrail events.
 func (r *Repository) DeleteSession(ctx context.Context, sessionID string) error {
-	if err := session.ValidateSessionID(sessionID); err != nil {
-		return session.SessionError(sessionID, err)
+	if err := driver.ValidateSessionID(sessionID); err != nil {
+		return driver.SessionError(sessionID, err)
 	}
 	err := r.write(ctx, "delete session", func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE id = ?`, sessionID)
@@ -217,7 +218,7 @@ func (r *Repository) DeleteSession(ctx context.Context, sessionID string) error 
 		return nil
 	})
 	if err != nil {
-		return session.SessionError(sessionID, err)
+		return driver.SessionError(sessionID, err)
 	}
 	return nil
 }
@@ -227,7 +228,7 @@ func (r *Repository) DeleteSession(ctx context.Context, sessionID string) error 
 // encoding, then every row is re-checked with SessionQuery.Matches so the
 // result agrees with the other backends.
 func (r *Repository) ListSessions(ctx context.Context, q session.SessionQuery) (session.SessionPage, error) {
-	q, cur, err := session.PrepareQuery(q)
+	q, cur, err := driver.PrepareQuery(q)
 	if err != nil {
 		return session.SessionPage{}, err
 	}
@@ -252,7 +253,7 @@ func (r *Repository) ListSessions(ctx context.Context, q session.SessionQuery) (
 		where, args = append(where, "created_at < ?"), append(args, ceilMicros(q.CreatedTo))
 	}
 	for k, v := range q.Metadata {
-		b, err := session.MarshalValueJSON(v)
+		b, err := driver.MarshalValueJSON(v)
 		if err != nil {
 			return session.SessionPage{}, err
 		}
@@ -290,7 +291,7 @@ func (r *Repository) ListSessions(ctx context.Context, q session.SessionQuery) (
 		if len(list) > q.Limit {
 			list = list[:q.Limit]
 			last := list[len(list)-1]
-			page.NextCursor = session.Cursor{CreatedAt: last.CreatedAt, ID: last.ID}.Encode()
+			page.NextCursor = driver.Cursor{CreatedAt: last.CreatedAt, ID: last.ID}.Encode()
 		}
 		if err := loadMetadata(ctx, tx, list); err != nil {
 			return err
@@ -325,16 +326,16 @@ func prefixUpperBound(prefix string) (string, bool) {
 // UpdateMetadata sets the given keys; each key is its own row, so other
 // keys are untouched and no read-modify-write of a document is involved.
 func (r *Repository) UpdateMetadata(ctx context.Context, sessionID string, metadata map[string]any) error {
-	if err := session.ValidateSessionID(sessionID); err != nil {
-		return session.SessionError(sessionID, err)
+	if err := driver.ValidateSessionID(sessionID); err != nil {
+		return driver.SessionError(sessionID, err)
 	}
-	md, err := session.PrepareMetadata(metadata)
+	md, err := driver.PrepareMetadata(metadata)
 	if err != nil {
-		return session.SessionError(sessionID, err)
+		return driver.SessionError(sessionID, err)
 	}
 	keys, values, newSize, err := encodeMetadata(md)
 	if err != nil {
-		return session.SessionError(sessionID, err)
+		return driver.SessionError(sessionID, err)
 	}
 	err = r.write(ctx, "update metadata", func(tx *sql.Tx) error {
 		size, err := sessionSize(ctx, tx, sessionID)
@@ -351,7 +352,7 @@ func (r *Repository) UpdateMetadata(ctx context.Context, sessionID string, metad
 		return upsertMetadata(ctx, tx, sessionID, keys, values)
 	})
 	if err != nil {
-		return session.SessionError(sessionID, err)
+		return driver.SessionError(sessionID, err)
 	}
 	return nil
 }
@@ -370,8 +371,8 @@ func metadataSize(ctx context.Context, tx *sql.Tx, sessionID string, keys []stri
 
 // GetMetadata returns the session's metadata (empty, never nil).
 func (r *Repository) GetMetadata(ctx context.Context, sessionID string) (map[string]any, error) {
-	if err := session.ValidateSessionID(sessionID); err != nil {
-		return nil, session.SessionError(sessionID, err)
+	if err := driver.ValidateSessionID(sessionID); err != nil {
+		return nil, driver.SessionError(sessionID, err)
 	}
 	s := &session.Session{ID: sessionID, Metadata: map[string]any{}}
 	err := r.read(ctx, "get metadata", func(tx *sql.Tx) error {
@@ -381,19 +382,19 @@ func (r *Repository) GetMetadata(ctx context.Context, sessionID string) (map[str
 		return loadMetadata(ctx, tx, []*session.Session{s})
 	})
 	if err != nil {
-		return nil, session.SessionError(sessionID, err)
+		return nil, driver.SessionError(sessionID, err)
 	}
 	return s.Metadata, nil
 }
 
 // DeleteMetadata removes the named keys; absent keys are ignored.
 func (r *Repository) DeleteMetadata(ctx context.Context, sessionID string, keys []string) error {
-	if err := session.ValidateSessionID(sessionID); err != nil {
-		return session.SessionError(sessionID, err)
+	if err := driver.ValidateSessionID(sessionID); err != nil {
+		return driver.SessionError(sessionID, err)
 	}
-	keys, err := session.PrepareMetadataKeys(keys)
+	keys, err := driver.PrepareMetadataKeys(keys)
 	if err != nil {
-		return session.SessionError(sessionID, err)
+		return driver.SessionError(sessionID, err)
 	}
 	err = r.write(ctx, "delete metadata", func(tx *sql.Tx) error {
 		size, err := sessionSize(ctx, tx, sessionID)
@@ -416,7 +417,7 @@ func (r *Repository) DeleteMetadata(ctx context.Context, sessionID string, keys 
 		return r.touchSession(ctx, tx, sessionID, size, -old)
 	})
 	if err != nil {
-		return session.SessionError(sessionID, err)
+		return driver.SessionError(sessionID, err)
 	}
 	return nil
 }

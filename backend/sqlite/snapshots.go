@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/driver"
 )
 
 // Snapshots live in the snapshots table (schema version 4), one row per
@@ -37,15 +38,15 @@ func snapshotRowSize(key string, n int) int64 { return int64(len(key) + n) }
 
 // PutSnapshot implements session.SnapshotStore.
 func (r *Repository) PutSnapshot(ctx context.Context, sessionID, key string, data []byte) (*session.SnapshotInfo, error) {
-	if err := session.ValidateSessionID(sessionID); err != nil {
-		return nil, session.SessionError(sessionID, err)
+	if err := driver.ValidateSessionID(sessionID); err != nil {
+		return nil, driver.SessionError(sessionID, err)
 	}
-	norm, err := session.NormalizeSnapshotKey(key)
+	norm, err := driver.NormalizeSnapshotKey(key)
 	if err != nil {
-		return nil, session.SessionError(sessionID, err)
+		return nil, driver.SessionError(sessionID, err)
 	}
-	if err := session.CheckSnapshotSize(int64(len(data)), r.opts.MaxSnapshotBytes); err != nil {
-		return nil, session.SnapshotError(sessionID, norm, err)
+	if err := driver.CheckSnapshotSize(int64(len(data)), r.opts.MaxSnapshotBytes); err != nil {
+		return nil, driver.SnapshotError(sessionID, norm, err)
 	}
 	if data == nil {
 		data = []byte{} // an empty BLOB, not NULL
@@ -73,19 +74,19 @@ func (r *Repository) PutSnapshot(ctx context.Context, sessionID, key string, dat
 		return err
 	})
 	if err != nil {
-		return nil, session.SnapshotError(sessionID, norm, err)
+		return nil, driver.SnapshotError(sessionID, norm, err)
 	}
 	return &session.SnapshotInfo{Key: norm, SizeBytes: int64(len(data)), UpdatedAt: now}, nil
 }
 
 // GetSnapshot implements session.SnapshotStore.
 func (r *Repository) GetSnapshot(ctx context.Context, sessionID, key string) (*session.Snapshot, error) {
-	if err := session.ValidateSessionID(sessionID); err != nil {
-		return nil, session.SessionError(sessionID, err)
+	if err := driver.ValidateSessionID(sessionID); err != nil {
+		return nil, driver.SessionError(sessionID, err)
 	}
-	norm, err := session.NormalizeSnapshotKey(key)
+	norm, err := driver.NormalizeSnapshotKey(key)
 	if err != nil {
-		return nil, session.SessionError(sessionID, err)
+		return nil, driver.SessionError(sessionID, err)
 	}
 	out := &session.Snapshot{SnapshotInfo: session.SnapshotInfo{Key: norm}}
 	err = r.read(ctx, "get snapshot", func(tx *sql.Tx) error {
@@ -102,7 +103,7 @@ func (r *Repository) GetSnapshot(ctx context.Context, sessionID, key string) (*s
 		return err
 	})
 	if err != nil {
-		return nil, session.SnapshotError(sessionID, norm, err)
+		return nil, driver.SnapshotError(sessionID, norm, err)
 	}
 	if out.Data == nil {
 		out.Data = []byte{}
@@ -112,12 +113,12 @@ func (r *Repository) GetSnapshot(ctx context.Context, sessionID, key string) (*s
 
 // DeleteSnapshot implements session.SnapshotStore.
 func (r *Repository) DeleteSnapshot(ctx context.Context, sessionID, key string) error {
-	if err := session.ValidateSessionID(sessionID); err != nil {
-		return session.SessionError(sessionID, err)
+	if err := driver.ValidateSessionID(sessionID); err != nil {
+		return driver.SessionError(sessionID, err)
 	}
-	norm, err := session.NormalizeSnapshotKey(key)
+	norm, err := driver.NormalizeSnapshotKey(key)
 	if err != nil {
-		return session.SessionError(sessionID, err)
+		return driver.SessionError(sessionID, err)
 	}
 	err = r.write(ctx, "delete snapshot", func(tx *sql.Tx) error {
 		size, err := sessionSize(ctx, tx, sessionID)
@@ -135,7 +136,7 @@ func (r *Repository) DeleteSnapshot(ctx context.Context, sessionID, key string) 
 		return r.touchSession(ctx, tx, sessionID, size, -old)
 	})
 	if err != nil {
-		return session.SnapshotError(sessionID, norm, err)
+		return driver.SnapshotError(sessionID, norm, err)
 	}
 	return nil
 }
@@ -144,12 +145,12 @@ func (r *Repository) DeleteSnapshot(ctx context.Context, sessionID, key string) 
 // range: every key starting with p lies in [p, p+"\xff"), because valid
 // UTF-8 never holds the byte 0xff, so the unique index serves the query.
 func (r *Repository) ListSnapshots(ctx context.Context, sessionID string, q session.SnapshotQuery) (*session.SnapshotPage, error) {
-	if err := session.ValidateSessionID(sessionID); err != nil {
-		return nil, session.SessionError(sessionID, err)
+	if err := driver.ValidateSessionID(sessionID); err != nil {
+		return nil, driver.SessionError(sessionID, err)
 	}
-	q, err := session.PrepareSnapshotQuery(q)
+	q, err := driver.PrepareSnapshotQuery(q)
 	if err != nil {
-		return nil, session.SessionError(sessionID, err)
+		return nil, driver.SessionError(sessionID, err)
 	}
 	query := `SELECT key, size_bytes, updated_at FROM snapshots WHERE session_id = ? AND key > ?`
 	args := []any{sessionID, q.Cursor}
@@ -181,7 +182,7 @@ func (r *Repository) ListSnapshots(ctx context.Context, sessionID string, q sess
 		return rows.Err()
 	})
 	if err != nil {
-		return nil, session.SessionError(sessionID, err)
+		return nil, driver.SessionError(sessionID, err)
 	}
-	return session.SnapshotPageOf(infos, q.Limit), nil
+	return driver.SnapshotPageOf(infos, q.Limit), nil
 }

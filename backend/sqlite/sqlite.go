@@ -17,6 +17,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/driver"
 )
 
 // DefaultFileName is the database file Open uses inside its directory when
@@ -60,7 +61,7 @@ type Options struct {
 	MaxBusyRetries int
 	// Now is the clock (time.Now when nil). Tests fix it.
 	Now func() time.Time
-	// NewID makes feedback ids (session.NewID when nil).
+	// NewID makes feedback ids (driver.NewID when nil).
 	NewID func() string
 }
 
@@ -69,15 +70,15 @@ func (o Options) withDefaults() (Options, error) {
 		o.FileName = DefaultFileName
 	}
 	if o.FileName != filepath.Base(o.FileName) || o.FileName == "." || o.FileName == ".." {
-		return o, session.InvalidArgument("file name", "%q must be a plain file name", o.FileName)
+		return o, driver.InvalidArgument("file name", "%q must be a plain file name", o.FileName)
 	}
 	switch {
 	case o.MaxSessionBytes < 0:
-		return o, session.InvalidArgument("max_session_bytes", "%d is negative", o.MaxSessionBytes)
+		return o, driver.InvalidArgument("max_session_bytes", "%d is negative", o.MaxSessionBytes)
 	case o.MaxReadConns < 0:
-		return o, session.InvalidArgument("max_read_conns", "%d is negative", o.MaxReadConns)
+		return o, driver.InvalidArgument("max_read_conns", "%d is negative", o.MaxReadConns)
 	case o.BusyTimeout < 0:
-		return o, session.InvalidArgument("busy_timeout", "%s is negative", o.BusyTimeout)
+		return o, driver.InvalidArgument("busy_timeout", "%s is negative", o.BusyTimeout)
 	}
 	if o.MaxReadConns == 0 {
 		o.MaxReadConns = DefaultMaxReadConns
@@ -94,7 +95,7 @@ func (o Options) withDefaults() (Options, error) {
 		o.Now = time.Now
 	}
 	if o.NewID == nil {
-		o.NewID = session.NewID
+		o.NewID = driver.NewID
 	}
 	return o, nil
 }
@@ -107,6 +108,8 @@ type Repository struct {
 	opts   Options
 	writer *sql.DB // one connection; transactions BEGIN IMMEDIATE
 	reader *sql.DB // bounded pool; query_only; deferred read transactions
+
+	wstmts, rstmts *stmtCache // hot statements prepared on writer and reader (stmts.go)
 
 	closeOnce sync.Once
 	closeErr  error
@@ -122,6 +125,9 @@ var (
 	_ session.Pinger          = (*Repository)(nil)
 	_ session.StatsReporter   = (*Repository)(nil)
 	_ session.MessageAppender = (*Repository)(nil)
+
+	_ driver.PreparedAppender    = (*Repository)(nil)
+	_ driver.AgentMessageUpdater = (*Repository)(nil)
 )
 
 // Open opens (creating when missing) the database file opts.FileName in dir,
@@ -135,7 +141,7 @@ func Open(ctx context.Context, dir string, opts Options) (*Repository, error) {
 		return nil, err
 	}
 	if dir == "" {
-		return nil, session.InvalidArgument("dir", "must not be empty")
+		return nil, driver.InvalidArgument("dir", "must not be empty")
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -195,6 +201,16 @@ func Open(ctx context.Context, dir string, opts Options) (*Repository, error) {
 		_ = r.writer.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", abs, err)
 	}
+	if r.wstmts, err = newStmtCache(ctx, r.writer, writerStatements...); err == nil {
+		if r.rstmts, err = newStmtCache(ctx, r.reader, readerStatements...); err != nil {
+			_ = r.wstmts.close()
+		}
+	}
+	if err != nil {
+		_ = r.reader.Close()
+		_ = r.writer.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", abs, err)
+	}
 	return r, nil
 }
 
@@ -214,9 +230,10 @@ func (r *Repository) Path() string { return r.path }
 func (r *Repository) Close() error {
 	r.closeOnce.Do(func() {
 		r.closed.Store(true)
+		errS := errors.Join(r.rstmts.close(), r.wstmts.close())
 		errR := r.reader.Close()
 		errW := r.writer.Close()
-		if err := errors.Join(errR, errW); err != nil {
+		if err := errors.Join(errS, errR, errW); err != nil {
 			r.closeErr = fmt.Errorf("sqlite: close %s: %w", r.path, err)
 		}
 	})
@@ -254,7 +271,7 @@ func (r *Repository) Stats() map[string]float64 {
 }
 
 // now returns the injected clock's time at the precision stored.
-func (r *Repository) now() time.Time { return session.UTCMicro(r.opts.Now()) }
+func (r *Repository) now() time.Time { return driver.UTCMicro(r.opts.Now()) }
 
 // write runs fn in a BEGIN IMMEDIATE transaction on the writer connection,
 // committing when fn returns nil. A transaction that meets SQLITE_BUSY after

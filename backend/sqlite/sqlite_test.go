@@ -18,6 +18,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/driver"
 )
 
 func TestMain(m *testing.M) {
@@ -204,7 +205,7 @@ func TestValues_RoundTripCanonically(t *testing.T) {
 	assert.Equal(t, md, got.Metadata)
 	assert.Equal(t, session.TypeAgent, got.Type)
 	assert.Equal(t, "hash", got.ViewerPasswordHash)
-	assert.Equal(t, session.UTCMicro(fixedNow), got.CreatedAt)
+	assert.Equal(t, driver.UTCMicro(fixedNow), got.CreatedAt)
 
 	temp := 0.5
 	agent := &session.Agent{ID: "a1", State: map[string]any{"n": int64(3)}, ConversationManagerState: map[string]any{},
@@ -232,7 +233,7 @@ func TestValues_RoundTripCanonically(t *testing.T) {
 	require.NoError(t, r.CreateMessage(ctx, "user@example.com", "a1", msg))
 	gotMsg, err := r.GetMessage(ctx, "user@example.com", "a1", 0)
 	require.NoError(t, err)
-	want, err := session.PrepareMessage(msg, fixedNow)
+	want, err := driver.PrepareMessage(msg, fixedNow)
 	require.NoError(t, err)
 	assert.Equal(t, want, gotMsg)
 }
@@ -324,7 +325,7 @@ func TestFeedbackAndGuardrails_TargetsMustExist(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, events, 1)
 	assert.Equal(t, &session.SessionGuardrailEvent{AgentID: "a1", MessageID: 0, Action: "BLOCKED",
-		Timestamp: session.UTCMicro(fixedNow), StopReason: "x", PoliciesTriggered: map[string][]string{"p": {"q"}}}, events[0])
+		Timestamp: driver.UTCMicro(fixedNow), StopReason: "x", PoliciesTriggered: map[string][]string{"p": {"q"}}}, events[0])
 	m, err := r.GetMessage(ctx, "s1", "a1", 0)
 	require.NoError(t, err)
 	require.NotNil(t, m.GuardrailEvent)
@@ -447,8 +448,8 @@ func TestUpdateAgent_KeepsConfigAndCreatedAt(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "m2", a.Config.Model)
 	assert.Equal(t, map[string]any{"k": "v"}, a.State)
-	assert.Equal(t, session.UTCMicro(fixedNow), a.CreatedAt)
-	assert.Equal(t, session.UTCMicro(now), a.UpdatedAt)
+	assert.Equal(t, driver.UTCMicro(fixedNow), a.CreatedAt)
+	assert.Equal(t, driver.UTCMicro(now), a.UpdatedAt)
 
 	bad := 3.0
 	require.ErrorIs(t, r.UpdateAgentConfig(ctx, "s1", "a1", session.AgentConfigPatch{

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/driver"
 )
 
 func init() {
@@ -27,10 +28,10 @@ func init() {
 func OptionsFromURL(u *url.URL) (string, Options, error) {
 	var opts Options
 	if u.Scheme != "sqlite" {
-		return "", opts, session.InvalidArgument("url", "scheme %q is not sqlite", u.Scheme)
+		return "", opts, driver.InvalidArgument("url", "scheme %q is not sqlite", u.Scheme)
 	}
 	if u.Opaque != "" || u.User != nil || u.Port() != "" {
-		return "", opts, session.InvalidArgument("url", "use sqlite:///absolute/dir or sqlite://./relative/dir")
+		return "", opts, driver.InvalidArgument("url", "use sqlite:///absolute/dir or sqlite://./relative/dir")
 	}
 	var dir string
 	switch u.Host {
@@ -39,15 +40,15 @@ func OptionsFromURL(u *url.URL) (string, Options, error) {
 	case ".", "..":
 		dir = u.Host + u.Path
 	default:
-		return "", opts, session.InvalidArgument("url",
+		return "", opts, driver.InvalidArgument("url",
 			"host %q: sqlite URLs name a directory: sqlite:///absolute/dir or sqlite://./relative/dir", u.Host)
 	}
 	if dir == "" {
-		return "", opts, session.InvalidArgument("url", "no directory: use sqlite:///absolute/dir or sqlite://./relative/dir")
+		return "", opts, driver.InvalidArgument("url", "no directory: use sqlite:///absolute/dir or sqlite://./relative/dir")
 	}
 	for k, vs := range u.Query() {
 		if len(vs) != 1 {
-			return "", opts, session.InvalidArgument("url parameter "+k, "given %d times", len(vs))
+			return "", opts, driver.InvalidArgument("url parameter "+k, "given %d times", len(vs))
 		}
 		v := vs[0]
 		var err error
@@ -68,11 +69,11 @@ func OptionsFromURL(u *url.URL) (string, Options, error) {
 		case "max_busy_retries":
 			opts.MaxBusyRetries, err = strconv.Atoi(v)
 		default:
-			return "", opts, session.InvalidArgument("url parameter "+k, "unknown (known: file, max_session_bytes, max_snapshot_bytes, "+
+			return "", opts, driver.InvalidArgument("url parameter "+k, "unknown (known: file, max_session_bytes, max_snapshot_bytes, "+
 				"max_read_conns, busy_timeout, max_busy_retries)")
 		}
 		if err != nil {
-			return "", opts, session.InvalidArgument("url parameter "+k, "%q: %v", v, err)
+			return "", opts, driver.InvalidArgument("url parameter "+k, "%q: %v", v, err)
 		}
 	}
 	if _, err := opts.withDefaults(); err != nil {

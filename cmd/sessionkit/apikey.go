@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/driver"
 )
 
 // apiKeyOut is one key as the command prints it (JSON, like the API).
@@ -75,7 +76,7 @@ func runAPIKey(ctx context.Context, args []string, std stdio) error {
 	enc.SetIndent("", "  ")
 	switch action {
 	case "create":
-		key, k, err := session.NewAPIKey(*application, *description, time.Now())
+		key, k, err := driver.NewAPIKey(*application, *description, time.Now())
 		if err != nil {
 			return fmt.Errorf("%w: %v", errUsage, err)
 		}

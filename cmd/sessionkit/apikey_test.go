@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/driver"
 )
 
 // "sessionkit apikey" creates (showing the key once), lists and revokes
@@ -26,14 +26,14 @@ func TestAPIKey_CreateListRevoke(t *testing.T) {
 		Key             string `json:"key"`
 	}
 	require.NoError(t, json.Unmarshal([]byte(out), &created))
-	assert.True(t, session.LooksLikeAPIKey(created.Key))
+	assert.True(t, driver.LooksLikeAPIKey(created.Key))
 	assert.Equal(t, "support", created.ApplicationName)
 
 	code, out, errw = runCLI(t, ctx, "", "apikey", "list", "--data-dir", dir)
 	require.Equal(t, 0, code, errw)
 	assert.Contains(t, out, created.KeyID)
 	assert.NotContains(t, out, created.Key, "listed without the key")
-	assert.NotContains(t, out, session.HashAPIKey(created.Key), "and without its hash")
+	assert.NotContains(t, out, driver.HashAPIKey(created.Key), "and without its hash")
 
 	code, _, errw = runCLI(t, ctx, "", "apikey", "revoke", "--data-dir", dir, created.KeyID)
 	require.Equal(t, 0, code, errw)

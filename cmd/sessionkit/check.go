@@ -7,6 +7,7 @@ import (
 	"io"
 
 	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/driver"
 )
 
 // errNotDense is check's result when it found agents whose message ids are
@@ -92,7 +93,7 @@ func checkStore(ctx context.Context, repo session.Repository, repair bool, out i
 				for i, m := range msgs {
 					ids[i] = m.ID
 				}
-				rep := session.CheckMessageIDs(s.ID, a.ID, ids)
+				rep := driver.CheckMessageIDs(s.ID, a.ID, ids)
 				if rep == nil {
 					continue
 				}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/sessionkit/sessionkit/backend/sqlite"
 	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/driver"
 )
 
 // urlHelp lists the backend URLs the command accepts, for error messages.
@@ -26,7 +27,7 @@ const urlHelp = "want memory://, sqlite:///abs/dir, sqlite://./rel/dir or mongod
 func checkBackendURL(raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return session.InvalidArgument("--url", "%q is not a URL: %s", session.RedactURL(raw), urlHelp)
+		return driver.InvalidArgument("--url", "%q is not a URL: %s", session.RedactURL(raw), urlHelp)
 	}
 	switch u.Scheme {
 	case "":
@@ -34,14 +35,14 @@ func checkBackendURL(raw string) error {
 		if fi, serr := os.Stat(raw); serr == nil && fi.IsDir() {
 			hint = "; for a SQLite directory pass --data-dir " + raw
 		}
-		return session.InvalidArgument("--url", "%q names no backend: %s%s", session.RedactURL(raw), urlHelp, hint)
+		return driver.InvalidArgument("--url", "%q names no backend: %s%s", session.RedactURL(raw), urlHelp, hint)
 	case "sqlite":
 		if _, _, err := sqlite.OptionsFromURL(u); err != nil {
 			return fmt.Errorf("--url %q: %w", session.RedactURL(raw), err)
 		}
 	}
 	if !registered(u.Scheme) {
-		return session.InvalidArgument("--url", "unknown backend %q in %s: %s", u.Scheme, session.RedactURL(raw), urlHelp)
+		return driver.InvalidArgument("--url", "unknown backend %q in %s: %s", u.Scheme, session.RedactURL(raw), urlHelp)
 	}
 	return nil
 }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/sessionkit/sessionkit/hooks"
 	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/driver"
 	"github.com/sessionkit/sessionkit/session/manager"
 )
 
@@ -79,17 +80,17 @@ func (b *backendFlags) resolve() (string, error) {
 		raw = (&url.URL{Scheme: "sqlite", Path: filepath.ToSlash(dir)}).String()
 	case "mongo", "mongodb":
 		if b.mongoURI == "" {
-			return "", session.InvalidArgument("--mongo-uri", "is required for the mongo backend")
+			return "", driver.InvalidArgument("--mongo-uri", "is required for the mongo backend")
 		}
 		raw = b.mongoURI
 	default:
-		return "", session.InvalidArgument("--backend", "%q: want sqlite, memory or mongo", kind)
+		return "", driver.InvalidArgument("--backend", "%q: want sqlite, memory or mongo", kind)
 	}
 	if b.redisURL == "" {
 		return raw, nil
 	}
 	if _, err := url.Parse(raw); err != nil {
-		return "", session.InvalidArgument("backend url", "cannot parse %s", session.RedactURL(raw))
+		return "", driver.InvalidArgument("backend url", "cannot parse %s", session.RedactURL(raw))
 	}
 	sep := "?"
 	if strings.Contains(raw, "?") {
@@ -264,7 +265,7 @@ func (l *logFlags) register(fs *flag.FlagSet) {
 func (l *logFlags) logger(w io.Writer) (*slog.Logger, error) {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(l.level)); err != nil {
-		return nil, session.InvalidArgument("--log-level", "%q: want debug, info, warn or error", l.level)
+		return nil, driver.InvalidArgument("--log-level", "%q: want debug, info, warn or error", l.level)
 	}
 	opts := &slog.HandlerOptions{Level: level}
 	switch strings.ToLower(l.format) {
@@ -273,7 +274,7 @@ func (l *logFlags) logger(w io.Writer) (*slog.Logger, error) {
 	case "json":
 		return slog.New(slog.NewJSONHandler(w, opts)), nil
 	}
-	return nil, session.InvalidArgument("--log-format", "%q: want text or json", l.format)
+	return nil, driver.InvalidArgument("--log-format", "%q: want text or json", l.format)
 }
 
 func env(name, def string) string {

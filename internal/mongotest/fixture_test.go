@@ -10,6 +10,7 @@ import (
 
 	"github.com/sessionkit/sessionkit/backend/mongo"
 	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/driver"
 )
 
 const fixtureDir = "../../../shared/fixtures/python-original/"
@@ -54,7 +55,7 @@ func TestPythonOriginal_DocumentsAreReadableResumableAndAppendable(t *testing.T)
 			require.NoError(t, err)
 			assert.Equal(t, "support-bot", s.ApplicationName)
 			assert.Equal(t, session.TypeAgent, s.Type)
-			assert.True(t, session.VerifyViewerPassword(s.ViewerPasswordHash, "BRMJtLPN8TLr0g4ZqiFoI-53j_KIsUMn"), "plaintext password of the original verifies")
+			assert.True(t, driver.VerifyViewerPassword(s.ViewerPasswordHash, "BRMJtLPN8TLr0g4ZqiFoI-53j_KIsUMn"), "plaintext password of the original verifies")
 			rs, _ := bson.Marshal(rb)
 			readback := bson.Raw(rs)
 			assert.Equal(t, readback.Lookup("read_session", "created_at").Time().UTC(), s.CreatedAt)
@@ -132,7 +133,7 @@ func TestNewDocuments_AreInTheOriginalLayout(t *testing.T) {
 			uri, _ := srv.start(t)
 			r, c, _ := newRepo(t, uri, mongo.Options{MetadataFields: []string{"status", "priority"}})
 			ctx := ctxT(t)
-			hash := session.HashViewerPassword("pw")
+			hash := driver.HashViewerPassword("pw")
 			require.NoError(t, r.CreateSession(ctx, &session.Session{ID: "new.session@x", ApplicationName: "app", ViewerPasswordHash: hash, Metadata: map[string]any{"priority": "high"}}))
 			temp := 0.5
 			require.NoError(t, r.CreateAgent(ctx, "new.session@x", &session.Agent{ID: "a", State: map[string]any{"tool.input": map[string]any{"$schema": "x"}},

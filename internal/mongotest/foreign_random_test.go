@@ -17,6 +17,7 @@ import (
 	"github.com/sessionkit/sessionkit/backend/mongo"
 	"github.com/sessionkit/sessionkit/internal/mongotest"
 	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/driver"
 	"github.com/sessionkit/sessionkit/session/manager"
 )
 
@@ -379,7 +380,7 @@ func checkForeignRun(t *testing.T, r *mongo.Repository, sessions []string, st *f
 					stored[text]++
 				}
 			}
-			assert.Nil(t, session.CheckMessageIDs(sid, aid, ids), "ids of %s/%s dense and unique", sid, aid)
+			assert.Nil(t, driver.CheckMessageIDs(sid, aid, ids), "ids of %s/%s dense and unique", sid, aid)
 			assert.Equal(t, st.appended[sid+"/"+aid], nonEmpty(stored), "%s/%s: every acknowledged append exactly once, nothing else", sid, aid)
 			n, err := r.CountMessages(ctx, sid, aid)
 			require.NoError(t, err)

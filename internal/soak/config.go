@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/driver"
 	"github.com/sessionkit/sessionkit/session/manager"
 )
 
@@ -55,13 +55,13 @@ func ParseScale(s string) (Scale, error) {
 	}
 	parts := strings.Split(strings.ToLower(s), "x")
 	if len(parts) != 3 {
-		return Scale{}, session.InvalidArgument("soak scale", "%q: want ci, large or AGENTSxSESSIONSxOPS", s)
+		return Scale{}, driver.InvalidArgument("soak scale", "%q: want ci, large or AGENTSxSESSIONSxOPS", s)
 	}
 	var n [3]int
 	for i, p := range parts {
 		v, err := strconv.Atoi(strings.TrimSpace(p))
 		if err != nil || v <= 0 || v > 100_000 {
-			return Scale{}, session.InvalidArgument("soak scale", "%q: %q is not a count in 1..100000", s, p)
+			return Scale{}, driver.InvalidArgument("soak scale", "%q: %q is not a count in 1..100000", s, p)
 		}
 		n[i] = v
 	}
@@ -126,7 +126,7 @@ func (c Config) WithScale(s Scale) Config {
 
 func (c Config) withDefaults() (Config, error) {
 	if c.Agents < 0 || c.Sessions < 0 || c.Ops < 0 || c.SharedLogs < 0 {
-		return c, session.InvalidArgument("soak config", "agents, sessions, ops and shared logs must not be negative")
+		return c, driver.InvalidArgument("soak config", "agents, sessions, ops and shared logs must not be negative")
 	}
 	if c.Agents == 0 {
 		c.Agents = DefaultAgents
@@ -141,7 +141,7 @@ func (c Config) withDefaults() (Config, error) {
 		c.SharedLogs = DefaultSharedLogs
 	}
 	if c.Mix.Append < 0 || c.Mix.Metadata < 0 || c.Mix.Feedback < 0 {
-		return c, session.InvalidArgument("soak mix", "weights must not be negative")
+		return c, driver.InvalidArgument("soak mix", "weights must not be negative")
 	}
 	if c.Mix == (Mix{}) {
 		c.Mix = Mix{Append: 6, Metadata: 2, Feedback: 2}
@@ -169,7 +169,7 @@ func (c Config) withDefaults() (Config, error) {
 	if len(c.RunID) > 64 || strings.IndexFunc(c.RunID, func(r rune) bool {
 		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_')
 	}) >= 0 {
-		return c, session.InvalidArgument("soak run id", "%q: want up to 64 letters, digits, '-' or '_'", c.RunID)
+		return c, driver.InvalidArgument("soak run id", "%q: want up to 64 letters, digits, '-' or '_'", c.RunID)
 	}
 	if c.Seed == 0 {
 		c.Seed = 1
@@ -179,7 +179,7 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	for i, f := range c.Faults {
 		if f.Inject == nil || f.At < 0 || f.At >= 1 || f.Hold < 0 {
-			return c, session.InvalidArgument("soak fault", "%d (%q): needs Inject, At in [0, 1) and Hold >= 0", i, f.Name)
+			return c, driver.InvalidArgument("soak fault", "%d (%q): needs Inject, At in [0, 1) and Hold >= 0", i, f.Name)
 		}
 	}
 	return c, nil

@@ -14,6 +14,7 @@ import (
 
 	"github.com/sessionkit/sessionkit/internal/faultinject"
 	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/driver"
 	"github.com/sessionkit/sessionkit/session/manager"
 )
 
@@ -170,7 +171,7 @@ func Run(ctx context.Context, repo session.Repository, cfg Config) (*Result, err
 		return nil, err
 	}
 	if repo == nil {
-		return nil, session.InvalidArgument("repository", "is nil")
+		return nil, driver.InvalidArgument("repository", "is nil")
 	}
 	res := &Result{Config: cfg, Ledger: NewLedger(cfg.RunID)}
 	rec := &recorder{slack: cfg.Slack, stats: Stats{Errors: map[string]int64{}, ByOp: map[string]int64{}}}

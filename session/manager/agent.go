@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/driver"
 )
 
 // Python class names of the Strands conversation managers, written into
@@ -88,6 +89,8 @@ type AgentSession struct {
 	usageBase session.Usage
 }
 
+// agentSnapshot is what a sync wrote; its maps are shared with the handle
+// and, like the handle's, never changed in place.
 type agentSnapshot struct {
 	state, cmState, internal map[string]any
 }
@@ -111,7 +114,7 @@ type agentSnapshot struct {
 // it is empty); a new agent of a new session costs CreateAgent plus
 // one CreateMessage per constructor message.
 func (m *Manager) Initialize(ctx context.Context, agentID string, opts AgentOptions) (*AgentSession, error) {
-	if err := session.ValidateAgentID(agentID); err != nil {
+	if err := driver.ValidateAgentID(agentID); err != nil {
 		return nil, err
 	}
 	m.mu.Lock()
@@ -121,7 +124,7 @@ func (m *Manager) Initialize(ctx context.Context, agentID string, opts AgentOpti
 	}
 	if _, dup := m.agents[agentID]; dup {
 		m.mu.Unlock()
-		return nil, session.AgentError(m.sessionID, agentID, ErrAgentInitialized)
+		return nil, driver.AgentError(m.sessionID, agentID, ErrAgentInitialized)
 	}
 	m.agents[agentID] = nil // reserve the id while we initialize
 	skipRead := m.isNew
@@ -153,7 +156,7 @@ func (m *Manager) initialize(ctx context.Context, agentID string, opts AgentOpti
 	initial := make([]*session.Message, len(opts.Messages))
 	for i, c := range opts.Messages {
 		// Validate every constructor message before writing anything.
-		msg, err := session.PrepareMessage(&session.Message{ID: i, Message: c}, m.now())
+		msg, err := driver.PrepareMessage(&session.Message{ID: i, Message: c}, m.now())
 		if err != nil {
 			return nil, fmt.Errorf("initial message %d: %w", i, err)
 		}
@@ -162,7 +165,7 @@ func (m *Manager) initialize(ctx context.Context, agentID string, opts AgentOpti
 	now := m.now()
 	created := &session.Agent{
 		ID:                       agentID,
-		State:                    session.CloneMap(opts.State),
+		State:                    driver.CloneMap(opts.State),
 		ConversationManagerState: DefaultConversationManagerState(opts.ConversationManager),
 		InternalState:            DefaultInternalState(),
 		Config:                   opts.Config,
@@ -172,7 +175,7 @@ func (m *Manager) initialize(ctx context.Context, agentID string, opts AgentOpti
 	if created.State == nil {
 		created.State = map[string]any{}
 	}
-	prepared, err := session.PrepareAgent(created, now)
+	prepared, err := driver.PrepareAgent(created, now)
 	if err != nil {
 		return nil, err
 	}
@@ -211,11 +214,11 @@ func (a *AgentSession) resume(ctx context.Context, stored *session.Agent, cfg se
 	}
 	removed, err := stateCount(a.cmState, "removed_message_count")
 	if err != nil {
-		return session.AgentError(m.sessionID, a.id, err)
+		return driver.AgentError(m.sessionID, a.id, err)
 	}
 	pinned, err := stateCount(a.cmState, "pinned_head_count")
 	if err != nil {
-		return session.AgentError(m.sessionID, a.id, err)
+		return driver.AgentError(m.sessionID, a.id, err)
 	}
 	if patch, changed := configPatch(stored.Config, cfg); changed {
 		if err := m.repo.UpdateAgentConfig(ctx, m.sessionID, a.id, patch); err != nil {
@@ -227,11 +230,11 @@ func (a *AgentSession) resume(ctx context.Context, stored *session.Agent, cfg se
 	// which starts at pinned+removed. Without a pin the head page is not read.
 	var head []*session.Message
 	if pinned > 0 {
-		if head, err = m.repo.ListMessages(ctx, m.sessionID, a.id, 0, pinned); err != nil {
+		if head, err = listShared(m.repo)(ctx, m.sessionID, a.id, 0, pinned); err != nil {
 			return err
 		}
 	}
-	stored2, err := m.repo.ListMessages(ctx, m.sessionID, a.id, pinned+removed, 0)
+	stored2, err := listShared(m.repo)(ctx, m.sessionID, a.id, pinned+removed, 0)
 	if err != nil {
 		return err
 	}
@@ -250,19 +253,31 @@ func (a *AgentSession) resume(ctx context.Context, stored *session.Agent, cfg se
 	if summary, ok := a.cmState["summary_message"].(map[string]any); ok {
 		c, err := session.ChatMessageFromMap(summary)
 		if err != nil {
-			return session.AgentError(m.sessionID, a.id, fmt.Errorf("summary_message: %w", err))
+			return driver.AgentError(m.sessionID, a.id, fmt.Errorf("summary_message: %w", err))
 		}
 		msgs = append(msgs, c)
 	}
 	for _, sm := range stored2 {
 		msgs = append(msgs, sm.Effective())
 	}
-	repaired := RepairToolUse(msgs)
+	repaired := repairToolUse(msgs)
 	if len(repaired) == 0 || len(stored2) == 0 || !sameMessage(repaired[len(repaired)-1], stored2[len(stored2)-1].Effective()) {
 		a.latestShown = false
 	}
 	a.messages = repaired
 	return nil
+}
+
+// listShared returns the repository's ListMessagesShared when it has one,
+// else its ListMessages. Resume only reads what it lists and copies what
+// it hands out (Messages), so it need not pay for a copy of its own: the
+// handle's records and window may share the store's immutable values, and
+// nothing in this package changes a message in place.
+func listShared(repo session.Repository) func(ctx context.Context, sessionID, agentID string, offset, limit int) ([]*session.Message, error) {
+	if sl, ok := repo.(driver.SharedMessageLister); ok {
+		return sl.ListMessagesShared
+	}
+	return repo.ListMessages
 }
 
 func sameMessage(x, y session.ChatMessage) bool { return reflect.DeepEqual(x, y) }
@@ -286,7 +301,7 @@ func stateCount(cm map[string]any, key string) (int, error) {
 			return int(n), nil
 		}
 	}
-	return 0, session.InvalidArgument("conversation_manager_state."+key, "%v is not a count", v)
+	return 0, driver.InvalidArgument("conversation_manager_state."+key, "%v is not a count", v)
 }
 
 // configPatch returns the patch that brings stored to want, considering only
@@ -323,9 +338,26 @@ func (a *AgentSession) ID() string { return a.id }
 func (a *AgentSession) Messages() []session.ChatMessage {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	// One deep copy, the caller's: ChatMessage.Clone's, except that the
+	// content slices of all messages share one allocation (each capped at
+	// its length, so that appending to one never writes into the next).
+	n := 0
+	for _, c := range a.messages {
+		n += len(c.Content)
+	}
+	blocks := make([]session.ContentBlock, n)
 	out := make([]session.ChatMessage, len(a.messages))
 	for i, c := range a.messages {
-		out[i] = c.Clone()
+		out[i] = session.ChatMessage{Role: c.Role, Metadata: driver.CloneMap(c.Metadata), Extra: driver.CloneMap(c.Extra)}
+		if c.Content == nil {
+			continue
+		}
+		k := len(c.Content)
+		out[i].Content = blocks[:k:k]
+		blocks = blocks[k:]
+		for j, b := range c.Content {
+			out[i].Content[j] = b.Clone()
+		}
 	}
 	return out
 }
@@ -341,20 +373,20 @@ func (a *AgentSession) NextMessageID() int {
 func (a *AgentSession) State() map[string]any {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return session.CloneMap(a.state)
+	return driver.CloneMap(a.state)
 }
 
 // SetState sets one key of the agent's user state, in memory; Sync
 // persists it. Errors: session.ErrInvalidArgument for a value that cannot
 // be stored.
 func (a *AgentSession) SetState(key string, value any) error {
-	v, err := session.Normalize("state."+key, value)
+	v, err := driver.Normalize("state."+key, value)
 	if err != nil {
 		return err
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	st := session.CloneMap(a.state)
+	st := driver.CloneMap(a.state)
 	st[key] = v
 	a.state = st
 	return nil
@@ -364,7 +396,7 @@ func (a *AgentSession) SetState(key string, value any) error {
 func (a *AgentSession) DeleteState(key string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	st := session.CloneMap(a.state)
+	st := driver.CloneMap(a.state)
 	delete(st, key)
 	a.state = st
 }
@@ -374,13 +406,13 @@ func (a *AgentSession) DeleteState(key string) {
 func (a *AgentSession) ConversationManagerState() map[string]any {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return session.CloneMap(a.cmState)
+	return driver.CloneMap(a.cmState)
 }
 
 // SetConversationManagerState replaces the conversation manager's state in
 // memory; Sync persists it.
 func (a *AgentSession) SetConversationManagerState(st map[string]any) error {
-	n, err := session.NormalizeMap("conversation_manager_state", st)
+	n, err := driver.NormalizeMap("conversation_manager_state", st)
 	if err != nil {
 		return err
 	}
@@ -394,12 +426,12 @@ func (a *AgentSession) SetConversationManagerState(st map[string]any) error {
 func (a *AgentSession) InternalState() map[string]any {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return session.CloneMap(a.internal)
+	return driver.CloneMap(a.internal)
 }
 
 // SetInternalState replaces Strands' _internal_state in memory.
 func (a *AgentSession) SetInternalState(st map[string]any) error {
-	n, err := session.NormalizeMap("_internal_state", st)
+	n, err := driver.NormalizeMap("_internal_state", st)
 	if err != nil {
 		return err
 	}
@@ -426,7 +458,7 @@ func (a *AgentSession) RemoveOldest(n int) int {
 	}
 	a.messages = append(append([]session.ChatMessage(nil), a.messages[:pinned]...), a.messages[pinned+n:]...)
 	removed, _ := stateCount(a.cmState, "removed_message_count")
-	cm := session.CloneMap(a.cmState)
+	cm := driver.CloneMap(a.cmState)
 	cm["removed_message_count"] = int64(removed + n)
 	a.cmState = cm
 	if len(a.messages) == 0 {
@@ -475,67 +507,76 @@ func (a *AgentSession) appendLocked(ctx context.Context, msg session.ChatMessage
 
 // create stores msg as the agent's next message: appended at the end by
 // the store when it can, else created at the next id with retries on lost
-// races. The caller holds a.mu.
+// races. The caller holds a.mu. The message is validated and normalized
+// once, here (driver.NewPreparedMessage); a repository implementing
+// driver.PreparedAppender stores that result without a second check, and
+// the handle keeps the same immutable contents in its window. The message
+// returned is the handle's own record: the caller must not change it.
 func (a *AgentSession) create(ctx context.Context, msg *session.Message) (*session.Message, error) {
 	m := a.m
 	if msg == nil {
-		return nil, session.InvalidArgument("message", "is nil")
+		return nil, driver.InvalidArgument("message", "is nil")
 	}
 	now := m.now()
-	prepared, err := session.PrepareMessage(&session.Message{ID: a.next, Message: msg.Message, CreatedAt: now, UpdatedAt: now}, now)
+	p, err := driver.NewPreparedMessage(&session.Message{ID: a.next, Message: msg.Message, CreatedAt: now, UpdatedAt: now}, now)
 	if err != nil {
 		return nil, err
 	}
-	stored, err := a.appendAtEnd(ctx, prepared)
+	stored := *p.Message() // the handle's record: its own struct, the prepared contents
+	id, err := a.appendAtEnd(ctx, p)
 	if errors.Is(err, errors.ErrUnsupported) {
-		err = a.createAtNext(ctx, prepared)
-	} else if err == nil {
-		prepared.ID = stored
+		id, err = a.createAtNext(ctx, &stored)
 	}
 	if err != nil {
 		return nil, err
 	}
-	a.next = prepared.ID + 1
-	a.messages = append(a.messages, prepared.Message.Clone())
-	a.latest, a.latestShown = prepared, true
-	if prepared.Message.Role == session.RoleAssistant {
-		a.turnAssistant = prepared
+	stored.ID = id
+	a.next = id + 1
+	a.messages = append(a.messages, stored.Message)
+	a.latest, a.latestShown = &stored, true
+	if stored.Message.Role == session.RoleAssistant {
+		a.turnAssistant = &stored
 	}
-	return prepared, nil
+	return &stored, nil
 }
 
-// appendAtEnd stores prepared with one AppendMessage when the repository
-// assigns ids itself. It reports errors.ErrUnsupported when it does not (a
-// decorator over a repository without the capability says so the same
-// way), for the caller to fall back to createAtNext.
-func (a *AgentSession) appendAtEnd(ctx context.Context, prepared *session.Message) (int, error) {
+// appendAtEnd stores p with one append when the repository assigns ids
+// itself: AppendPrepared when it takes prepared messages, else
+// AppendMessage (which validates again: a decorator, say). It reports
+// errors.ErrUnsupported when the repository cannot append (a decorator over
+// a repository without the capability says so the same way), for the
+// caller to fall back to createAtNext.
+func (a *AgentSession) appendAtEnd(ctx context.Context, p *driver.PreparedMessage) (int, error) {
+	if pa, ok := a.m.repo.(driver.PreparedAppender); ok {
+		return pa.AppendPrepared(ctx, a.m.sessionID, a.id, p)
+	}
 	ap, ok := a.m.repo.(session.MessageAppender)
 	if !ok {
 		return 0, errors.ErrUnsupported
 	}
-	return ap.AppendMessage(ctx, a.m.sessionID, a.id, prepared)
+	return ap.AppendMessage(ctx, a.m.sessionID, a.id, p.Message())
 }
 
 // createAtNext stores prepared with CreateMessage at the next id as this
 // handle knows it, re-reading the count and retrying (bounded by
-// Options.MaxAppendRetries) when another writer took it. It sets
-// prepared.ID to the id stored.
-func (a *AgentSession) createAtNext(ctx context.Context, prepared *session.Message) error {
+// Options.MaxAppendRetries) when another writer took it. It returns the id
+// stored; prepared.ID is set to each id tried.
+func (a *AgentSession) createAtNext(ctx context.Context, prepared *session.Message) (int, error) {
 	m := a.m
 	for attempt := 0; ; attempt++ {
 		prepared.ID = a.next
 		err := m.repo.CreateMessage(ctx, m.sessionID, a.id, prepared)
 		if err == nil {
-			return nil
+			return prepared.ID, nil
 		}
 		if !errors.Is(err, session.ErrConflict) || attempt >= m.opts.MaxAppendRetries {
-			return err
+			return 0, err
 		}
 		if err := m.backoff(ctx, attempt); err != nil {
-			return session.MessageError(m.sessionID, a.id, prepared.ID, err)
+			return 0, driver.MessageError(m.sessionID, a.id, prepared.ID, err)
 		}
 		if a.next, err = m.repo.CountMessages(ctx, m.sessionID, a.id); err != nil {
-			return err
+			return 0, err
 		}
 	}
 }
@@ -555,22 +596,33 @@ func (a *AgentSession) Sync(ctx context.Context) (wrote bool, err error) {
 }
 
 func (a *AgentSession) syncLocked(ctx context.Context) (bool, error) {
-	snap := &agentSnapshot{state: session.CloneMap(a.state), cmState: session.CloneMap(a.cmState), internal: session.CloneMap(a.internal)}
-	if a.synced != nil && reflect.DeepEqual(a.synced, snap) {
+	snap, agent := a.pendingSync()
+	if agent == nil {
 		return false, nil
 	}
-	m := a.m
-	err := m.repo.UpdateAgent(ctx, m.sessionID, &session.Agent{
-		ID:                       a.id,
-		State:                    snap.state,
-		ConversationManagerState: snap.cmState,
-		InternalState:            snap.internal,
-	})
-	if err != nil {
+	if err := a.m.repo.UpdateAgent(ctx, a.m.sessionID, agent); err != nil {
 		return false, fmt.Errorf("sync agent: %w", err)
 	}
 	a.synced = snap
 	return true, nil
+}
+
+// pendingSync returns the snapshot of the agent's state and the UpdateAgent
+// argument that writes it, or a nil agent when the last sync wrote the same.
+func (a *AgentSession) pendingSync() (*agentSnapshot, *session.Agent) {
+	// The three maps are never changed in place (every setter replaces the
+	// map, copy on write), so the snapshot shares them instead of copying,
+	// and an unchanged state compares equal at the first pointer check.
+	snap := &agentSnapshot{state: a.state, cmState: a.cmState, internal: a.internal}
+	if a.synced != nil && reflect.DeepEqual(a.synced, snap) {
+		return snap, nil
+	}
+	return snap, &session.Agent{
+		ID:                       a.id,
+		State:                    snap.state,
+		ConversationManagerState: snap.cmState,
+		InternalState:            snap.internal,
+	}
 }
 
 // BeginInvocation marks the start of an agent invocation. accumulated is
@@ -590,34 +642,67 @@ func (a *AgentSession) BeginInvocation(accumulated session.Usage) {
 // the metrics on that latest assistant message — never on a user or
 // toolResult message — with InvocationUsage set to this invocation's usage
 // (accumulated now minus accumulated at the start). That is one UpdateAgent
-// at most plus one UpdateMessage.
+// at most plus one UpdateMessage, or both in one write when the repository
+// is a driver.AgentMessageUpdater (SQLite: one transaction).
 func (a *AgentSession) EndInvocation(ctx context.Context, metrics *session.EventLoopMetrics) error {
 	if err := a.m.checkOpen(); err != nil {
 		return err
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	_, syncErr := a.syncLocked(ctx)
-	var metricsErr error
+	defer func() {
+		if metrics != nil {
+			a.usageBase = metrics.AccumulatedUsage
+		}
+		a.turnAssistant = nil
+	}()
+	var target *session.Message
 	if metrics != nil && metrics.AccumulatedMetrics.LatencyMs > 0 && a.turnAssistant != nil {
 		em := *metrics
 		delta := subUsage(metrics.AccumulatedUsage, a.usageBase)
 		em.InvocationUsage = &delta
-		target := a.turnAssistant.Clone()
-		target.EventLoopMetrics = &em
-		target.GuardrailEvent = nil // keep the stored one
-		target.UpdatedAt = a.m.now()
+		// A copy of the struct only: UpdateMessage copies what it stores
+		// and changes nothing it is given.
+		t := *a.turnAssistant
+		t.EventLoopMetrics = &em
+		t.GuardrailEvent = nil // keep the stored one
+		t.UpdatedAt = a.m.now()
+		target = &t
+	}
+	// Both writes in one transaction when the repository can: a
+	// SQLite turn then costs one write fewer. On failure the writes are
+	// tried apart, each reporting its own error as below.
+	if u, ok := a.m.repo.(driver.AgentMessageUpdater); ok && target != nil {
+		if snap, agent := a.pendingSync(); agent != nil {
+			if err := u.UpdateAgentAndMessage(ctx, a.m.sessionID, agent, target); err == nil {
+				a.synced = snap
+				a.storedMetrics(target)
+				return nil
+			}
+		}
+	}
+	_, syncErr := a.syncLocked(ctx)
+	var metricsErr error
+	if target != nil {
 		if err := a.m.repo.UpdateMessage(ctx, a.m.sessionID, a.id, target); err != nil {
 			metricsErr = fmt.Errorf("store event-loop metrics: %w", err)
 		} else {
-			a.turnAssistant.EventLoopMetrics = target.EventLoopMetrics
+			a.storedMetrics(target)
 		}
 	}
-	if metrics != nil {
-		a.usageBase = metrics.AccumulatedUsage
-	}
-	a.turnAssistant = nil
 	return errors.Join(syncErr, metricsErr)
+}
+
+// storedMetrics records that target's metrics were stored on the turn's
+// assistant message. Records the handle holds are shared with the store
+// (see create): they are replaced, never changed in place.
+func (a *AgentSession) storedMetrics(target *session.Message) {
+	updated := *a.turnAssistant
+	updated.EventLoopMetrics = target.EventLoopMetrics
+	if a.latest == a.turnAssistant {
+		a.latest = &updated
+	}
+	a.turnAssistant = &updated
 }
 
 func subUsage(x, y session.Usage) session.Usage {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/sessionkit/sessionkit/backend/memory"
 	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/driver"
 	"github.com/sessionkit/sessionkit/session/manager"
 )
 
@@ -133,7 +134,7 @@ func (c *counting) CreateMessage(ctx context.Context, sid, aid string, m *sessio
 		return err
 	}
 	if c.conflictAlways {
-		return session.MessageError(sid, aid, m.ID, session.ErrConflict)
+		return driver.MessageError(sid, aid, m.ID, session.ErrConflict)
 	}
 	return c.Repository.CreateMessage(ctx, sid, aid, m)
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/driver"
 )
 
 // Errors the manager reports on top of the repository's.
@@ -98,8 +99,8 @@ func New(ctx context.Context, repo session.Repository, sessionID string, opts Op
 	case !errors.Is(err, session.ErrNotFound):
 		return nil, fmt.Errorf("session manager: %w", err)
 	}
-	password := session.NewViewerPassword()
-	now := session.UTCMicro(opts.Now())
+	password := driver.NewViewerPassword()
+	now := driver.UTCMicro(opts.Now())
 	md := map[string]any{}
 	for _, k := range opts.MetadataFields {
 		md[k] = ""
@@ -109,7 +110,7 @@ func New(ctx context.Context, repo session.Repository, sessionID string, opts Op
 		Type:               session.TypeAgent,
 		ApplicationName:    opts.ApplicationName,
 		Metadata:           md,
-		ViewerPasswordHash: session.HashViewerPassword(password),
+		ViewerPasswordHash: driver.HashViewerPassword(password),
 		CreatedAt:          now,
 		UpdatedAt:          now,
 	}
@@ -151,7 +152,7 @@ func Open(ctx context.Context, repo session.Repository, sessionID string, opts O
 // through the manager fail with session.ErrNotFound.
 func OpenSession(repo session.Repository, s *session.Session, opts Options) (*Manager, error) {
 	if s == nil {
-		return nil, session.InvalidArgument("session", "is nil")
+		return nil, driver.InvalidArgument("session", "is nil")
 	}
 	m, err := newManager(repo, s.ID, opts)
 	if err != nil {
@@ -165,13 +166,13 @@ func OpenSession(repo session.Repository, s *session.Session, opts Options) (*Ma
 // manager of sessionID with no session read yet.
 func newManager(repo session.Repository, sessionID string, opts Options) (*Manager, error) {
 	if repo == nil {
-		return nil, session.InvalidArgument("repository", "is nil")
+		return nil, driver.InvalidArgument("repository", "is nil")
 	}
-	if err := session.ValidateSessionID(sessionID); err != nil {
+	if err := driver.ValidateSessionID(sessionID); err != nil {
 		return nil, err
 	}
 	for _, k := range opts.MetadataFields {
-		if err := session.ValidateMetadataKey(k); err != nil {
+		if err := driver.ValidateMetadataKey(k); err != nil {
 			return nil, fmt.Errorf("metadata fields: %w", err)
 		}
 	}
@@ -270,4 +271,4 @@ func (m *Manager) backoff(ctx context.Context, n int) error {
 	}
 }
 
-func (m *Manager) now() time.Time { return session.UTCMicro(m.opts.Now()) }
+func (m *Manager) now() time.Time { return driver.UTCMicro(m.opts.Now()) }

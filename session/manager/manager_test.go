@@ -13,6 +13,7 @@ import (
 	"github.com/sessionkit/sessionkit/backend/sqlite"
 	"github.com/sessionkit/sessionkit/internal/faultinject"
 	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/driver"
 	"github.com/sessionkit/sessionkit/session/manager"
 )
 
@@ -35,7 +36,7 @@ func TestNew_CreatesSessionWithHashedViewerPassword(t *testing.T) {
 	assert.Equal(t, "my-app", s.ApplicationName)
 	assert.Equal(t, map[string]any{"status": "", "priority": ""}, s.Metadata)
 	assert.NotEqual(t, password, s.ViewerPasswordHash, "only the hash is stored")
-	assert.True(t, session.VerifyViewerPassword(s.ViewerPasswordHash, password))
+	assert.True(t, driver.VerifyViewerPassword(s.ViewerPasswordHash, password))
 	assert.Empty(t, m.Session().ViewerPasswordHash, "Session never exposes the hash")
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/driver"
 )
 
 // newEvent returns an event of the managed session with LoadMetadata bound
@@ -55,7 +56,7 @@ func (m *Manager) perform(ctx context.Context, ev *Event) error {
 		ev.Feedback = stored
 		return nil
 	}
-	return session.InvalidArgument("event", "unsupported %s operation %q", ev.Kind, ev.Operation)
+	return driver.InvalidArgument("event", "unsupported %s operation %q", ev.Kind, ev.Operation)
 }
 
 // UpdateMetadata sets the given top-level metadata keys, leaving the others
@@ -150,7 +151,7 @@ func (m *Manager) UpdateAgentConfig(ctx context.Context, agentID string, patch s
 		return err
 	}
 	if patch.PromptMetadata != nil {
-		if err := session.ValidatePromptMetadata(patch.PromptMetadata); err != nil {
+		if err := driver.ValidatePromptMetadata(patch.PromptMetadata); err != nil {
 			return err
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/driver"
 )
 
 // Redaction describes a guardrail intervention for RedactLatest.
@@ -47,7 +48,7 @@ func (a *AgentSession) RedactLatest(ctx context.Context, replacement session.Cha
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.next == 0 {
-		return fmt.Errorf("redact latest message: %w", session.AgentError(m.sessionID, a.id, fmt.Errorf("no message to redact: %w", session.ErrNotFound)))
+		return fmt.Errorf("redact latest message: %w", driver.AgentError(m.sessionID, a.id, fmt.Errorf("no message to redact: %w", session.ErrNotFound)))
 	}
 	latest := a.latest
 	if latest == nil {
@@ -57,7 +58,7 @@ func (a *AgentSession) RedactLatest(ctx context.Context, replacement session.Cha
 		}
 	}
 	now := m.now()
-	ev, err := session.PrepareGuardrailEvent(&session.GuardrailEvent{
+	ev, err := driver.PrepareGuardrailEvent(&session.GuardrailEvent{
 		Action:            r.Action,
 		Timestamp:         now,
 		StopReason:        r.StopReason,
@@ -71,7 +72,7 @@ func (a *AgentSession) RedactLatest(ctx context.Context, replacement session.Cha
 	target.RedactMessage = &replacement
 	target.EventLoopMetrics, target.GuardrailEvent = nil, nil // keep the stored ones
 	target.UpdatedAt = now
-	if _, err := session.PrepareMessage(target, now); err != nil {
+	if _, err := driver.PrepareMessage(target, now); err != nil {
 		return fmt.Errorf("redact latest message: %w", err)
 	}
 
@@ -85,12 +86,19 @@ func (a *AgentSession) RedactLatest(ctx context.Context, replacement session.Cha
 		}
 		// The redaction is written: from here the agent must see it even if
 		// recording the audit event fails.
+		// The handle's records may be shared with the store: replace them,
+		// never change them in place.
 		red := hev.Message.RedactMessage.Clone()
 		if latest == a.latest {
-			latest.RedactMessage = &red
+			updated := *latest
+			updated.RedactMessage = &red
+			if a.turnAssistant == a.latest {
+				a.turnAssistant = &updated
+			}
+			a.latest = &updated
 		}
 		if a.latestShown && hev.Message.ID == latest.ID && len(a.messages) > 0 {
-			a.messages[len(a.messages)-1] = red.Clone()
+			a.messages[len(a.messages)-1] = red
 		}
 		if hev.Guardrail == nil {
 			return nil
@@ -232,7 +240,7 @@ func pyStr(v any, def string) string {
 	case int:
 		return strconv.Itoa(x)
 	case float64:
-		return session.PythonFloat(x)
+		return driver.PythonFloat(x)
 	}
 	return fmt.Sprint(v)
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/driver"
 	"github.com/sessionkit/sessionkit/session/manager"
 )
 
@@ -150,7 +151,7 @@ func TestGuardrailSummary(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			n, err := session.NormalizeMap("trace", tc.trace)
+			n, err := driver.NormalizeMap("trace", tc.trace)
 			require.NoError(t, err)
 			assert.Equal(t, tc.want, manager.GuardrailSummary(n))
 		})

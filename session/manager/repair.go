@@ -1,6 +1,10 @@
 package manager
 
-import "github.com/sessionkit/sessionkit/session"
+import (
+	"slices"
+
+	"github.com/sessionkit/sessionkit/session"
+)
 
 // InterruptedToolText is the text of the error toolResult RepairToolUse adds
 // for a toolUse that never got its result.
@@ -20,10 +24,20 @@ const InterruptedToolText = "Tool was interrupted."
 // is deterministic. A toolUse in the last message is left alone: the agent
 // is still waiting for its result.
 func RepairToolUse(msgs []session.ChatMessage) []session.ChatMessage {
-	out := make([]session.ChatMessage, 0, len(msgs)+1)
-	for _, c := range msgs {
-		out = append(out, c.Clone())
+	out := repairToolUse(msgs)
+	for i, c := range out {
+		out[i] = c.Clone()
 	}
+	return out
+}
+
+// repairToolUse is RepairToolUse without the copy: the result shares the
+// contents of every message it does not repair with msgs, and a repaired
+// message gets a new content slice, so msgs is never changed. Resume uses
+// it on the store's immutable values.
+func repairToolUse(msgs []session.ChatMessage) []session.ChatMessage {
+	out := make([]session.ChatMessage, 0, len(msgs)+1)
+	out = append(out, msgs...)
 	if len(out) > 0 && out[0].Role == session.RoleUser && hasToolResult(out[0]) {
 		out = out[1:]
 	}
@@ -49,7 +63,8 @@ func RepairToolUse(msgs []session.ChatMessage) []session.ChatMessage {
 			continue
 		}
 		if hasToolResult(out[i+1]) {
-			out[i+1].Content = append(out[i+1].Content, missing...)
+			// A new slice: the old one may be shared with msgs.
+			out[i+1].Content = append(slices.Clip(out[i+1].Content), missing...)
 			continue
 		}
 		inserted := session.ChatMessage{Role: session.RoleUser, Content: missing}

@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/driver"
 )
 
 // MetadataToolName is the name of the agent tool, as in the Python original.
@@ -186,7 +187,7 @@ func (t *MetadataTool) update(ctx context.Context, metadataArg any, order []stri
 		return "Error: metadata fields cannot be changed: " + pyRepr(toAny(denied))
 	}
 	if t.maxBytes > 0 {
-		enc, err := session.MarshalValueJSON(md)
+		enc, err := driver.MarshalValueJSON(md)
 		if err != nil {
 			return "Error managing metadata: " + err.Error()
 		}
@@ -238,7 +239,7 @@ func toolArgs(input any) (map[string]any, []string, error) {
 	case nil:
 		return map[string]any{}, nil, nil
 	case map[string]any:
-		n, err := session.NormalizeMap("input", x)
+		n, err := driver.NormalizeMap("input", x)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -252,7 +253,7 @@ func toolArgs(input any) (map[string]any, []string, error) {
 	default:
 		return nil, nil, fmt.Errorf("tool input is %T, not an object", input)
 	}
-	v, err := session.UnmarshalValueJSON(raw)
+	v, err := driver.UnmarshalValueJSON(raw)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -278,7 +279,7 @@ func parseJSONParam(name string, v any) (any, []string, string) {
 	if !ok {
 		return v, nil, ""
 	}
-	parsed, err := session.UnmarshalValueJSON([]byte(s))
+	parsed, err := driver.UnmarshalValueJSON([]byte(s))
 	if err != nil {
 		return nil, nil, fmt.Sprintf("Error: %s must be a valid JSON, got: %s...", name, firstRunes(s, 100))
 	}
@@ -509,7 +510,7 @@ func writePyJSON(b *strings.Builder, v any) {
 	case int64:
 		b.WriteString(strconv.FormatInt(x, 10))
 	case float64:
-		b.WriteString(session.PythonFloat(x))
+		b.WriteString(driver.PythonFloat(x))
 	case string:
 		writePyJSONString(b, x)
 	case []byte:

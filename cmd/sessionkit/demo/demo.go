@@ -18,6 +18,7 @@ import (
 
 	"github.com/sessionkit/sessionkit/cmd/sessionkit/internal/timeline"
 	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/driver"
 	"github.com/sessionkit/sessionkit/session/manager"
 	"github.com/sessionkit/sessionkit/session/manager/scripted"
 )
@@ -106,7 +107,7 @@ func (d *demo) open(ctx context.Context, id, app string, fields ...string) (*man
 	}
 	if !m.Created() {
 		_ = m.Close()
-		return nil, session.SessionError(id, fmt.Errorf("%w: choose another run id", session.ErrAlreadyExists))
+		return nil, driver.SessionError(id, fmt.Errorf("%w: choose another run id", session.ErrAlreadyExists))
 	}
 	if pw, ok := m.TakeViewerPassword(); ok {
 		d.res.ViewerPasswords[id] = pw
@@ -273,7 +274,7 @@ func (d *demo) resume(ctx context.Context, id string) error {
 	}
 	defer m.Close()
 	if m.Created() {
-		return session.SessionError(id, errors.New("vanished before resume"))
+		return driver.SessionError(id, errors.New("vanished before resume"))
 	}
 	a, err := m.Initialize(ctx, "support-agent", manager.AgentOptions{})
 	if err != nil {
@@ -289,7 +290,7 @@ func (d *demo) resume(ctx context.Context, id string) error {
 		}
 	}
 	if !redacted {
-		return session.SessionError(id, errors.New("resumed agent does not see the redaction"))
+		return driver.SessionError(id, errors.New("resumed agent does not see the redaction"))
 	}
 	if _, err := scripted.New(a, scripted.Options{Seed: 5}).Run(ctx, scripted.Turn{
 		User: "(next day) Has the refund arrived?", Answer: "Yes, the refund for A-1001 was completed this morning.",

@@ -11,6 +11,7 @@ import (
 	"github.com/sessionkit/sessionkit/backend/memory"
 	"github.com/sessionkit/sessionkit/cmd/sessionkit/demo"
 	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/driver"
 )
 
 func TestRun_WritesEveryFeatureAndResumes(t *testing.T) {
@@ -28,7 +29,7 @@ func TestRun_WritesEveryFeatureAndResumes(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, demo.AppSupport, support.ApplicationName)
 	assert.Equal(t, map[string]any{"status": "resolved", "priority": "high"}, support.Metadata)
-	assert.True(t, session.VerifyViewerPassword(support.ViewerPasswordHash, res.ViewerPasswords["demo-t1-support"]))
+	assert.True(t, driver.VerifyViewerPassword(support.ViewerPasswordHash, res.ViewerPasswords["demo-t1-support"]))
 
 	msgs, err := repo.ListMessages(ctx, "demo-t1-support", "support-agent", 0, 0)
 	require.NoError(t, err)

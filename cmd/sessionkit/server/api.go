@@ -15,6 +15,7 @@ import (
 	"github.com/sessionkit/sessionkit/cmd/sessionkit/internal/timeline"
 	"github.com/sessionkit/sessionkit/cmd/sessionkit/internal/wire"
 	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/driver"
 	"github.com/sessionkit/sessionkit/session/manager"
 )
 
@@ -77,7 +78,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		}
 		target = targetSession + req.SessionID
 	default:
-		s.writeError(w, r, session.InvalidArgument("login", "give admin_token, api_key, or session_id and password"))
+		s.writeError(w, r, driver.InvalidArgument("login", "give admin_token, api_key, or session_id and password"))
 		return
 	}
 	s.authFailed(w, r, arrived, s.failure(r, target))
@@ -103,7 +104,7 @@ func parseQuery(v url.Values) (session.SessionQuery, error) {
 	var q session.SessionQuery
 	for key, vals := range v {
 		if len(vals) != 1 {
-			return q, session.InvalidArgument(key, "given %d times", len(vals))
+			return q, driver.InvalidArgument(key, "given %d times", len(vals))
 		}
 		val := vals[0]
 		switch {
@@ -116,7 +117,7 @@ func parseQuery(v url.Values) (session.SessionQuery, error) {
 		case key == "created_from", key == "created_to":
 			t, err := parseTime(val)
 			if err != nil {
-				return q, session.InvalidArgument(key, "%q is not an RFC 3339 time or date", val)
+				return q, driver.InvalidArgument(key, "%q is not an RFC 3339 time or date", val)
 			}
 			if key == "created_from" {
 				q.CreatedFrom = t
@@ -126,15 +127,15 @@ func parseQuery(v url.Values) (session.SessionQuery, error) {
 		case key == "limit":
 			n, err := strconv.Atoi(val)
 			if err != nil {
-				return q, session.InvalidArgument("limit", "%q is not an integer", val)
+				return q, driver.InvalidArgument("limit", "%q is not an integer", val)
 			}
 			if n <= 0 {
-				return q, session.InvalidArgument("limit", "%d must be positive", n)
+				return q, driver.InvalidArgument("limit", "%d must be positive", n)
 			}
 			q.Limit = n
 		case key == "cursor":
 			if val == "" {
-				return q, session.InvalidArgument("cursor", "is empty")
+				return q, driver.InvalidArgument("cursor", "is empty")
 			}
 			q.Cursor = val
 		case key == "metadata":
@@ -150,7 +151,7 @@ func parseQuery(v url.Values) (session.SessionQuery, error) {
 			}
 		case strings.HasPrefix(key, "metadata."):
 			k := strings.TrimPrefix(key, "metadata.")
-			if err := session.ValidateMetadataKey(k); err != nil {
+			if err := driver.ValidateMetadataKey(k); err != nil {
 				return q, err
 			}
 			if q.Metadata == nil {
@@ -158,7 +159,7 @@ func parseQuery(v url.Values) (session.SessionQuery, error) {
 			}
 			q.Metadata[k] = val
 		default:
-			return q, session.InvalidArgument(key, "unknown search parameter")
+			return q, driver.InvalidArgument(key, "unknown search parameter")
 		}
 	}
 	return q, nil
@@ -191,7 +192,7 @@ func (s *Server) listSessions(w http.ResponseWriter, r *http.Request) {
 		}
 		q.ApplicationName = p.application
 	}
-	if _, _, err := session.PrepareQuery(q); err != nil {
+	if _, _, err := driver.PrepareQuery(q); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -288,8 +289,8 @@ func (s *Server) createSession(w http.ResponseWriter, r *http.Request) {
 	sess := &session.Session{ID: req.SessionID, ApplicationName: req.ApplicationName, Metadata: md}
 	var password string
 	if req.ViewerPassword {
-		password = session.NewViewerPassword()
-		sess.ViewerPasswordHash = session.HashViewerPassword(password)
+		password = driver.NewViewerPassword()
+		sess.ViewerPasswordHash = driver.HashViewerPassword(password)
 	}
 	if err := s.repo.CreateSession(r.Context(), sess); err != nil {
 		s.writeError(w, r, err)
@@ -311,7 +312,7 @@ func (s *Server) createSession(w http.ResponseWriter, r *http.Request) {
 // sessionID returns the validated {id} path value.
 func sessionID(r *http.Request) (string, error) {
 	id := r.PathValue("id")
-	return id, session.ValidateSessionID(id)
+	return id, driver.ValidateSessionID(id)
 }
 
 // agentPath returns the validated {id} and {agent} path values.
@@ -321,7 +322,7 @@ func agentPath(r *http.Request) (string, string, error) {
 		return "", "", err
 	}
 	agent := r.PathValue("agent")
-	return id, agent, session.ValidateAgentID(agent)
+	return id, agent, driver.ValidateAgentID(agent)
 }
 
 type sessionDetail struct {
@@ -374,7 +375,7 @@ func (s *Server) agentDetails(ctx context.Context, id string) ([]*agentDetail, e
 	for _, a := range agents {
 		wa, err := wire.FromAgent(a)
 		if err != nil {
-			return nil, session.AgentError(id, a.ID, err)
+			return nil, driver.AgentError(id, a.ID, err)
 		}
 		n, err := s.repo.CountMessages(ctx, id, a.ID)
 		if err != nil {
@@ -450,7 +451,7 @@ func (s *Server) updateMetadata(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	if _, err := session.PrepareMetadata(md); err != nil {
+	if _, err := driver.PrepareMetadata(md); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -478,11 +479,11 @@ func (s *Server) deleteMetadata(w http.ResponseWriter, r *http.Request) {
 	}
 	for k := range r.URL.Query() {
 		if k != "key" {
-			s.writeError(w, r, session.InvalidArgument(k, "unknown parameter; use key=<name>, repeated"))
+			s.writeError(w, r, driver.InvalidArgument(k, "unknown parameter; use key=<name>, repeated"))
 			return
 		}
 	}
-	keys, err := session.PrepareMetadataKeys(r.URL.Query()["key"])
+	keys, err := driver.PrepareMetadataKeys(r.URL.Query()["key"])
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -604,7 +605,7 @@ func (s *Server) createAgent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if wa.CreatedAt != nil || wa.UpdatedAt != nil {
-		s.writeError(w, r, session.InvalidArgument("created_at", "is set by the server"))
+		s.writeError(w, r, driver.InvalidArgument("created_at", "is set by the server"))
 		return
 	}
 	a, err := wa.ToAgent()
@@ -661,11 +662,11 @@ func (s *Server) updateAgent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if wa.AgentID != "" && wa.AgentID != agent {
-		s.writeError(w, r, session.InvalidArgument("agent_id", "%q does not match the path", wa.AgentID))
+		s.writeError(w, r, driver.InvalidArgument("agent_id", "%q does not match the path", wa.AgentID))
 		return
 	}
 	if wa.Config != nil || wa.CreatedAt != nil || wa.UpdatedAt != nil {
-		s.writeError(w, r, session.InvalidArgument("agent", "only state, conversation_manager_state and _internal_state can be updated"))
+		s.writeError(w, r, driver.InvalidArgument("agent", "only state, conversation_manager_state and _internal_state can be updated"))
 		return
 	}
 	wa.AgentID = agent
@@ -701,12 +702,12 @@ func (s *Server) listMessages(w http.ResponseWriter, r *http.Request) {
 	last, offset, limit := -1, -1, MaxMessagesPerRead
 	for k, vals := range q {
 		if len(vals) != 1 {
-			s.writeError(w, r, session.InvalidArgument(k, "given %d times", len(vals)))
+			s.writeError(w, r, driver.InvalidArgument(k, "given %d times", len(vals)))
 			return
 		}
 		n, err := strconv.Atoi(vals[0])
 		if err != nil || n < 0 {
-			s.writeError(w, r, session.InvalidArgument(k, "%q is not a non-negative integer", vals[0]))
+			s.writeError(w, r, driver.InvalidArgument(k, "%q is not a non-negative integer", vals[0]))
 			return
 		}
 		switch k {
@@ -717,16 +718,16 @@ func (s *Server) listMessages(w http.ResponseWriter, r *http.Request) {
 		case "limit":
 			limit = n
 		default:
-			s.writeError(w, r, session.InvalidArgument(k, "unknown parameter; use last, or offset and limit"))
+			s.writeError(w, r, driver.InvalidArgument(k, "unknown parameter; use last, or offset and limit"))
 			return
 		}
 	}
 	if last >= 0 && (offset >= 0 || q.Has("limit")) {
-		s.writeError(w, r, session.InvalidArgument("last", "cannot be combined with offset or limit"))
+		s.writeError(w, r, driver.InvalidArgument("last", "cannot be combined with offset or limit"))
 		return
 	}
 	if last > MaxMessagesPerRead || limit > MaxMessagesPerRead || limit == 0 {
-		s.writeError(w, r, session.InvalidArgument("limit", "must be within [1, %d]", MaxMessagesPerRead))
+		s.writeError(w, r, driver.InvalidArgument("limit", "must be within [1, %d]", MaxMessagesPerRead))
 		return
 	}
 	ctx := r.Context()
@@ -785,7 +786,7 @@ func (s *Server) decodeMessage(w http.ResponseWriter, r *http.Request) (appendRe
 	if err != nil {
 		return req, nil, err
 	}
-	if _, err := session.PrepareMessage(m, s.opts.Now()); err != nil {
+	if _, err := driver.PrepareMessage(m, s.opts.Now()); err != nil {
 		return req, nil, err
 	}
 	return req, m, nil

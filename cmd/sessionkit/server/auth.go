@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/driver"
 )
 
 // role is what a credential grants.
@@ -142,10 +143,10 @@ func (s *Server) checkToken(ctx context.Context, token string) (principal, strin
 	if s.adminTokenOK(token) {
 		return principal{role: roleAdmin}, "", nil
 	}
-	if !session.LooksLikeAPIKey(token) || s.keys == nil {
+	if !driver.LooksLikeAPIKey(token) || s.keys == nil {
 		return principal{}, targetAdmin, nil
 	}
-	k, err := s.keys.APIKeyByHash(ctx, session.HashAPIKey(token))
+	k, err := s.keys.APIKeyByHash(ctx, driver.HashAPIKey(token))
 	if errors.Is(err, session.ErrNotFound) {
 		return principal{}, targetAPIKeys, nil
 	}
@@ -223,7 +224,7 @@ func (s *Server) authorize(r *http.Request, p *principal, need access) error {
 		if sess.ApplicationName != p.application {
 			// The same answer as a session that does not exist, so a key
 			// cannot learn which ids other applications use.
-			return session.SessionError(id, session.ErrNotFound)
+			return driver.SessionError(id, session.ErrNotFound)
 		}
 		p.session = sess
 		return nil
@@ -237,25 +238,25 @@ func (s *Server) adminTokenOK(token string) bool {
 
 // dummyViewerHash is checked against when the session is missing, so that
 // a wrong password costs the same hashing either way.
-var dummyViewerHash = session.HashViewerPassword(session.NewViewerPassword())
+var dummyViewerHash = driver.HashViewerPassword(driver.NewViewerPassword())
 
 // sessionPasswordOK verifies a viewer password. An invalid or unknown session
 // id is reported as a bad password, so that probing cannot tell which
 // sessions exist; the time it takes is equalized by authFailed.
 func (s *Server) sessionPasswordOK(ctx context.Context, id, password string) (bool, error) {
-	if session.ValidateSessionID(id) != nil {
-		session.VerifyViewerPassword(dummyViewerHash, password)
+	if driver.ValidateSessionID(id) != nil {
+		driver.VerifyViewerPassword(dummyViewerHash, password)
 		return false, nil
 	}
 	sess, err := s.repo.GetSession(ctx, id)
 	if errors.Is(err, session.ErrNotFound) {
-		session.VerifyViewerPassword(dummyViewerHash, password)
+		driver.VerifyViewerPassword(dummyViewerHash, password)
 		return false, nil
 	}
 	if err != nil {
 		return false, err
 	}
-	return session.VerifyViewerPassword(sess.ViewerPasswordHash, password), nil
+	return driver.VerifyViewerPassword(sess.ViewerPasswordHash, password), nil
 }
 
 func bearer(r *http.Request) (string, bool) {

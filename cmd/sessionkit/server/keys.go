@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/driver"
 )
 
 // keyRequest is POST /api/keys.
@@ -47,7 +48,7 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	key, k, err := session.NewAPIKey(req.ApplicationName, req.Description, s.opts.Now())
+	key, k, err := driver.NewAPIKey(req.ApplicationName, req.Description, s.opts.Now())
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -86,7 +87,7 @@ func (s *Server) deleteKey(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := r.PathValue("key")
-	if err := session.ValidateAPIKeyID(id); err != nil {
+	if err := driver.ValidateAPIKeyID(id); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/sessionkit/sessionkit/backend/memory"
 	"github.com/sessionkit/sessionkit/cmd/sessionkit/server"
 	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/driver"
 	"github.com/sessionkit/sessionkit/session/manager"
 )
 
@@ -142,7 +143,7 @@ func TestAPI_ManagedWriteReadsSessionOnce(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	w, f := newWatchedServer(t)
-	key, k, err := session.NewAPIKey("app", "test", time.Now())
+	key, k, err := driver.NewAPIKey("app", "test", time.Now())
 	require.NoError(t, err)
 	require.NoError(t, w.CreateAPIKey(ctx, k))
 	require.NoError(t, w.Repository.CreateSession(ctx, &session.Session{ID: "s1", ApplicationName: "app"}))

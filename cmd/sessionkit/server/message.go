@@ -5,7 +5,7 @@ import (
 	"strconv"
 
 	"github.com/sessionkit/sessionkit/cmd/sessionkit/internal/wire"
-	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/driver"
 )
 
 // One message by id, for clients that mirror Strands' SessionRepository
@@ -29,9 +29,9 @@ func messagePath(r *http.Request) (string, string, int, error) {
 	raw := r.PathValue("message")
 	n, err := strconv.Atoi(raw)
 	if err != nil {
-		return "", "", 0, session.InvalidArgument("message_id", "%q is not an integer", raw)
+		return "", "", 0, driver.InvalidArgument("message_id", "%q is not an integer", raw)
 	}
-	return id, agent, n, session.ValidateMessageID(n)
+	return id, agent, n, driver.ValidateMessageID(n)
 }
 
 func (s *Server) getMessage(w http.ResponseWriter, r *http.Request) {
@@ -59,7 +59,7 @@ func (s *Server) updateMessage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if req.MessageID != nil && *req.MessageID != msgID {
-		s.writeError(w, r, session.InvalidArgument("message_id", "%d does not match the path", *req.MessageID))
+		s.writeError(w, r, driver.InvalidArgument("message_id", "%d does not match the path", *req.MessageID))
 		return
 	}
 	m.ID = msgID

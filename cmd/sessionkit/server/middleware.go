@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/driver"
 )
 
 // httpError is an error with its HTTP answer.
@@ -98,7 +99,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 // decodeJSON reads the request body into v: it must be application/json,
 // within MaxBodyBytes, JSON text that decodes without loss (no invalid
-// UTF-8, no lone surrogate: session.CheckJSONText), one JSON value with no
+// UTF-8, no lone surrogate: driver.CheckJSONText), one JSON value with no
 // unknown fields.
 func (s *Server) decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	ct := r.Header.Get("Content-Type")
@@ -113,18 +114,18 @@ func (s *Server) decodeJSON(w http.ResponseWriter, r *http.Request, v any) error
 		if errors.As(err, &mbe) {
 			return fmt.Errorf("request body over %d bytes: %w", mbe.Limit, err)
 		}
-		return session.InvalidArgument("request body", "unreadable: %v", err)
+		return driver.InvalidArgument("request body", "unreadable: %v", err)
 	}
-	if err := session.CheckJSONText(raw); err != nil {
+	if err := driver.CheckJSONText(raw); err != nil {
 		return fmt.Errorf("request body: %w", err)
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return session.InvalidArgument("request body", "%s", strings.TrimPrefix(err.Error(), "json: "))
+		return driver.InvalidArgument("request body", "%s", strings.TrimPrefix(err.Error(), "json: "))
 	}
 	if dec.More() {
-		return session.InvalidArgument("request body", "trailing data after the JSON value")
+		return driver.InvalidArgument("request body", "trailing data after the JSON value")
 	}
 	return nil
 }
@@ -183,11 +184,11 @@ func checkPath(path string) error {
 	for i, seg := range segs {
 		switch {
 		case seg == "" && i < len(segs)-1:
-			return session.InvalidArgument("path", "empty path segment (a doubled slash); nothing is redirected")
+			return driver.InvalidArgument("path", "empty path segment (a doubled slash); nothing is redirected")
 		case seg == "" && api:
-			return session.InvalidArgument("path", "trailing slash; API paths have none and nothing is redirected")
+			return driver.InvalidArgument("path", "trailing slash; API paths have none and nothing is redirected")
 		case seg == "." || seg == "..":
-			return session.InvalidArgument("path", "%q segments are not allowed; nothing is redirected", seg)
+			return driver.InvalidArgument("path", "%q segments are not allowed; nothing is redirected", seg)
 		}
 	}
 	return nil

@@ -6,6 +6,7 @@ import (
 
 	"github.com/sessionkit/sessionkit/cmd/sessionkit/internal/wire"
 	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/driver"
 )
 
 // Orchestrator (Graph and Swarm) state, session.MultiAgentStore over HTTP:
@@ -44,7 +45,7 @@ func multiAgentPath(r *http.Request) (string, string, error) {
 		return "", "", err
 	}
 	multi := r.PathValue("multi")
-	return id, multi, session.ValidateMultiAgentID(multi)
+	return id, multi, driver.ValidateMultiAgentID(multi)
 }
 
 type multiAgentList struct {
@@ -102,7 +103,7 @@ func (s *Server) createMultiAgent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if wm.CreatedAt != nil || wm.UpdatedAt != nil {
-		s.writeError(w, r, session.InvalidArgument("created_at", "is set by the server"))
+		s.writeError(w, r, driver.InvalidArgument("created_at", "is set by the server"))
 		return
 	}
 	m, err := wm.ToMultiAgent()
@@ -151,11 +152,11 @@ func (s *Server) updateMultiAgent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if wm.MultiAgentID != "" && wm.MultiAgentID != multi {
-		s.writeError(w, r, session.InvalidArgument("multi_agent_id", "%q does not match the path", wm.MultiAgentID))
+		s.writeError(w, r, driver.InvalidArgument("multi_agent_id", "%q does not match the path", wm.MultiAgentID))
 		return
 	}
 	if wm.CreatedAt != nil || wm.UpdatedAt != nil {
-		s.writeError(w, r, session.InvalidArgument("multi_agent", "only state can be updated"))
+		s.writeError(w, r, driver.InvalidArgument("multi_agent", "only state can be updated"))
 		return
 	}
 	wm.MultiAgentID = multi

@@ -14,6 +14,7 @@ import (
 
 	"github.com/sessionkit/sessionkit/cmd/sessionkit/server"
 	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/driver"
 )
 
 // sessionRoutes returns every documented route under /api/sessions/{id}
@@ -63,8 +64,8 @@ func TestLimiter_WrongViewerPasswordOnEveryRoute(t *testing.T) {
 		t.Run(method+" "+pattern, func(t *testing.T) {
 			t.Parallel()
 			id := fmt.Sprintf("pw-limit-%d", i)
-			password := session.NewViewerPassword()
-			require.NoError(t, f.repo.CreateSession(ctx, &session.Session{ID: id, ViewerPasswordHash: session.HashViewerPassword(password)}))
+			password := driver.NewViewerPassword()
+			require.NoError(t, f.repo.CreateSession(ctx, &session.Session{ID: id, ViewerPasswordHash: driver.HashViewerPassword(password)}))
 			path := strings.NewReplacer("{id}", id, "{agent}", "a", "{message}", "0", "{multi}", "m").Replace(pattern)
 			guess := func(pw string) int {
 				status, body, _ := f.do(t, request{method: method, path: path, body: "{}", noAuth: true,

@@ -12,7 +12,7 @@ import (
 
 	"github.com/sessionkit/sessionkit/cmd/sessionkit/demo"
 	"github.com/sessionkit/sessionkit/cmd/sessionkit/server"
-	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/driver"
 )
 
 // A session's viewer password reads that session and nothing more: every
@@ -91,7 +91,7 @@ func TestAPI_ApplicationKeys(t *testing.T) {
 	stored, err := f.repo.ListAPIKeys(ctx)
 	require.NoError(t, err)
 	require.Len(t, stored, 1)
-	assert.Equal(t, session.HashAPIKey(key), stored[0].Hash, "stored as its hash")
+	assert.Equal(t, driver.HashAPIKey(key), stored[0].Hash, "stored as its hash")
 	status, body, _ = f.do(t, request{method: "GET", path: "/api/keys"})
 	require.Equal(t, 200, status)
 	assert.NotContains(t, toJSON(t, body), key, "the key is shown once")
@@ -201,7 +201,7 @@ func TestSecurity_APIKeyNeverLogged(t *testing.T) {
 		seen.WriteString(toJSON(t, b))
 	}
 	require.NotEmpty(t, logs.String())
-	for _, secret := range []string{key, key[4:], session.HashAPIKey(key)} {
+	for _, secret := range []string{key, key[4:], driver.HashAPIKey(key)} {
 		assert.NotContains(t, logs.String(), secret)
 		assert.NotContains(t, seen.String(), secret)
 	}

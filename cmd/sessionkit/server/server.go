@@ -53,7 +53,7 @@
 // ErrNotFound 404, ErrAlreadyExists and ErrConflict 409, ErrTooLarge 413,
 // ErrClosed 503. Bad input never yields a 500; a panic in a handler is
 // logged and answered with a 500. Request bodies must be JSON text that
-// decodes without loss (session.CheckJSONText).
+// decodes without loss (driver.CheckJSONText).
 package server
 
 import (
@@ -68,6 +68,7 @@ import (
 	"time"
 
 	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/driver"
 	"github.com/sessionkit/sessionkit/session/manager"
 )
 
@@ -161,10 +162,10 @@ const (
 // New validates opts and returns a Server.
 func New(opts Options) (*Server, error) {
 	if opts.Repository == nil {
-		return nil, session.InvalidArgument("repository", "is required")
+		return nil, driver.InvalidArgument("repository", "is required")
 	}
 	if len(opts.AdminToken) < 16 {
-		return nil, session.InvalidArgument("admin token", "must be at least 16 bytes")
+		return nil, driver.InvalidArgument("admin token", "must be at least 16 bytes")
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
@@ -190,7 +191,7 @@ func New(opts Options) (*Server, error) {
 	opts.MaxHeaderBytes = min(opts.MaxHeaderBytes, HardMaxHeaderBytes)
 	for _, p := range opts.TrustedProxies {
 		if !p.IsValid() {
-			return nil, session.InvalidArgument("trusted proxies", "%v is not a valid network", p)
+			return nil, driver.InvalidArgument("trusted proxies", "%v is not a valid network", p)
 		}
 	}
 	if opts.SearchRate == (Rate{}) {

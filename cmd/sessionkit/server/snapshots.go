@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/driver"
 )
 
 // Snapshot storage, session.SnapshotStore over HTTP (the routes table in
@@ -82,7 +83,7 @@ func readSnapshotBody(w http.ResponseWriter, r *http.Request, limit int64) ([]by
 	if r.ContentLength >= 0 {
 		buf := make([]byte, r.ContentLength)
 		if _, err := io.ReadFull(body, buf); err != nil {
-			return nil, session.InvalidArgument("request body", "shorter than its Content-Length: %v", err)
+			return nil, driver.InvalidArgument("request body", "shorter than its Content-Length: %v", err)
 		}
 		return buf, nil
 	}
@@ -91,7 +92,7 @@ func readSnapshotBody(w http.ResponseWriter, r *http.Request, limit int64) ([]by
 	if errors.As(err, &mbe) {
 		return nil, tooLarge("more than " + strconv.FormatInt(limit, 10))
 	} else if err != nil {
-		return nil, session.InvalidArgument("request body", "unreadable: %v", err)
+		return nil, driver.InvalidArgument("request body", "unreadable: %v", err)
 	}
 	return buf, nil
 }
@@ -116,7 +117,7 @@ func (s *Server) putSnapshot(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	key, err := session.NormalizeSnapshotKey(r.PathValue("key"))
+	key, err := driver.NormalizeSnapshotKey(r.PathValue("key"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -180,7 +181,7 @@ func (s *Server) listSnapshots(w http.ResponseWriter, r *http.Request) {
 	q := session.SnapshotQuery{Prefix: qv.Get("prefix"), Cursor: qv.Get("cursor")}
 	if v := qv.Get("limit"); v != "" {
 		if q.Limit, err = strconv.Atoi(v); err != nil || q.Limit < 1 {
-			s.writeError(w, r, session.InvalidArgument("limit", "%q is not a whole number from 1 to %d", v, session.MaxSnapshotListLimit))
+			s.writeError(w, r, driver.InvalidArgument("limit", "%q is not a whole number from 1 to %d", v, session.MaxSnapshotListLimit))
 			return
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/driver"
 )
 
 // Bounds of GET /api/stats. One request reads at most maxStatsSessions
@@ -123,7 +124,7 @@ func parseStatsQuery(v map[string][]string, now time.Time) (statsQuery, error) {
 	var from, to string
 	for key, vals := range v {
 		if len(vals) != 1 {
-			return q, session.InvalidArgument(key, "given %d times", len(vals))
+			return q, driver.InvalidArgument(key, "given %d times", len(vals))
 		}
 		switch key {
 		case "application":
@@ -133,13 +134,13 @@ func parseStatsQuery(v map[string][]string, now time.Time) (statsQuery, error) {
 		case "to":
 			to = vals[0]
 		default:
-			return q, session.InvalidArgument(key, "unknown stats parameter")
+			return q, driver.InvalidArgument(key, "unknown stats parameter")
 		}
 	}
 	day := func(name, val string) (time.Time, error) {
 		t, err := time.Parse(statsDate, val)
 		if err != nil {
-			return t, session.InvalidArgument(name, "%q is not a date (YYYY-MM-DD)", val)
+			return t, driver.InvalidArgument(name, "%q is not a date (YYYY-MM-DD)", val)
 		}
 		return t, nil
 	}
@@ -159,9 +160,9 @@ func parseStatsQuery(v map[string][]string, now time.Time) (statsQuery, error) {
 	n := int(q.to.Sub(q.from)/(24*time.Hour)) + 1
 	switch {
 	case n < 1:
-		return q, session.InvalidArgument("from", "%s is after to %s", q.from.Format(statsDate), q.to.Format(statsDate))
+		return q, driver.InvalidArgument("from", "%s is after to %s", q.from.Format(statsDate), q.to.Format(statsDate))
 	case n > maxStatsDays:
-		return q, session.InvalidArgument("from", "the range is %d days, at most %d", n, maxStatsDays)
+		return q, driver.InvalidArgument("from", "the range is %d days, at most %d", n, maxStatsDays)
 	}
 	return q, nil
 }

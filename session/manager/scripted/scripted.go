@@ -13,6 +13,7 @@ import (
 	"sync"
 
 	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/driver"
 	"github.com/sessionkit/sessionkit/session/manager"
 )
 
@@ -165,7 +166,7 @@ func (a *Agent) callTool(ctx context.Context, name, id string, input map[string]
 	var text, status string
 	if tool, ok := a.tools[name]; !ok {
 		text, status = fmt.Sprintf("Unknown tool: %s", name), "error"
-	} else if out, err := tool(ctx, session.CloneMap(input)); err != nil {
+	} else if out, err := tool(ctx, driver.CloneMap(input)); err != nil {
 		text, status = err.Error(), "error"
 	} else {
 		text, status = out, "success"

@@ -14,6 +14,7 @@ import (
 
 	"github.com/sessionkit/sessionkit/cmd/sessionkit/internal/wire"
 	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/driver"
 )
 
 // Kinds of timeline events.
@@ -93,7 +94,7 @@ func Build(ctx context.Context, repo session.Repository, id string) (*Timeline, 
 	for _, a := range agents {
 		wa, err := wire.FromAgent(a)
 		if err != nil {
-			return nil, session.AgentError(id, a.ID, err)
+			return nil, driver.AgentError(id, a.ID, err)
 		}
 		tl.Events = append(tl.Events, &Event{At: a.CreatedAt, Kind: KindAgent, AgentID: a.ID, Agent: wa})
 		msgs, err := repo.ListMessages(ctx, id, a.ID, 0, 0)
@@ -103,7 +104,7 @@ func Build(ctx context.Context, repo session.Repository, id string) (*Timeline, 
 		for _, m := range msgs {
 			ev, err := messageEvent(a.ID, m)
 			if err != nil {
-				return nil, session.MessageError(id, a.ID, m.ID, err)
+				return nil, driver.MessageError(id, a.ID, m.ID, err)
 			}
 			tl.Events = append(tl.Events, ev)
 		}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/sessionkit/sessionkit/cmd/sessionkit/internal/wire"
 	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/driver"
 )
 
 // writeMultiAgents stores p's orchestrator records. A repository without
@@ -47,7 +48,7 @@ func readMultiAgents(ctx context.Context, repo session.Repository, id string) ([
 	for _, m := range list {
 		wm, err := wire.FromMultiAgent(m)
 		if err != nil {
-			return nil, session.SessionError(id, err)
+			return nil, driver.SessionError(id, err)
 		}
 		out = append(out, wm)
 	}
@@ -59,14 +60,14 @@ func decodeMultiAgents(sessionID string, in []*wire.MultiAgent) ([]*session.Mult
 	var out []*session.MultiAgent
 	for i, wm := range in {
 		if wm == nil {
-			return nil, session.SessionError(sessionID, session.InvalidArgument("multi_agents", "null entry %d", i))
+			return nil, driver.SessionError(sessionID, driver.InvalidArgument("multi_agents", "null entry %d", i))
 		}
 		m, err := wm.ToMultiAgent()
 		if err == nil {
-			_, err = session.PrepareMultiAgent(m, m.CreatedAt)
+			_, err = driver.PrepareMultiAgent(m, m.CreatedAt)
 		}
 		if err != nil {
-			return nil, session.MultiAgentError(sessionID, wm.MultiAgentID, err)
+			return nil, driver.MultiAgentError(sessionID, wm.MultiAgentID, err)
 		}
 		out = append(out, m)
 	}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/driver"
 )
 
 // SnapshotRecord is one snapshot of an exported session: its key and its
@@ -57,14 +58,14 @@ func decodeSnapshots(sessionID string, in []*SnapshotRecord) ([]*SnapshotRecord,
 	var out []*SnapshotRecord
 	for i, s := range in {
 		if s == nil {
-			return nil, session.SessionError(sessionID, session.InvalidArgument("snapshots", "null entry %d", i))
+			return nil, driver.SessionError(sessionID, driver.InvalidArgument("snapshots", "null entry %d", i))
 		}
-		key, err := session.NormalizeSnapshotKey(s.Key)
+		key, err := driver.NormalizeSnapshotKey(s.Key)
 		if err != nil {
-			return nil, session.SessionError(sessionID, err)
+			return nil, driver.SessionError(sessionID, err)
 		}
 		if seen[key] {
-			return nil, session.SnapshotError(sessionID, key, session.InvalidArgument("key", "%q appears twice", key))
+			return nil, driver.SnapshotError(sessionID, key, driver.InvalidArgument("key", "%q appears twice", key))
 		}
 		seen[key] = true
 		out = append(out, &SnapshotRecord{Key: key, Data: s.Data, UpdatedAt: s.UpdatedAt})

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/driver"
 )
 
 // The Strands FileSessionManager layout (strands-contract §4):
@@ -69,7 +70,7 @@ func exportStrandsSession(ctx context.Context, repo session.Repository, id, dir 
 	if err := os.RemoveAll(root); err != nil {
 		return sum, err
 	}
-	b, err := session.MarshalStrandsSession(sess)
+	b, err := driver.MarshalStrandsSession(sess)
 	if err != nil {
 		return sum, err
 	}
@@ -84,9 +85,9 @@ func exportStrandsSession(ctx context.Context, repo session.Repository, id, dir 
 		return sum, err
 	}
 	for _, m := range multi {
-		b, err := session.MarshalStrandsMultiAgent(m)
+		b, err := driver.MarshalStrandsMultiAgent(m)
 		if err != nil {
-			return sum, session.MultiAgentError(id, m.ID, err)
+			return sum, driver.MultiAgentError(id, m.ID, err)
 		}
 		if err := writeFile(filepath.Join(root, "multi_agents", multiAgentPrefix+m.ID, "multi_agent.json"), b); err != nil {
 			return sum, err
@@ -102,9 +103,9 @@ func exportStrandsSession(ctx context.Context, repo session.Repository, id, dir 
 	}
 	for _, a := range agents {
 		adir := filepath.Join(root, "agents", agentPrefix+a.ID)
-		b, err := session.MarshalStrandsAgent(a)
+		b, err := driver.MarshalStrandsAgent(a)
 		if err != nil {
-			return sum, session.AgentError(id, a.ID, err)
+			return sum, driver.AgentError(id, a.ID, err)
 		}
 		if err := writeFile(filepath.Join(adir, "agent.json"), b); err != nil {
 			return sum, err
@@ -117,9 +118,9 @@ func exportStrandsSession(ctx context.Context, repo session.Repository, id, dir 
 			return sum, err
 		}
 		for _, m := range msgs {
-			b, err := session.MarshalStrandsMessage(m)
+			b, err := driver.MarshalStrandsMessage(m)
 			if err != nil {
-				return sum, session.MessageError(id, a.ID, m.ID, err)
+				return sum, driver.MessageError(id, a.ID, m.ID, err)
 			}
 			if err := writeFile(filepath.Join(adir, "messages", messagePrefix+strconv.Itoa(m.ID)+".json"), b); err != nil {
 				return sum, err
@@ -186,7 +187,7 @@ func ImportStrands(ctx context.Context, repo session.Repository, dir string, opt
 // unmappable is the error for an entry of a Strands tree that is not part
 // of the layout; path names it.
 func unmappable(path string) error {
-	return fmt.Errorf("%s: %w", path, session.InvalidArgument("file", "is not part of the Strands session layout"))
+	return fmt.Errorf("%s: %w", path, driver.InvalidArgument("file", "is not part of the Strands session layout"))
 }
 
 // readStrandsSession reads one session_<sid> directory: session.json,
@@ -208,12 +209,12 @@ func readStrandsSession(root string) (*plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	s, err := session.UnmarshalStrandsSession(b)
+	s, err := driver.UnmarshalStrandsSession(b)
 	if err != nil {
 		return nil, fmt.Errorf("session.json: %w", err)
 	}
 	if want := strings.TrimPrefix(filepath.Base(root), sessionPrefix); s.ID != want {
-		return nil, session.InvalidArgument("session_id", "%q does not match its directory %q", s.ID, filepath.Base(root))
+		return nil, driver.InvalidArgument("session_id", "%q does not match its directory %q", s.ID, filepath.Base(root))
 	}
 	p := &plan{session: s, messages: map[string][]*session.Message{}}
 	if p.multiAgents, err = readStrandsMultiAgents(filepath.Join(root, "multi_agents")); err != nil {
@@ -244,17 +245,17 @@ func readStrandsSession(root string) (*plan, error) {
 		if err != nil {
 			return nil, err
 		}
-		a, err := session.UnmarshalStrandsAgent(b)
+		a, err := driver.UnmarshalStrandsAgent(b)
 		if err != nil {
 			return nil, fmt.Errorf("agents/%s/agent.json: %w", ad.Name(), err)
 		}
 		if a.ID != strings.TrimPrefix(ad.Name(), agentPrefix) {
-			return nil, session.InvalidArgument("agent_id", "%q does not match its directory %q", a.ID, ad.Name())
+			return nil, driver.InvalidArgument("agent_id", "%q does not match its directory %q", a.ID, ad.Name())
 		}
 		p.agents = append(p.agents, a)
 		msgs, err := readStrandsMessages(filepath.Join(adir, "messages"))
 		if err != nil {
-			return nil, session.AgentError(s.ID, a.ID, fmt.Errorf("agents/%s/messages/%w", ad.Name(), err))
+			return nil, driver.AgentError(s.ID, a.ID, fmt.Errorf("agents/%s/messages/%w", ad.Name(), err))
 		}
 		p.messages[a.ID] = msgs
 	}
@@ -283,7 +284,7 @@ func readStrandsMultiAgents(dir string) ([]*session.MultiAgent, error) {
 			return nil, err
 		}
 		if len(inner) == 0 {
-			return nil, fmt.Errorf("%s: %w", name, session.InvalidArgument("file", "multi_agent.json is missing"))
+			return nil, fmt.Errorf("%s: %w", name, driver.InvalidArgument("file", "multi_agent.json is missing"))
 		}
 		for _, f := range inner {
 			if f.Name() != "multi_agent.json" || f.IsDir() {
@@ -294,11 +295,11 @@ func readStrandsMultiAgents(dir string) ([]*session.MultiAgent, error) {
 		if err != nil {
 			return nil, err
 		}
-		m, err := session.UnmarshalStrandsMultiAgent(strings.TrimPrefix(name, multiAgentPrefix), b)
+		m, err := driver.UnmarshalStrandsMultiAgent(strings.TrimPrefix(name, multiAgentPrefix), b)
 		if err != nil {
 			return nil, fmt.Errorf("%s/multi_agent.json: %w", name, err)
 		}
-		if _, err := session.PrepareMultiAgent(m, m.CreatedAt); err != nil {
+		if _, err := driver.PrepareMultiAgent(m, m.CreatedAt); err != nil {
 			return nil, fmt.Errorf("%s/multi_agent.json: %w", name, err)
 		}
 		out = append(out, m)
@@ -328,7 +329,7 @@ func readStrandsMessages(dir string) ([]*session.Message, error) {
 		}
 		n, err := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(name, messagePrefix), ".json"))
 		if err != nil || n < 0 {
-			return nil, session.InvalidArgument("message file", "%q has no valid message id", name)
+			return nil, driver.InvalidArgument("message file", "%q has no valid message id", name)
 		}
 		files = append(files, file{n, name})
 	}
@@ -336,18 +337,18 @@ func readStrandsMessages(dir string) ([]*session.Message, error) {
 	out := make([]*session.Message, 0, len(files))
 	for i, f := range files {
 		if f.n != i {
-			return nil, session.InvalidArgument("message file", "%s: want message_%d.json (ids are dense)", f.name, i)
+			return nil, driver.InvalidArgument("message file", "%s: want message_%d.json (ids are dense)", f.name, i)
 		}
 		b, err := os.ReadFile(filepath.Join(dir, f.name))
 		if err != nil {
 			return nil, err
 		}
-		m, err := session.UnmarshalStrandsMessage(b)
+		m, err := driver.UnmarshalStrandsMessage(b)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", f.name, err)
 		}
 		if m.ID != f.n {
-			return nil, session.InvalidArgument("message_id", "%s holds id %d", f.name, m.ID)
+			return nil, driver.InvalidArgument("message_id", "%s holds id %d", f.name, m.ID)
 		}
 		out = append(out, m)
 	}

@@ -10,6 +10,7 @@ import (
 	"sort"
 
 	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/driver"
 )
 
 // The Strands snapshot tree: what strands-agents' SnapshotSessionManager
@@ -94,7 +95,7 @@ func ImportStrandsSnapshots(ctx context.Context, repo session.Repository, dir st
 			return sum, err
 		}
 		rel := snapshotNamespace + "/" + e.Name()
-		if !e.IsDir() || session.ValidateSessionID(e.Name()) != nil {
+		if !e.IsDir() || driver.ValidateSessionID(e.Name()) != nil {
 			return sum, unmappableSnapshot(rel)
 		}
 		keys, err := snapshotFiles(filepath.Join(root, e.Name()), rel)
@@ -119,7 +120,7 @@ func ImportStrandsSnapshots(ctx context.Context, repo session.Repository, dir st
 }
 
 func unmappableSnapshot(path string) error {
-	return fmt.Errorf("%s: %w", path, session.InvalidArgument("file", "is not part of the Strands snapshot tree (session/<session_id>/<key>)"))
+	return fmt.Errorf("%s: %w", path, driver.InvalidArgument("file", "is not part of the Strands snapshot tree (session/<session_id>/<key>)"))
 }
 
 // snapshotFiles returns the keys of every regular file under sdir, sorted;
@@ -145,9 +146,9 @@ func snapshotFiles(sdir, rel string) ([]string, error) {
 		case !d.Type().IsRegular():
 			return unmappableSnapshot(rel + "/" + key)
 		}
-		norm, err := session.NormalizeSnapshotKey(key)
+		norm, err := driver.NormalizeSnapshotKey(key)
 		if err != nil || norm != key {
-			return fmt.Errorf("%s/%s: %w", rel, key, session.InvalidArgument("key", "the file's path is not a snapshot key"))
+			return fmt.Errorf("%s/%s: %w", rel, key, driver.InvalidArgument("key", "the file's path is not a snapshot key"))
 		}
 		keys = append(keys, key)
 		return nil

@@ -13,6 +13,7 @@ import (
 
 	"github.com/sessionkit/sessionkit/cmd/sessionkit/internal/wire"
 	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/driver"
 )
 
 // Record is one exported session: the JSON Lines line.
@@ -86,7 +87,7 @@ func Read(ctx context.Context, repo session.Repository, id string) (*Record, err
 	for _, a := range agents {
 		wa, err := wire.FromAgent(a)
 		if err != nil {
-			return nil, session.AgentError(id, a.ID, err)
+			return nil, driver.AgentError(id, a.ID, err)
 		}
 		ar := &AgentRecord{Agent: wa, Messages: []*wire.Message{}}
 		msgs, err := repo.ListMessages(ctx, id, a.ID, 0, 0)
@@ -96,7 +97,7 @@ func Read(ctx context.Context, repo session.Repository, id string) (*Record, err
 		for _, m := range msgs {
 			wm, err := wire.FromMessage(m)
 			if err != nil {
-				return nil, session.MessageError(id, a.ID, m.ID, err)
+				return nil, driver.MessageError(id, a.ID, m.ID, err)
 			}
 			ar.Messages = append(ar.Messages, wm)
 		}
@@ -162,7 +163,7 @@ func ExportJSONL(ctx context.Context, repo session.Repository, q session.Session
 		}
 		b, err := json.Marshal(rec)
 		if err != nil {
-			return session.SessionError(id, err)
+			return driver.SessionError(id, err)
 		}
 		if _, err := bw.Write(append(b, '\n')); err != nil {
 			return fmt.Errorf("write: %w", err)
@@ -220,10 +221,10 @@ func ImportJSONL(ctx context.Context, repo session.Repository, r io.Reader, opts
 		dec.DisallowUnknownFields()
 		var rec Record
 		if err := dec.Decode(&rec); err != nil {
-			return sum, fmt.Errorf("line %d: %w", line, session.InvalidArgument("json", "%v", err))
+			return sum, fmt.Errorf("line %d: %w", line, driver.InvalidArgument("json", "%v", err))
 		}
 		if rec.Session == nil {
-			return sum, fmt.Errorf("line %d: %w", line, session.InvalidArgument("session", "missing"))
+			return sum, fmt.Errorf("line %d: %w", line, driver.InvalidArgument("session", "missing"))
 		}
 		wrote, err := Write(ctx, repo, &rec, opts.Overwrite)
 		if err != nil {
@@ -304,32 +305,32 @@ func decode(rec *Record) (*plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := session.PrepareSession(s, s.CreatedAt); err != nil {
+	if _, err := driver.PrepareSession(s, s.CreatedAt); err != nil {
 		return nil, err
 	}
 	p := &plan{session: s, messages: map[string][]*session.Message{}}
 	for _, ar := range rec.Agents {
 		if ar == nil || ar.Agent == nil {
-			return nil, session.SessionError(s.ID, session.InvalidArgument("agents", "null entry"))
+			return nil, driver.SessionError(s.ID, driver.InvalidArgument("agents", "null entry"))
 		}
 		a, err := ar.ToAgent()
 		if err != nil {
-			return nil, session.AgentError(s.ID, ar.AgentID, err)
+			return nil, driver.AgentError(s.ID, ar.AgentID, err)
 		}
-		if _, err := session.PrepareAgent(a, a.CreatedAt); err != nil {
-			return nil, session.AgentError(s.ID, ar.AgentID, err)
+		if _, err := driver.PrepareAgent(a, a.CreatedAt); err != nil {
+			return nil, driver.AgentError(s.ID, ar.AgentID, err)
 		}
 		p.agents = append(p.agents, a)
 		for i, wm := range ar.Messages {
 			m, err := wm.ToMessage()
 			if err != nil {
-				return nil, session.MessageError(s.ID, a.ID, i, err)
+				return nil, driver.MessageError(s.ID, a.ID, i, err)
 			}
 			if m.ID != i {
-				return nil, session.MessageError(s.ID, a.ID, m.ID, session.InvalidArgument("message_id", "want %d: ids are dense", i))
+				return nil, driver.MessageError(s.ID, a.ID, m.ID, driver.InvalidArgument("message_id", "want %d: ids are dense", i))
 			}
-			if _, err := session.PrepareMessage(m, m.CreatedAt); err != nil {
-				return nil, session.MessageError(s.ID, a.ID, m.ID, err)
+			if _, err := driver.PrepareMessage(m, m.CreatedAt); err != nil {
+				return nil, driver.MessageError(s.ID, a.ID, m.ID, err)
 			}
 			p.messages[a.ID] = append(p.messages[a.ID], m)
 		}
@@ -337,7 +338,7 @@ func decode(rec *Record) (*plan, error) {
 	for _, wf := range rec.Feedback {
 		f, err := wf.ToFeedback()
 		if err != nil {
-			return nil, session.SessionError(s.ID, err)
+			return nil, driver.SessionError(s.ID, err)
 		}
 		p.feedback = append(p.feedback, f)
 	}

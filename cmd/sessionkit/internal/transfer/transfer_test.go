@@ -20,6 +20,7 @@ import (
 	"github.com/sessionkit/sessionkit/cmd/sessionkit/internal/transfer"
 	"github.com/sessionkit/sessionkit/internal/testservice"
 	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/driver"
 )
 
 func filled(t *testing.T) *memory.Repository {
@@ -121,8 +122,8 @@ func atMillis(t *testing.T, recs map[string]*transfer.Record) any {
 				x[i] = walk(e)
 			}
 		case string:
-			if ts, err := session.ParsePythonTime(x); err == nil {
-				return session.FormatPythonTime(ts.Truncate(time.Millisecond))
+			if ts, err := driver.ParsePythonTime(x); err == nil {
+				return driver.FormatPythonTime(ts.Truncate(time.Millisecond))
 			}
 		}
 		return v

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/driver"
 )
 
 // MultiAgent is the JSON form of session.MultiAgent: a Graph or Swarm
@@ -20,7 +21,7 @@ type MultiAgent struct {
 func FromMultiAgent(m *session.MultiAgent) (*MultiAgent, error) {
 	state, err := Value(m.State)
 	if err != nil {
-		return nil, session.MultiAgentError("", m.ID, err)
+		return nil, driver.MultiAgentError("", m.ID, err)
 	}
 	if state == nil {
 		state = json.RawMessage("{}")
@@ -32,7 +33,7 @@ func FromMultiAgent(m *session.MultiAgent) (*MultiAgent, error) {
 // missing or null state is an error: Strands always stores an object.
 func (w *MultiAgent) ToMultiAgent() (*session.MultiAgent, error) {
 	if len(w.State) == 0 || string(w.State) == "null" {
-		return nil, session.InvalidArgument("state", "is required (a JSON object)")
+		return nil, driver.InvalidArgument("state", "is required (a JSON object)")
 	}
 	state, err := Object("state", w.State)
 	if err != nil {

@@ -2,7 +2,7 @@
 // API and the JSON Lines export so that both speak one schema. Field names
 // follow the Python original's document schema (snake_case; message and
 // content blocks in Strands form). Free-form values — metadata, state,
-// content blocks, traces — are encoded with session.MarshalValueJSON, so
+// content blocks, traces — are encoded with driver.MarshalValueJSON, so
 // binary data travels as {"__bytes_encoded__": true, "data": "<base64>"}
 // and integers stay distinct from floats in both directions.
 package wire
@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/driver"
 )
 
 // Session is the JSON form of session.Session. ViewerPasswordHash is only
@@ -139,7 +140,7 @@ type Feedback struct {
 	CreatedAt  *time.Time      `json:"created_at,omitempty"`
 }
 
-// Value encodes a canonical free-form value with session.MarshalValueJSON.
+// Value encodes a canonical free-form value with driver.MarshalValueJSON.
 // A nil map encodes as nothing (the field is omitted).
 func Value(v any) (json.RawMessage, error) {
 	if m, ok := v.(map[string]any); ok && m == nil {
@@ -148,7 +149,7 @@ func Value(v any) (json.RawMessage, error) {
 	if v == nil {
 		return nil, nil
 	}
-	b, err := session.MarshalValueJSON(v)
+	b, err := driver.MarshalValueJSON(v)
 	if err != nil {
 		return nil, err
 	}
@@ -162,13 +163,13 @@ func Object(field string, raw json.RawMessage) (map[string]any, error) {
 	if len(raw) == 0 || string(raw) == "null" {
 		return nil, nil
 	}
-	v, err := session.UnmarshalValueJSON(raw)
+	v, err := driver.UnmarshalValueJSON(raw)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", field, err)
 	}
 	m, ok := v.(map[string]any)
 	if !ok {
-		return nil, session.InvalidArgument(field, "must be a JSON object, not %s", kind(v))
+		return nil, driver.InvalidArgument(field, "must be a JSON object, not %s", kind(v))
 	}
 	return m, nil
 }
@@ -209,7 +210,7 @@ func timeOf(t *time.Time) time.Time {
 func FromSession(s *session.Session, withSecret bool) (*Session, error) {
 	md, err := Value(s.Metadata)
 	if err != nil {
-		return nil, session.SessionError(s.ID, err)
+		return nil, driver.SessionError(s.ID, err)
 	}
 	out := &Session{
 		SessionID:       s.ID,
@@ -301,7 +302,7 @@ func ToChat(field string, raw json.RawMessage) (session.ChatMessage, error) {
 		return session.ChatMessage{}, err
 	}
 	if m == nil {
-		return session.ChatMessage{}, session.InvalidArgument(field, "is required")
+		return session.ChatMessage{}, driver.InvalidArgument(field, "is required")
 	}
 	c, err := session.ChatMessageFromMap(m)
 	if err != nil {

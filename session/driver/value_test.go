@@ -1,4 +1,4 @@
-package session_test
+package driver_test
 
 import (
 	"encoding/json"
@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/driver"
 )
 
 type myString string
@@ -63,7 +64,7 @@ func TestNormalize_ConvertsToCanonicalTypes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got, err := session.Normalize("v", tt.in)
+			got, err := driver.Normalize("v", tt.in)
 			require.NoError(t, err)
 			assert.Equal(t, tt.want, got)
 			if f, ok := tt.want.(float64); ok {
@@ -104,7 +105,7 @@ func TestNormalize_RejectsWithPath(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := session.Normalize("v", tt.in)
+			_, err := driver.Normalize("v", tt.in)
 			require.ErrorIs(t, err, session.ErrInvalidArgument)
 			assert.Contains(t, err.Error(), tt.path)
 		})
@@ -120,9 +121,9 @@ func TestNormalize_DepthLimitBoundary(t *testing.T) {
 		}
 		return v
 	}
-	_, err := session.Normalize("v", nest(200))
+	_, err := driver.Normalize("v", nest(200))
 	require.NoError(t, err)
-	_, err = session.Normalize("v", nest(202))
+	_, err = driver.Normalize("v", nest(202))
 	require.ErrorIs(t, err, session.ErrInvalidArgument)
 	assert.Contains(t, err.Error(), "deeper")
 }
@@ -131,14 +132,14 @@ func TestNormalize_SharesNothingWithInput(t *testing.T) {
 	t.Parallel()
 	b := []byte("abc")
 	in := map[string]any{"b": b, "l": []any{"x"}, "m": map[string]any{"k": 1}}
-	out, err := session.NormalizeMap("v", in)
+	out, err := driver.NormalizeMap("v", in)
 	require.NoError(t, err)
 	b[0] = 'X'
 	in["l"].([]any)[0] = "changed"
 	in["m"].(map[string]any)["k"] = 2
 	assert.Equal(t, map[string]any{"b": []byte("abc"), "l": []any{"x"}, "m": map[string]any{"k": int64(1)}}, out)
 
-	nilMap, err := session.NormalizeMap("v", nil)
+	nilMap, err := driver.NormalizeMap("v", nil)
 	require.NoError(t, err)
 	assert.Nil(t, nilMap)
 }
@@ -150,7 +151,7 @@ func TestCloneValue_IsIndependent(t *testing.T) {
 		"l": []any{map[string]any{"x": int64(1)}, []byte{}},
 		"c": session.ContentBlock{"text": "t"},
 	}
-	c := session.CloneValue(orig).(map[string]any)
+	c := driver.CloneValue(orig).(map[string]any)
 	require.Equal(t, orig, c)
 	c["b"].([]byte)[0] = 'X'
 	c["l"].([]any)[0].(map[string]any)["x"] = int64(2)
@@ -159,15 +160,15 @@ func TestCloneValue_IsIndependent(t *testing.T) {
 	assert.Equal(t, int64(1), orig["l"].([]any)[0].(map[string]any)["x"])
 	assert.Equal(t, "t", orig["c"].(session.ContentBlock)["text"])
 	assert.NotNil(t, c["l"].([]any)[1], "empty bytes stay non-nil")
-	assert.Nil(t, session.CloneMap(nil))
-	assert.Equal(t, "scalar", session.CloneValue("scalar"))
+	assert.Nil(t, driver.CloneMap(nil))
+	assert.Equal(t, "scalar", driver.CloneValue("scalar"))
 }
 
 func TestValueSize_GrowsWithContent(t *testing.T) {
 	t.Parallel()
-	small := session.ValueSize(map[string]any{"k": "v"})
-	big := session.ValueSize(map[string]any{"k": strings.Repeat("v", 1000)})
+	small := driver.ValueSize(map[string]any{"k": "v"})
+	big := driver.ValueSize(map[string]any{"k": strings.Repeat("v", 1000)})
 	assert.Greater(t, big-small, 990)
-	assert.GreaterOrEqual(t, session.ValueSize([]byte("12345")), 5)
-	assert.Greater(t, session.ValueSize([]any{[]any{"a"}, "b"}), session.ValueSize([]any{"b"}))
+	assert.GreaterOrEqual(t, driver.ValueSize([]byte("12345")), 5)
+	assert.Greater(t, driver.ValueSize([]any{[]any{"a"}, "b"}), driver.ValueSize([]any{"b"}))
 }

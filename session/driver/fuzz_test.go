@@ -1,4 +1,4 @@
-package session_test
+package driver_test
 
 import (
 	"os"
@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/driver"
 )
 
 // The fuzz targets run their seed corpus (below and in testdata/fuzz) as
@@ -28,18 +29,18 @@ func FuzzUnmarshalStrandsMessage(f *testing.F) {
 	}
 	f.Add([]byte(`{"message": {"role": "user", "content": []}, "message_id": 0}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		m, err := session.UnmarshalStrandsMessage(data)
+		m, err := driver.UnmarshalStrandsMessage(data)
 		if err != nil {
 			require.ErrorIs(t, err, session.ErrInvalidArgument)
 			return
 		}
-		enc, err := session.MarshalStrandsMessage(m)
+		enc, err := driver.MarshalStrandsMessage(m)
 		require.NoError(t, err, "whatever decodes must encode")
-		again, err := session.UnmarshalStrandsMessage(enc)
+		again, err := driver.UnmarshalStrandsMessage(enc)
 		require.NoError(t, err, "encoded: %s", enc)
-		m.CreatedAt, m.UpdatedAt = session.UTCMicro(m.CreatedAt), session.UTCMicro(m.UpdatedAt)
+		m.CreatedAt, m.UpdatedAt = driver.UTCMicro(m.CreatedAt), driver.UTCMicro(m.UpdatedAt)
 		require.Equal(t, m, again)
-		enc2, err := session.MarshalStrandsMessage(again)
+		enc2, err := driver.MarshalStrandsMessage(again)
 		require.NoError(t, err)
 		require.Equal(t, string(enc), string(enc2), "encoding is stable")
 	})
@@ -51,9 +52,9 @@ func FuzzValidateID(f *testing.F) {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, id string) {
-		sessionErr := session.ValidateSessionID(id)
-		agentErr := session.ValidateAgentID(id)
-		keyErr := session.ValidateMetadataKey(id)
+		sessionErr := driver.ValidateSessionID(id)
+		agentErr := driver.ValidateAgentID(id)
+		keyErr := driver.ValidateMetadataKey(id)
 		for _, err := range []error{sessionErr, agentErr, keyErr} {
 			if err != nil {
 				require.ErrorIs(t, err, session.ErrInvalidArgument)
@@ -85,14 +86,14 @@ func FuzzUnmarshalValueJSON(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		v, err := session.UnmarshalValueJSON(data)
+		v, err := driver.UnmarshalValueJSON(data)
 		if err != nil {
 			require.ErrorIs(t, err, session.ErrInvalidArgument)
 			return
 		}
-		enc, err := session.MarshalValueJSON(v)
+		enc, err := driver.MarshalValueJSON(v)
 		require.NoError(t, err)
-		again, err := session.UnmarshalValueJSON(enc)
+		again, err := driver.UnmarshalValueJSON(enc)
 		require.NoError(t, err, "encoded: %s", enc)
 		require.True(t, reflect.DeepEqual(v, again), "%#v != %#v", v, again)
 	})
@@ -103,17 +104,17 @@ func FuzzNormalize(f *testing.F) {
 	f.Add("\xff", int64(-1), 1e300, []byte(nil), uint64(1)<<63)
 	f.Fuzz(func(t *testing.T, s string, i int64, fl float64, b []byte, u uint64) {
 		in := map[string]any{s: []any{i, fl, b, u, map[string]string{s: s}}}
-		v, err := session.Normalize("v", in)
+		v, err := driver.Normalize("v", in)
 		if err != nil {
 			require.ErrorIs(t, err, session.ErrInvalidArgument)
 			return
 		}
-		enc, err := session.MarshalValueJSON(v)
+		enc, err := driver.MarshalValueJSON(v)
 		require.NoError(t, err)
-		back, err := session.UnmarshalValueJSON(enc)
+		back, err := driver.UnmarshalValueJSON(enc)
 		require.NoError(t, err)
 		require.True(t, reflect.DeepEqual(v, back), "%#v != %#v", v, back)
-		clone := session.CloneValue(v)
+		clone := driver.CloneValue(v)
 		require.True(t, reflect.DeepEqual(v, clone))
 	})
 }

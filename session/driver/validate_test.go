@@ -1,4 +1,4 @@
-package session_test
+package driver_test
 
 import (
 	"strings"
@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/driver"
 )
 
 func TestValidateIDs(t *testing.T) {
@@ -59,36 +60,36 @@ func TestValidateIDs(t *testing.T) {
 				require.ErrorIs(t, err, session.ErrInvalidArgument)
 				assert.Contains(t, err.Error(), field)
 			}
-			check("session_id", session.ValidateSessionID(tt.id), tt.sessionOK)
-			check("agent_id", session.ValidateAgentID(tt.id), tt.fieldOK)
-			check("metadata key", session.ValidateMetadataKey(tt.id), tt.fieldOK)
+			check("session_id", driver.ValidateSessionID(tt.id), tt.sessionOK)
+			check("agent_id", driver.ValidateAgentID(tt.id), tt.fieldOK)
+			check("metadata key", driver.ValidateMetadataKey(tt.id), tt.fieldOK)
 		})
 	}
 }
 
 func TestValidateMessageID(t *testing.T) {
 	t.Parallel()
-	assert.NoError(t, session.ValidateMessageID(0))
-	assert.NoError(t, session.ValidateMessageID(1<<30))
-	require.ErrorIs(t, session.ValidateMessageID(-1), session.ErrInvalidArgument)
+	assert.NoError(t, driver.ValidateMessageID(0))
+	assert.NoError(t, driver.ValidateMessageID(1<<30))
+	require.ErrorIs(t, driver.ValidateMessageID(-1), session.ErrInvalidArgument)
 }
 
 func TestValidateRatingAndPromptMetadata(t *testing.T) {
 	t.Parallel()
 	for _, r := range []session.Rating{session.RatingUp, session.RatingDown, session.RatingNone} {
-		assert.NoError(t, session.ValidateRating(r))
+		assert.NoError(t, driver.ValidateRating(r))
 	}
 	for _, r := range []session.Rating{"UP", "meh", " up"} {
-		assert.ErrorIs(t, session.ValidateRating(r), session.ErrInvalidArgument, r)
+		assert.ErrorIs(t, driver.ValidateRating(r), session.ErrInvalidArgument, r)
 	}
 	temp := func(f float64) *session.PromptMetadata { return &session.PromptMetadata{Temperature: &f} }
-	assert.NoError(t, session.ValidatePromptMetadata(nil))
-	assert.NoError(t, session.ValidatePromptMetadata(&session.PromptMetadata{}))
+	assert.NoError(t, driver.ValidatePromptMetadata(nil))
+	assert.NoError(t, driver.ValidatePromptMetadata(&session.PromptMetadata{}))
 	for _, ok := range []float64{0, 0.7, 2} {
-		assert.NoError(t, session.ValidatePromptMetadata(temp(ok)), ok)
+		assert.NoError(t, driver.ValidatePromptMetadata(temp(ok)), ok)
 	}
 	for _, bad := range []float64{-0.1, 2.01, nan()} {
-		err := session.ValidatePromptMetadata(temp(bad))
+		err := driver.ValidatePromptMetadata(temp(bad))
 		require.ErrorIs(t, err, session.ErrInvalidArgument, bad)
 		assert.Contains(t, err.Error(), "temperature")
 	}
@@ -101,7 +102,7 @@ func TestPrepareSession(t *testing.T) {
 	t.Run("defaults and copy", func(t *testing.T) {
 		t.Parallel()
 		in := &session.Session{ID: "a.b@c", Metadata: map[string]any{"n": 1, "l": []string{"x"}}}
-		out, err := session.PrepareSession(in, now)
+		out, err := driver.PrepareSession(in, now)
 		require.NoError(t, err)
 		assert.Equal(t, session.TypeAgent, out.Type)
 		assert.Equal(t, time.Date(2026, 5, 15, 9, 46, 33, 123456000, time.UTC), out.CreatedAt, "UTC, microseconds")
@@ -114,7 +115,7 @@ func TestPrepareSession(t *testing.T) {
 	t.Run("keeps given times", func(t *testing.T) {
 		t.Parallel()
 		c := time.Date(2020, 1, 1, 0, 0, 0, 1500, time.UTC)
-		out, err := session.PrepareSession(&session.Session{ID: "s", CreatedAt: c}, now)
+		out, err := driver.PrepareSession(&session.Session{ID: "s", CreatedAt: c}, now)
 		require.NoError(t, err)
 		assert.Equal(t, time.Date(2020, 1, 1, 0, 0, 0, 1000, time.UTC), out.CreatedAt)
 		assert.Equal(t, out.CreatedAt, out.UpdatedAt)
@@ -129,7 +130,7 @@ func TestPrepareSession(t *testing.T) {
 	} {
 		t.Run("rejects "+name, func(t *testing.T) {
 			t.Parallel()
-			_, err := session.PrepareSession(s, now)
+			_, err := driver.PrepareSession(s, now)
 			require.ErrorIs(t, err, session.ErrInvalidArgument)
 		})
 	}
@@ -140,7 +141,7 @@ func TestPrepareAgent(t *testing.T) {
 	temp := 0.5
 	in := &session.Agent{ID: "default", State: map[string]any{"k": int32(3)},
 		Config: session.AgentConfig{Model: "m", PromptMetadata: &session.PromptMetadata{PromptID: "p", Temperature: &temp}}}
-	out, err := session.PrepareAgent(in, now)
+	out, err := driver.PrepareAgent(in, now)
 	require.NoError(t, err)
 	assert.Equal(t, map[string]any{"k": int64(3)}, out.State)
 	assert.Nil(t, out.ConversationManagerState, "nil maps stay nil")
@@ -160,7 +161,7 @@ func TestPrepareAgent(t *testing.T) {
 	} {
 		t.Run("rejects "+name, func(t *testing.T) {
 			t.Parallel()
-			_, err := session.PrepareAgent(a, now)
+			_, err := driver.PrepareAgent(a, now)
 			require.ErrorIs(t, err, session.ErrInvalidArgument)
 		})
 	}
@@ -173,7 +174,7 @@ func TestPrepareMessage(t *testing.T) {
 		RedactMessage:  &session.ChatMessage{Role: session.RoleUser, Content: []session.ContentBlock{session.TextBlock("x")}},
 		GuardrailEvent: &session.GuardrailEvent{Trace: map[string]any{"a": 1}},
 	}
-	out, err := session.PrepareMessage(in, now)
+	out, err := driver.PrepareMessage(in, now)
 	require.NoError(t, err)
 	assert.Equal(t, session.ContentBlock{"n": int64(7)}, out.Message.Content[0])
 	assert.Equal(t, "BLOCKED", out.GuardrailEvent.Action)
@@ -197,7 +198,7 @@ func TestPrepareMessage(t *testing.T) {
 	} {
 		t.Run("rejects "+name, func(t *testing.T) {
 			t.Parallel()
-			_, err := session.PrepareMessage(m, now)
+			_, err := driver.PrepareMessage(m, now)
 			require.ErrorIs(t, err, session.ErrInvalidArgument)
 		})
 	}
@@ -207,15 +208,15 @@ func TestPrepareFeedback(t *testing.T) {
 	t.Parallel()
 	newID := func() string { return "fixed-id" }
 	mid := 4
-	out, err := session.PrepareFeedback(&session.Feedback{Rating: session.RatingUp, AgentID: "a", MessageID: &mid,
+	out, err := driver.PrepareFeedback(&session.Feedback{Rating: session.RatingUp, AgentID: "a", MessageID: &mid,
 		Extra: map[string]any{"source": "web"}}, now, newID)
 	require.NoError(t, err)
 	assert.Equal(t, "fixed-id", out.ID)
 	*out.MessageID = 9
 	assert.Equal(t, 4, mid, "message id is copied")
-	assert.Equal(t, session.UTCMicro(now), out.CreatedAt)
+	assert.Equal(t, driver.UTCMicro(now), out.CreatedAt)
 
-	kept, err := session.PrepareFeedback(&session.Feedback{ID: "mine"}, now, newID)
+	kept, err := driver.PrepareFeedback(&session.Feedback{ID: "mine"}, now, newID)
 	require.NoError(t, err)
 	assert.Equal(t, "mine", kept.ID)
 
@@ -233,7 +234,7 @@ func TestPrepareFeedback(t *testing.T) {
 	} {
 		t.Run("rejects "+name, func(t *testing.T) {
 			t.Parallel()
-			_, err := session.PrepareFeedback(f, now, newID)
+			_, err := driver.PrepareFeedback(f, now, newID)
 			require.ErrorIs(t, err, session.ErrInvalidArgument)
 		})
 	}
@@ -241,33 +242,33 @@ func TestPrepareFeedback(t *testing.T) {
 
 func TestPrepareMetadata(t *testing.T) {
 	t.Parallel()
-	out, err := session.PrepareMetadata(map[string]any{"k": uint16(1)})
+	out, err := driver.PrepareMetadata(map[string]any{"k": uint16(1)})
 	require.NoError(t, err)
 	assert.Equal(t, map[string]any{"k": int64(1)}, out)
 	for name, m := range map[string]map[string]any{
 		"nil": nil, "empty": {}, "dotted key": {"a.b": 1}, "dollar key": {"$a": 1}, "bad value": {"a": inf()},
 	} {
-		_, err := session.PrepareMetadata(m)
+		_, err := driver.PrepareMetadata(m)
 		assert.ErrorIs(t, err, session.ErrInvalidArgument, name)
 	}
 
 	keys := []string{"a", "b"}
-	got, err := session.PrepareMetadataKeys(keys)
+	got, err := driver.PrepareMetadataKeys(keys)
 	require.NoError(t, err)
 	got[0] = "z"
 	assert.Equal(t, "a", keys[0], "keys are copied")
 	for name, k := range map[string][]string{"nil": nil, "bad key": {"ok", "a/b"}} {
-		_, err := session.PrepareMetadataKeys(k)
+		_, err := driver.PrepareMetadataKeys(k)
 		assert.ErrorIs(t, err, session.ErrInvalidArgument, name)
 	}
 }
 
 func TestPrepareGuardrailEvent(t *testing.T) {
 	t.Parallel()
-	_, err := session.PrepareGuardrailEvent(nil, now)
+	_, err := driver.PrepareGuardrailEvent(nil, now)
 	require.ErrorIs(t, err, session.ErrInvalidArgument)
 	in := &session.GuardrailEvent{Action: "ANONYMIZED", PoliciesTriggered: map[string][]string{"p": {"x"}}}
-	out, err := session.PrepareGuardrailEvent(in, now)
+	out, err := driver.PrepareGuardrailEvent(in, now)
 	require.NoError(t, err)
 	assert.Equal(t, "ANONYMIZED", out.Action)
 	out.PoliciesTriggered["p"][0] = "y"

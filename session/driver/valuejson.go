@@ -1,4 +1,4 @@
-package session
+package driver
 
 import (
 	"bytes"
@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/sessionkit/sessionkit/session"
 )
 
 // MarshalValueJSON encodes a canonical value (see Normalize) as compact JSON
@@ -138,7 +140,7 @@ func writeJSON(buf *bytes.Buffer, v any, indent string, level int) {
 		}
 		sort.Strings(keys)
 		writeJSONObject(buf, keys, func(k string) any { return x[k] }, indent, level)
-	case ContentBlock:
+	case session.ContentBlock:
 		writeJSON(buf, map[string]any(x), indent, level)
 	case orderedObject:
 		keys := make([]string, len(x))

@@ -1,4 +1,4 @@
-package session_test
+package driver_test
 
 import (
 	"errors"
@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/driver"
 )
 
 func TestCheckMessageIDs(t *testing.T) {
@@ -30,7 +31,7 @@ func TestCheckMessageIDs(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			rep := session.CheckMessageIDs("s", "a", tc.ids)
+			rep := driver.CheckMessageIDs("s", "a", tc.ids)
 			if tc.dense {
 				assert.Nil(t, rep)
 				return

@@ -1,4 +1,4 @@
-package session_test
+package driver_test
 
 import (
 	"regexp"
@@ -7,13 +7,13 @@ import (
 
 	"github.com/stretchr/testify/assert"
 
-	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/driver"
 )
 
 func TestVerifyViewerPassword(t *testing.T) {
 	t.Parallel()
-	pw := session.NewViewerPassword()
-	hash := session.HashViewerPassword(pw)
+	pw := driver.NewViewerPassword()
+	hash := driver.HashViewerPassword(pw)
 	tests := []struct {
 		name     string
 		stored   string
@@ -34,7 +34,7 @@ func TestVerifyViewerPassword(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			assert.Equal(t, tt.want, session.VerifyViewerPassword(tt.stored, tt.password))
+			assert.Equal(t, tt.want, driver.VerifyViewerPassword(tt.stored, tt.password))
 		})
 	}
 }
@@ -43,21 +43,21 @@ func TestHashViewerPassword_SaltedAndOpaque(t *testing.T) {
 	t.Parallel()
 	// A password long enough that random base64 cannot contain it by chance.
 	const pw = "correct-horse-battery-staple"
-	h1, h2 := session.HashViewerPassword(pw), session.HashViewerPassword(pw)
+	h1, h2 := driver.HashViewerPassword(pw), driver.HashViewerPassword(pw)
 	assert.NotEqual(t, h1, h2, "salted")
 	assert.True(t, strings.HasPrefix(h1, "sha256$"))
 	assert.NotContains(t, h1, pw)
-	assert.True(t, session.VerifyViewerPassword(h1, pw))
-	assert.True(t, session.VerifyViewerPassword(h2, pw))
+	assert.True(t, driver.VerifyViewerPassword(h1, pw))
+	assert.True(t, driver.VerifyViewerPassword(h2, pw))
 }
 
 func TestNewViewerPasswordAndNewID(t *testing.T) {
 	t.Parallel()
-	pw := session.NewViewerPassword()
+	pw := driver.NewViewerPassword()
 	assert.Regexp(t, regexp.MustCompile(`^[A-Za-z0-9_-]{32}$`), pw)
-	assert.NotEqual(t, pw, session.NewViewerPassword())
-	id := session.NewID()
+	assert.NotEqual(t, pw, driver.NewViewerPassword())
+	id := driver.NewID()
 	assert.Regexp(t, regexp.MustCompile(`^[0-9a-f]{32}$`), id)
-	assert.NotEqual(t, id, session.NewID())
-	assert.NoError(t, session.ValidateAgentID(id), "usable wherever an id is")
+	assert.NotEqual(t, id, driver.NewID())
+	assert.NoError(t, driver.ValidateAgentID(id), "usable wherever an id is")
 }

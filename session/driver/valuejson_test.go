@@ -1,4 +1,4 @@
-package session_test
+package driver_test
 
 import (
 	"math"
@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/driver"
 )
 
 func TestPythonFloat(t *testing.T) {
@@ -44,7 +45,7 @@ func TestPythonFloat(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.want, func(t *testing.T) {
 			t.Parallel()
-			got := session.PythonFloat(tt.in)
+			got := driver.PythonFloat(tt.in)
 			assert.Equal(t, tt.want, got)
 			if !math.IsNaN(tt.in) && !math.IsInf(tt.in, 0) {
 				back, err := strconv.ParseFloat(got, 64)
@@ -75,12 +76,12 @@ func TestMarshalValueJSON(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got, err := session.MarshalValueJSON(tt.in)
+			got, err := driver.MarshalValueJSON(tt.in)
 			require.NoError(t, err)
 			assert.Equal(t, tt.want, string(got))
 		})
 	}
-	_, err := session.MarshalValueJSON(map[string]any{"x": math.NaN()})
+	_, err := driver.MarshalValueJSON(map[string]any{"x": math.NaN()})
 	require.ErrorIs(t, err, session.ErrInvalidArgument)
 }
 
@@ -106,7 +107,7 @@ func TestUnmarshalValueJSON(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got, err := session.UnmarshalValueJSON([]byte(tt.in))
+			got, err := driver.UnmarshalValueJSON([]byte(tt.in))
 			require.NoError(t, err)
 			assert.Equal(t, tt.want, got)
 		})
@@ -122,7 +123,7 @@ func TestUnmarshalValueJSON(t *testing.T) {
 	} {
 		t.Run("rejects "+name, func(t *testing.T) {
 			t.Parallel()
-			_, err := session.UnmarshalValueJSON([]byte(bad))
+			_, err := driver.UnmarshalValueJSON([]byte(bad))
 			require.ErrorIs(t, err, session.ErrInvalidArgument)
 		})
 	}
@@ -131,9 +132,9 @@ func TestUnmarshalValueJSON(t *testing.T) {
 func TestValueJSON_RoundTrip(t *testing.T) {
 	t.Parallel()
 	in := map[string]any{"b": []byte{0, 1}, "f": 2.0, "i": int64(2), "s": "\u2028", "l": []any{nil, true}}
-	b, err := session.MarshalValueJSON(in)
+	b, err := driver.MarshalValueJSON(in)
 	require.NoError(t, err)
-	out, err := session.UnmarshalValueJSON(b)
+	out, err := driver.UnmarshalValueJSON(b)
 	require.NoError(t, err)
 	assert.Equal(t, in, out)
 }

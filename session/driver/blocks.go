@@ -1,17 +1,11 @@
-package session
+package driver
 
 import (
 	"fmt"
 	"math"
-)
 
-// Content blocks of the kinds Strands defines are checked for the fields
-// and types Strands and the model providers rely on, so that a store never
-// holds a block a Python agent would fail to resume from. A block of a kind
-// this package does not know (a newer Strands, a provider extension) is kept
-// as it is: the check is about known shapes, not an allow-list. Formats
-// (png, pdf, mp4, ...) are only checked to be strings, because providers
-// add formats faster than this package would follow.
+	"github.com/sessionkit/sessionkit/session"
+)
 
 // checkBlock checks canonical content block b found at path.
 func checkBlock(path string, b map[string]any) error {
@@ -318,7 +312,7 @@ func nonNegativeNumber(path string, v any) error {
 }
 
 // checkMetrics rejects negative or non-finite event-loop metrics.
-func checkMetrics(m *EventLoopMetrics) error {
+func checkMetrics(m *session.EventLoopMetrics) error {
 	const p = "event_loop_metrics"
 	if err := checkUsage(p+".accumulated_usage", m.AccumulatedUsage); err != nil {
 		return err
@@ -362,7 +356,7 @@ func checkMetrics(m *EventLoopMetrics) error {
 	return nil
 }
 
-func checkUsage(path string, u Usage) error {
+func checkUsage(path string, u session.Usage) error {
 	for _, c := range []struct {
 		field string
 		v     int64

@@ -1,4 +1,4 @@
-package session_test
+package driver_test
 
 import (
 	"testing"
@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/driver"
 )
 
 // Known Strands content blocks are checked for their required fields and
@@ -72,7 +73,7 @@ func TestPrepareMessage_ContentBlocks(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			m := &session.Message{Message: session.ChatMessage{Role: session.RoleAssistant, Content: []session.ContentBlock{tt.block}}}
-			out, err := session.PrepareMessage(m, now)
+			out, err := driver.PrepareMessage(m, now)
 			if tt.field == "" {
 				require.NoError(t, err)
 				assert.Equal(t, tt.block, out.Message.Content[0], "the block is kept as it is")
@@ -85,7 +86,7 @@ func TestPrepareMessage_ContentBlocks(t *testing.T) {
 			// The redact message follows the same rules.
 			red := session.ChatMessage{Role: session.RoleUser, Content: []session.ContentBlock{tt.block}}
 			m = &session.Message{Message: session.ChatMessage{Role: session.RoleUser}, RedactMessage: &red}
-			_, err = session.PrepareMessage(m, now)
+			_, err = driver.PrepareMessage(m, now)
 			if tt.field == "" {
 				assert.NoError(t, err)
 			} else {
@@ -139,7 +140,7 @@ func TestPrepareMessage_NegativeCounts(t *testing.T) {
 			t.Parallel()
 			m := ok
 			tt.edit(&m)
-			_, err := session.PrepareMessage(&m, time.Now())
+			_, err := driver.PrepareMessage(&m, time.Now())
 			if tt.field == "" {
 				require.NoError(t, err)
 				return

@@ -1,4 +1,4 @@
-package session_test
+package driver_test
 
 import (
 	"testing"
@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/driver"
 )
 
 // A Graph state as strands-agents 1.62 writes it (keys in its order, two
@@ -85,11 +86,11 @@ func TestStrandsMultiAgent_GraphFileRoundTripsByteForByte(t *testing.T) {
     }
   }
 }`
-	m, err := session.UnmarshalStrandsMultiAgent("default_graph", []byte(file))
+	m, err := driver.UnmarshalStrandsMultiAgent("default_graph", []byte(file))
 	require.NoError(t, err)
 	img := m.State["current_task"].([]any)[0].(map[string]any)["image"].(map[string]any)
 	assert.Equal(t, []byte{0, 1, 2}, img["source"].(map[string]any)["bytes"])
-	out, err := session.MarshalStrandsMultiAgent(m)
+	out, err := driver.MarshalStrandsMultiAgent(m)
 	require.NoError(t, err)
 	assert.Equal(t, file, string(out))
 }
@@ -107,14 +108,14 @@ func TestStrandsMultiAgent_BadInput(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := session.UnmarshalStrandsMultiAgent(tt.id, []byte(tt.data))
+			_, err := driver.UnmarshalStrandsMultiAgent(tt.id, []byte(tt.data))
 			require.ErrorIs(t, err, session.ErrInvalidArgument)
 			assert.Contains(t, err.Error(), tt.field)
 		})
 	}
-	_, err := session.MarshalStrandsMultiAgent(&session.MultiAgent{ID: "$x"})
+	_, err := driver.MarshalStrandsMultiAgent(&session.MultiAgent{ID: "$x"})
 	require.ErrorIs(t, err, session.ErrInvalidArgument)
-	b, err := session.MarshalStrandsMultiAgent(&session.MultiAgent{ID: "g"})
+	b, err := driver.MarshalStrandsMultiAgent(&session.MultiAgent{ID: "g"})
 	require.NoError(t, err)
 	assert.Equal(t, "{}", string(b))
 }

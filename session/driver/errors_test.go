@@ -1,4 +1,4 @@
-package session_test
+package driver_test
 
 import (
 	"errors"
@@ -9,11 +9,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/driver"
 )
 
 func TestFieldError(t *testing.T) {
 	t.Parallel()
-	err := session.InvalidArgument("agent_id", "%q must not contain %q", "a.b", ".")
+	err := driver.InvalidArgument("agent_id", "%q must not contain %q", "a.b", ".")
 	assert.Equal(t, `invalid argument: agent_id: "a.b" must not contain "."`, err.Error())
 	assert.ErrorIs(t, err, session.ErrInvalidArgument)
 	for _, other := range []error{session.ErrNotFound, session.ErrAlreadyExists, session.ErrConflict,
@@ -36,9 +37,9 @@ func TestErrorWrappers_KeepKindAndNameIDs(t *testing.T) {
 				err  error
 				text string
 			}{
-				{session.SessionError("s1", kind), `session "s1": ` + kind.Error()},
-				{session.AgentError("s1", "a\"1", kind), `session "s1": agent "a\"1": ` + kind.Error()},
-				{session.MessageError("s1", "a1", 7, kind), `session "s1": agent "a1": message 7: ` + kind.Error()},
+				{driver.SessionError("s1", kind), `session "s1": ` + kind.Error()},
+				{driver.AgentError("s1", "a\"1", kind), `session "s1": agent "a\"1": ` + kind.Error()},
+				{driver.MessageError("s1", "a1", 7, kind), `session "s1": agent "a1": message 7: ` + kind.Error()},
 			}
 			for _, tt := range tests {
 				assert.ErrorIs(t, tt.err, kind)

@@ -1,6 +1,10 @@
-package session
+package driver
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/sessionkit/sessionkit/session"
+)
 
 // MarshalStrandsMultiAgent encodes m as Strands' FileSessionManager writes
 // multi_agent.json: the orchestrator's serialize_state() object itself,
@@ -12,7 +16,7 @@ import "fmt"
 // the SDK's and byte-identical when the SDK's own free-form dicts are
 // sorted. []byte values become {"__bytes_encoded__": true, "data": ...}.
 // An invalid id or a value Normalize rejects is ErrInvalidArgument.
-func MarshalStrandsMultiAgent(m *MultiAgent) ([]byte, error) {
+func MarshalStrandsMultiAgent(m *session.MultiAgent) ([]byte, error) {
 	if m == nil {
 		return nil, InvalidArgument("multi_agent", "is nil")
 	}
@@ -31,7 +35,7 @@ func MarshalStrandsMultiAgent(m *MultiAgent) ([]byte, error) {
 // The whole object is the state; bytes-encoded objects become []byte. The
 // object's own "id", when present, must be id. The times are left zero.
 // Errors are ErrInvalidArgument naming the field.
-func UnmarshalStrandsMultiAgent(id string, data []byte) (*MultiAgent, error) {
+func UnmarshalStrandsMultiAgent(id string, data []byte) (*session.MultiAgent, error) {
 	if err := ValidateMultiAgentID(id); err != nil {
 		return nil, err
 	}
@@ -46,7 +50,7 @@ func UnmarshalStrandsMultiAgent(id string, data []byte) (*MultiAgent, error) {
 	if err != nil {
 		return nil, fmt.Errorf("multi-agent %q: %w", id, err)
 	}
-	return &MultiAgent{ID: id, State: state}, nil
+	return &session.MultiAgent{ID: id, State: state}, nil
 }
 
 // The key orders of Graph.serialize_state() and Swarm.serialize_state() as

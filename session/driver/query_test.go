@@ -1,4 +1,4 @@
-package session_test
+package driver_test
 
 import (
 	"encoding/base64"
@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/driver"
 )
 
 func TestPrepareQuery(t *testing.T) {
@@ -18,7 +19,7 @@ func TestPrepareQuery(t *testing.T) {
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	t.Run("defaults", func(t *testing.T) {
 		t.Parallel()
-		q, c, err := session.PrepareQuery(session.SessionQuery{Metadata: map[string]any{"n": 1}})
+		q, c, err := driver.PrepareQuery(session.SessionQuery{Metadata: map[string]any{"n": 1}})
 		require.NoError(t, err)
 		assert.Nil(t, c)
 		assert.Equal(t, session.DefaultPageSize, q.Limit)
@@ -26,14 +27,14 @@ func TestPrepareQuery(t *testing.T) {
 	})
 	t.Run("max page size accepted", func(t *testing.T) {
 		t.Parallel()
-		q, _, err := session.PrepareQuery(session.SessionQuery{Limit: session.MaxPageSize})
+		q, _, err := driver.PrepareQuery(session.SessionQuery{Limit: session.MaxPageSize})
 		require.NoError(t, err)
 		assert.Equal(t, session.MaxPageSize, q.Limit)
 	})
 	t.Run("cursor decoded", func(t *testing.T) {
 		t.Parallel()
-		want := session.Cursor{CreatedAt: t0, ID: "s1"}
-		_, c, err := session.PrepareQuery(session.SessionQuery{Cursor: want.Encode()})
+		want := driver.Cursor{CreatedAt: t0, ID: "s1"}
+		_, c, err := driver.PrepareQuery(session.SessionQuery{Cursor: want.Encode()})
 		require.NoError(t, err)
 		require.NotNil(t, c)
 		assert.Equal(t, want.ID, c.ID)
@@ -53,7 +54,7 @@ func TestPrepareQuery(t *testing.T) {
 	} {
 		t.Run("rejects "+name, func(t *testing.T) {
 			t.Parallel()
-			_, _, err := session.PrepareQuery(q)
+			_, _, err := driver.PrepareQuery(q)
 			require.ErrorIs(t, err, session.ErrInvalidArgument)
 		})
 	}
@@ -61,10 +62,10 @@ func TestPrepareQuery(t *testing.T) {
 
 func TestCursor_RoundTripAndMalformed(t *testing.T) {
 	t.Parallel()
-	in := session.Cursor{CreatedAt: time.Date(2026, 5, 15, 10, 46, 33, 123456000, time.UTC), ID: "user@example.com"}
+	in := driver.Cursor{CreatedAt: time.Date(2026, 5, 15, 10, 46, 33, 123456000, time.UTC), ID: "user@example.com"}
 	enc := in.Encode()
 	assert.NotContains(t, enc, "=", "URL-safe, unpadded")
-	out, err := session.DecodeCursor(enc)
+	out, err := driver.DecodeCursor(enc)
 	require.NoError(t, err)
 	assert.Equal(t, in.ID, out.ID)
 	assert.True(t, in.CreatedAt.Equal(out.CreatedAt))
@@ -81,7 +82,7 @@ func TestCursor_RoundTripAndMalformed(t *testing.T) {
 	} {
 		t.Run("rejects "+name, func(t *testing.T) {
 			t.Parallel()
-			_, err := session.DecodeCursor(s)
+			_, err := driver.DecodeCursor(s)
 			require.ErrorIs(t, err, session.ErrInvalidArgument)
 			assert.Contains(t, err.Error(), "cursor")
 		})
@@ -97,7 +98,7 @@ func TestNewestFirstAndCursorAfter(t *testing.T) {
 		{ID: "b", CreatedAt: t0},
 		{ID: "d", CreatedAt: t0.Add(-time.Second)},
 	}
-	sort.Slice(ss, func(i, j int) bool { return session.NewestFirst(ss[i], ss[j]) })
+	sort.Slice(ss, func(i, j int) bool { return driver.NewestFirst(ss[i], ss[j]) })
 	ids := make([]string, len(ss))
 	for i, s := range ss {
 		ids[i] = s.ID
@@ -105,7 +106,7 @@ func TestNewestFirstAndCursorAfter(t *testing.T) {
 	assert.Equal(t, []string{"c", "b", "a", "d"}, ids, "newest first, then id descending")
 
 	// A cursor at "b" continues with exactly the sessions after it.
-	c := &session.Cursor{CreatedAt: t0, ID: "b"}
+	c := &driver.Cursor{CreatedAt: t0, ID: "b"}
 	var after []string
 	for _, s := range ss {
 		if c.After(s) {
@@ -113,7 +114,7 @@ func TestNewestFirstAndCursorAfter(t *testing.T) {
 		}
 	}
 	assert.Equal(t, []string{"a", "d"}, after)
-	var nilCursor *session.Cursor
+	var nilCursor *driver.Cursor
 	assert.True(t, nilCursor.After(ss[0]), "no cursor: everything")
 }
 
@@ -147,7 +148,7 @@ func TestSessionQueryMatches(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			q, _, err := session.PrepareQuery(tt.q)
+			q, _, err := driver.PrepareQuery(tt.q)
 			require.NoError(t, err)
 			assert.Equal(t, tt.want, q.Matches(s))
 		})

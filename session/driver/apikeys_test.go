@@ -1,4 +1,4 @@
-package session_test
+package driver_test
 
 import (
 	"strings"
@@ -9,19 +9,20 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/driver"
 )
 
 func TestNewAPIKey(t *testing.T) {
 	t.Parallel()
 	now := time.Date(2026, 1, 2, 3, 4, 5, 6789, time.UTC)
-	key, k, err := session.NewAPIKey("support", "worker", now)
+	key, k, err := driver.NewAPIKey("support", "worker", now)
 	require.NoError(t, err)
-	assert.True(t, session.LooksLikeAPIKey(key))
-	assert.Equal(t, session.HashAPIKey(key), k.Hash)
+	assert.True(t, driver.LooksLikeAPIKey(key))
+	assert.Equal(t, driver.HashAPIKey(key), k.Hash)
 	assert.NotContains(t, k.Hash, key)
 	assert.Equal(t, "support", k.ApplicationName)
-	assert.Equal(t, session.UTCMicro(now), k.CreatedAt)
-	key2, k2, err := session.NewAPIKey("support", "", now)
+	assert.Equal(t, driver.UTCMicro(now), k.CreatedAt)
+	key2, k2, err := driver.NewAPIKey("support", "", now)
 	require.NoError(t, err)
 	assert.NotEqual(t, key, key2)
 	assert.NotEqual(t, k.ID, k2.ID)
@@ -29,7 +30,7 @@ func TestNewAPIKey(t *testing.T) {
 
 func TestPrepareAPIKey(t *testing.T) {
 	t.Parallel()
-	good := session.APIKey{ID: "k1", ApplicationName: "app", Hash: session.HashAPIKey("x")}
+	good := session.APIKey{ID: "k1", ApplicationName: "app", Hash: driver.HashAPIKey("x")}
 	tests := []struct {
 		name  string
 		edit  func(*session.APIKey)
@@ -50,7 +51,7 @@ func TestPrepareAPIKey(t *testing.T) {
 			t.Parallel()
 			k := good
 			tt.edit(&k)
-			out, err := session.PrepareAPIKey(&k, time.Now())
+			out, err := driver.PrepareAPIKey(&k, time.Now())
 			if tt.field == "" {
 				require.NoError(t, err)
 				assert.False(t, out.CreatedAt.IsZero())

@@ -1,4 +1,4 @@
-package session_test
+package driver_test
 
 import (
 	"testing"
@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/driver"
 )
 
 // JSON that encoding/json would decode lossily (invalid UTF-8, lone
@@ -39,13 +40,13 @@ func TestCheckJSONText(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			err := session.CheckJSONText([]byte(tt.in))
+			err := driver.CheckJSONText([]byte(tt.in))
 			if tt.ok {
 				assert.NoError(t, err)
 				return
 			}
 			require.ErrorIs(t, err, session.ErrInvalidArgument)
-			_, err = session.UnmarshalValueJSON([]byte(tt.in))
+			_, err = driver.UnmarshalValueJSON([]byte(tt.in))
 			assert.ErrorIs(t, err, session.ErrInvalidArgument, "UnmarshalValueJSON applies the same rule")
 		})
 	}

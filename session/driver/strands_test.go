@@ -1,4 +1,4 @@
-package session_test
+package driver_test
 
 import (
 	"bytes"
@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/driver"
 )
 
 // reencode decodes a Strands file with the codec its name calls for and
@@ -28,19 +29,19 @@ func reencode(t *testing.T, name string, data []byte) []byte {
 	switch {
 	case strings.HasPrefix(name, "session"):
 		var s *session.Session
-		s, err = session.UnmarshalStrandsSession(data)
+		s, err = driver.UnmarshalStrandsSession(data)
 		require.NoError(t, err)
-		out, err = session.MarshalStrandsSession(s)
+		out, err = driver.MarshalStrandsSession(s)
 	case strings.HasPrefix(name, "agent"):
 		var a *session.Agent
-		a, err = session.UnmarshalStrandsAgent(data)
+		a, err = driver.UnmarshalStrandsAgent(data)
 		require.NoError(t, err)
-		out, err = session.MarshalStrandsAgent(a)
+		out, err = driver.MarshalStrandsAgent(a)
 	case strings.HasPrefix(name, "message"):
 		var m *session.Message
-		m, err = session.UnmarshalStrandsMessage(data)
+		m, err = driver.UnmarshalStrandsMessage(data)
 		require.NoError(t, err)
-		out, err = session.MarshalStrandsMessage(m)
+		out, err = driver.MarshalStrandsMessage(m)
 	default:
 		t.Fatalf("no codec for %s", name)
 	}
@@ -78,13 +79,13 @@ func TestStrandsGolden_DecodedValues(t *testing.T) {
 
 	t.Run("session", func(t *testing.T) {
 		t.Parallel()
-		s, err := session.UnmarshalStrandsSession(readGolden(t, "session.json"))
+		s, err := driver.UnmarshalStrandsSession(readGolden(t, "session.json"))
 		require.NoError(t, err)
 		assert.Equal(t, &session.Session{ID: "abc", Type: session.TypeAgent, CreatedAt: stamp, UpdatedAt: stamp}, s)
 	})
 	t.Run("default agent", func(t *testing.T) {
 		t.Parallel()
-		a, err := session.UnmarshalStrandsAgent(readGolden(t, "agent_default.json"))
+		a, err := driver.UnmarshalStrandsAgent(readGolden(t, "agent_default.json"))
 		require.NoError(t, err)
 		assert.Equal(t, "default", a.ID)
 		assert.Equal(t, map[string]any{}, a.State)
@@ -99,7 +100,7 @@ func TestStrandsGolden_DecodedValues(t *testing.T) {
 	})
 	t.Run("summarizing agent with bytes in state", func(t *testing.T) {
 		t.Parallel()
-		a, err := session.UnmarshalStrandsAgent(readGolden(t, "agent_summarizing.json"))
+		a, err := driver.UnmarshalStrandsAgent(readGolden(t, "agent_summarizing.json"))
 		require.NoError(t, err)
 		assert.Equal(t, []byte{0, 1, 2, 0xff}, a.State["blob"])
 		assert.Equal(t, int64(3), a.State["count"])
@@ -109,7 +110,7 @@ func TestStrandsGolden_DecodedValues(t *testing.T) {
 	})
 	t.Run("image bytes", func(t *testing.T) {
 		t.Parallel()
-		m, err := session.UnmarshalStrandsMessage(readGolden(t, "message_image.json"))
+		m, err := driver.UnmarshalStrandsMessage(readGolden(t, "message_image.json"))
 		require.NoError(t, err)
 		img := m.Message.Content[1]["image"].(map[string]any)
 		png := img["source"].(map[string]any)["bytes"].([]byte)
@@ -117,14 +118,14 @@ func TestStrandsGolden_DecodedValues(t *testing.T) {
 	})
 	t.Run("redacted content bytes", func(t *testing.T) {
 		t.Parallel()
-		m, err := session.UnmarshalStrandsMessage(readGolden(t, "message_reasoning.json"))
+		m, err := driver.UnmarshalStrandsMessage(readGolden(t, "message_reasoning.json"))
 		require.NoError(t, err)
 		rc := m.Message.Content[1]["reasoningContent"].(map[string]any)
 		assert.Equal(t, []byte("secret reasoning"), rc["redactedContent"])
 	})
 	t.Run("redaction", func(t *testing.T) {
 		t.Parallel()
-		m, err := session.UnmarshalStrandsMessage(readGolden(t, "message_redacted.json"))
+		m, err := driver.UnmarshalStrandsMessage(readGolden(t, "message_redacted.json"))
 		require.NoError(t, err)
 		require.NotNil(t, m.RedactMessage)
 		text, _ := m.Effective().Content[0].Text()
@@ -133,7 +134,7 @@ func TestStrandsGolden_DecodedValues(t *testing.T) {
 	})
 	t.Run("unicode", func(t *testing.T) {
 		t.Parallel()
-		m, err := session.UnmarshalStrandsMessage(readGolden(t, "message_unicode.json"))
+		m, err := driver.UnmarshalStrandsMessage(readGolden(t, "message_unicode.json"))
 		require.NoError(t, err)
 		text, _ := m.Message.Content[0].Text()
 		assert.Contains(t, text, "line\u2028sep\u2029para \x00\x01\x1f\x7f tab\t")
@@ -141,7 +142,7 @@ func TestStrandsGolden_DecodedValues(t *testing.T) {
 	})
 	t.Run("numbers and extra keys", func(t *testing.T) {
 		t.Parallel()
-		m, err := session.UnmarshalStrandsMessage(readGolden(t, "message_numbers.json"))
+		m, err := driver.UnmarshalStrandsMessage(readGolden(t, "message_numbers.json"))
 		require.NoError(t, err)
 		input := m.Message.Content[0]["toolUse"].(map[string]any)["input"].(map[string]any)
 		floats := input["floats"].([]any)
@@ -158,12 +159,12 @@ func TestStrandsGolden_DecodedValues(t *testing.T) {
 
 func TestStrandsT1_SessionRoundTrips(t *testing.T) {
 	t.Parallel()
-	in := &session.Session{ID: session.NewID(), Type: session.TypeAgent,
+	in := &session.Session{ID: driver.NewID(), Type: session.TypeAgent,
 		CreatedAt: time.Now().UTC().Truncate(time.Microsecond), UpdatedAt: time.Now().UTC().Truncate(time.Microsecond)}
-	b, err := session.MarshalStrandsSession(in)
+	b, err := driver.MarshalStrandsSession(in)
 	require.NoError(t, err)
 	require.True(t, json.Valid(b))
-	out, err := session.UnmarshalStrandsSession(b)
+	out, err := driver.UnmarshalStrandsSession(b)
 	require.NoError(t, err)
 	assert.Equal(t, in, out)
 }
@@ -171,16 +172,16 @@ func TestStrandsT1_SessionRoundTrips(t *testing.T) {
 func TestStrandsT2_AgentRoundTrips(t *testing.T) {
 	t.Parallel()
 	in := &session.Agent{
-		ID:                       session.NewID(),
+		ID:                       driver.NewID(),
 		State:                    map[string]any{"foo": "bar"},
 		ConversationManagerState: map[string]any{"__name__": "NullConversationManager", "removed_message_count": int64(0)},
 		InternalState:            map[string]any{},
 		CreatedAt:                time.Date(2026, 5, 15, 0, 0, 0, 1000, time.UTC),
 		UpdatedAt:                time.Date(2026, 5, 15, 0, 0, 1, 0, time.UTC),
 	}
-	b, err := session.MarshalStrandsAgent(in)
+	b, err := driver.MarshalStrandsAgent(in)
 	require.NoError(t, err)
-	out, err := session.UnmarshalStrandsAgent(b)
+	out, err := driver.UnmarshalStrandsAgent(b)
 	require.NoError(t, err)
 	assert.Equal(t, in, out)
 }
@@ -189,9 +190,9 @@ func TestStrandsT3_MessageRoundTrips(t *testing.T) {
 	t.Parallel()
 	in := &session.Message{ID: 0, Message: session.ChatMessage{Role: session.RoleUser,
 		Content: []session.ContentBlock{session.TextBlock("Hello!")}}}
-	b, err := session.MarshalStrandsMessage(in)
+	b, err := driver.MarshalStrandsMessage(in)
 	require.NoError(t, err)
-	out, err := session.UnmarshalStrandsMessage(b)
+	out, err := driver.UnmarshalStrandsMessage(b)
 	require.NoError(t, err)
 	assert.Equal(t, in, out)
 	assert.Contains(t, string(b), `"redact_message": null`)
@@ -204,10 +205,10 @@ func TestStrandsT4_BytesEncodeAndDecodeAnywhere(t *testing.T) {
 		"sub":  map[string]any{"b": []byte{0, 255}},
 		"list": []any{[]byte("x"), "str", []byte{}},
 	}
-	b, err := session.MarshalStrandsAgent(&session.Agent{ID: "a", State: state, ConversationManagerState: map[string]any{}})
+	b, err := driver.MarshalStrandsAgent(&session.Agent{ID: "a", State: state, ConversationManagerState: map[string]any{}})
 	require.NoError(t, err)
 	assert.Contains(t, string(b), "{\n      \"__bytes_encoded__\": true,\n      \"data\": \"SGVsbG8sIHdvcmxkIQ==\"\n    }")
-	out, err := session.UnmarshalStrandsAgent(b)
+	out, err := driver.UnmarshalStrandsAgent(b)
 	require.NoError(t, err)
 	assert.Equal(t, state, out.State)
 }
@@ -217,9 +218,9 @@ func TestStrandsT5_MessageWithBytesKeepsRoleTextAndBytes(t *testing.T) {
 	in := &session.Message{ID: 3, Message: session.ChatMessage{Role: session.RoleUser, Content: []session.ContentBlock{
 		session.TextBlock("see attached"), {"binary_data": []byte("\x00\x01binary")},
 	}}}
-	b, err := session.MarshalStrandsMessage(in)
+	b, err := driver.MarshalStrandsMessage(in)
 	require.NoError(t, err)
-	out, err := session.UnmarshalStrandsMessage(b)
+	out, err := driver.UnmarshalStrandsMessage(b)
 	require.NoError(t, err)
 	got := out.Effective()
 	assert.Equal(t, session.RoleUser, got.Role)
@@ -247,7 +248,7 @@ func TestFormatPythonTime(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			assert.Equal(t, tt.want, session.FormatPythonTime(tt.in))
+			assert.Equal(t, tt.want, driver.FormatPythonTime(tt.in))
 		})
 	}
 }
@@ -273,7 +274,7 @@ func TestParsePythonTime(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
 			t.Parallel()
-			got, err := session.ParsePythonTime(tt.in)
+			got, err := driver.ParsePythonTime(tt.in)
 			require.NoError(t, err)
 			assert.True(t, tt.want.Equal(got), "got %s", got)
 			assert.Equal(t, time.UTC, got.Location())
@@ -289,7 +290,7 @@ func TestParsePythonTime(t *testing.T) {
 	} {
 		t.Run("rejects "+bad, func(t *testing.T) {
 			t.Parallel()
-			_, err := session.ParsePythonTime(bad)
+			_, err := driver.ParsePythonTime(bad)
 			require.ErrorIs(t, err, session.ErrInvalidArgument)
 		})
 	}
@@ -346,11 +347,11 @@ func TestUnmarshalStrands_BadInputIsInvalidArgumentNamingTheField(t *testing.T) 
 			var err error
 			switch tt.codec {
 			case "message":
-				_, err = session.UnmarshalStrandsMessage([]byte(tt.in))
+				_, err = driver.UnmarshalStrandsMessage([]byte(tt.in))
 			case "agent":
-				_, err = session.UnmarshalStrandsAgent([]byte(tt.in))
+				_, err = driver.UnmarshalStrandsAgent([]byte(tt.in))
 			case "session":
-				_, err = session.UnmarshalStrandsSession([]byte(tt.in))
+				_, err = driver.UnmarshalStrandsSession([]byte(tt.in))
 			}
 			require.ErrorIs(t, err, session.ErrInvalidArgument)
 			assert.Contains(t, err.Error(), tt.field)
@@ -362,19 +363,19 @@ func TestUnmarshalStrands_LenientWherePythonIs(t *testing.T) {
 	t.Parallel()
 	t.Run("unknown keys ignored, missing optional fields defaulted", func(t *testing.T) {
 		t.Parallel()
-		a, err := session.UnmarshalStrandsAgent([]byte(`{"agent_id": "a", "state": {}, "conversation_manager_state": {}, "future": [1]}`))
+		a, err := driver.UnmarshalStrandsAgent([]byte(`{"agent_id": "a", "state": {}, "conversation_manager_state": {}, "future": [1]}`))
 		require.NoError(t, err)
 		assert.Equal(t, map[string]any{}, a.InternalState)
 		assert.True(t, a.CreatedAt.IsZero())
 		assert.True(t, a.UpdatedAt.IsZero())
 
-		s, err := session.UnmarshalStrandsSession([]byte(`{"session_id": "a.b@c", "extra": true}`))
+		s, err := driver.UnmarshalStrandsSession([]byte(`{"session_id": "a.b@c", "extra": true}`))
 		require.NoError(t, err)
 		assert.Equal(t, session.TypeAgent, s.Type)
 	})
 	t.Run("null timestamps and redact_message", func(t *testing.T) {
 		t.Parallel()
-		m, err := session.UnmarshalStrandsMessage([]byte(
+		m, err := driver.UnmarshalStrandsMessage([]byte(
 			`{"message": {"role": "user", "content": [], "metadata": null}, "message_id": 9, "redact_message": null, "created_at": null}`))
 		require.NoError(t, err)
 		assert.Nil(t, m.RedactMessage)
@@ -383,7 +384,7 @@ func TestUnmarshalStrands_LenientWherePythonIs(t *testing.T) {
 	})
 	t.Run("__bytes_encoded__ must be true exactly", func(t *testing.T) {
 		t.Parallel()
-		m, err := session.UnmarshalStrandsMessage([]byte(
+		m, err := driver.UnmarshalStrandsMessage([]byte(
 			`{"message": {"role": "user", "content": [{"a": {"__bytes_encoded__": 1, "data": "AA=="}, "b": {"__bytes_encoded__": true}}]}, "message_id": 0}`))
 		require.NoError(t, err)
 		assert.Equal(t, map[string]any{"__bytes_encoded__": int64(1), "data": "AA=="}, m.Message.Content[0]["a"])
@@ -398,34 +399,34 @@ func TestMarshalStrands_BadInputIsInvalidArgument(t *testing.T) {
 		name string
 		run  func() error
 	}{
-		{"nil session", func() error { _, err := session.MarshalStrandsSession(nil); return err }},
-		{"empty session id", func() error { _, err := session.MarshalStrandsSession(&session.Session{}); return err }},
+		{"nil session", func() error { _, err := driver.MarshalStrandsSession(nil); return err }},
+		{"empty session id", func() error { _, err := driver.MarshalStrandsSession(&session.Session{}); return err }},
 		{"session year 10000", func() error {
-			_, err := session.MarshalStrandsSession(&session.Session{ID: "s", CreatedAt: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)})
+			_, err := driver.MarshalStrandsSession(&session.Session{ID: "s", CreatedAt: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)})
 			return err
 		}},
-		{"nil agent", func() error { _, err := session.MarshalStrandsAgent(nil); return err }},
-		{"agent id with dot", func() error { _, err := session.MarshalStrandsAgent(&session.Agent{ID: "a.b"}); return err }},
+		{"nil agent", func() error { _, err := driver.MarshalStrandsAgent(nil); return err }},
+		{"agent id with dot", func() error { _, err := driver.MarshalStrandsAgent(&session.Agent{ID: "a.b"}); return err }},
 		{"NaN in state", func() error {
-			_, err := session.MarshalStrandsAgent(&session.Agent{ID: "a", State: map[string]any{"x": math.NaN()}})
+			_, err := driver.MarshalStrandsAgent(&session.Agent{ID: "a", State: map[string]any{"x": math.NaN()}})
 			return err
 		}},
 		{"struct in internal state", func() error {
-			_, err := session.MarshalStrandsAgent(&session.Agent{ID: "a", InternalState: map[string]any{"x": struct{}{}}})
+			_, err := driver.MarshalStrandsAgent(&session.Agent{ID: "a", InternalState: map[string]any{"x": struct{}{}}})
 			return err
 		}},
-		{"nil message", func() error { _, err := session.MarshalStrandsMessage(nil); return err }},
+		{"nil message", func() error { _, err := driver.MarshalStrandsMessage(nil); return err }},
 		{"negative message id", func() error {
-			_, err := session.MarshalStrandsMessage(&session.Message{ID: -1, Message: okMsg})
+			_, err := driver.MarshalStrandsMessage(&session.Message{ID: -1, Message: okMsg})
 			return err
 		}},
-		{"bad role", func() error { _, err := session.MarshalStrandsMessage(&session.Message{}); return err }},
+		{"bad role", func() error { _, err := driver.MarshalStrandsMessage(&session.Message{}); return err }},
 		{"bad redact role", func() error {
-			_, err := session.MarshalStrandsMessage(&session.Message{Message: okMsg, RedactMessage: &session.ChatMessage{Role: "tool"}})
+			_, err := driver.MarshalStrandsMessage(&session.Message{Message: okMsg, RedactMessage: &session.ChatMessage{Role: "tool"}})
 			return err
 		}},
 		{"Inf in content", func() error {
-			_, err := session.MarshalStrandsMessage(&session.Message{Message: session.ChatMessage{Role: session.RoleUser,
+			_, err := driver.MarshalStrandsMessage(&session.Message{Message: session.ChatMessage{Role: session.RoleUser,
 				Content: []session.ContentBlock{{"x": math.Inf(1)}}}})
 			return err
 		}},
@@ -440,7 +441,7 @@ func TestMarshalStrands_BadInputIsInvalidArgument(t *testing.T) {
 
 func TestMarshalStrandsMessage_DoesNotEscapeHTMLOrLineSeparators(t *testing.T) {
 	t.Parallel()
-	b, err := session.MarshalStrandsMessage(&session.Message{Message: session.ChatMessage{Role: session.RoleUser,
+	b, err := driver.MarshalStrandsMessage(&session.Message{Message: session.ChatMessage{Role: session.RoleUser,
 		Content: []session.ContentBlock{session.TextBlock("<a>&\u2028\u2029\x7f\x1b")}}})
 	require.NoError(t, err)
 	assert.Contains(t, string(b), "\"text\": \"<a>&\u2028\u2029\x7f\\u001b\"")
@@ -501,20 +502,20 @@ func TestStrandsCodec_RandomValuesRoundTrip(t *testing.T) {
 		a := &session.Agent{ID: "a", State: state, ConversationManagerState: map[string]any{"x": randomValue(r, 0)},
 			InternalState: map[string]any{}, CreatedAt: time.Unix(r.Int64N(1<<35), r.Int64N(1e6)*1000).UTC(),
 			UpdatedAt: time.Unix(0, 0).UTC()}
-		b, err := session.MarshalStrandsAgent(a)
+		b, err := driver.MarshalStrandsAgent(a)
 		require.NoError(t, err, "case %d", i)
-		got, err := session.UnmarshalStrandsAgent(b)
+		got, err := driver.UnmarshalStrandsAgent(b)
 		require.NoError(t, err, "case %d: %s", i, b)
 		require.Equal(t, a, got, "case %d: %s", i, b)
-		again, err := session.MarshalStrandsAgent(got)
+		again, err := driver.MarshalStrandsAgent(got)
 		require.NoError(t, err)
 		require.Equal(t, string(b), string(again), "case %d: encode is deterministic", i)
 
 		m := &session.Message{ID: r.IntN(1 << 20), Message: session.ChatMessage{Role: session.RoleAssistant,
 			Content: []session.ContentBlock{{"x": randomValue(r, 0)}}}}
-		mb, err := session.MarshalStrandsMessage(m)
+		mb, err := driver.MarshalStrandsMessage(m)
 		require.NoError(t, err)
-		gotM, err := session.UnmarshalStrandsMessage(mb)
+		gotM, err := driver.UnmarshalStrandsMessage(mb)
 		require.NoError(t, err, "case %d: %s", i, mb)
 		m.CreatedAt, m.UpdatedAt = time.Time{}.UTC(), time.Time{}.UTC()
 		require.Equal(t, m.Message, gotM.Message, "case %d", i)

@@ -1,4 +1,4 @@
-package session
+package driver
 
 import (
 	"bytes"
@@ -9,16 +9,9 @@ import (
 	"sort"
 	"strconv"
 	"time"
-)
 
-// The Strands file codec. Strands' FileSessionManager and S3SessionManager
-// write each record with json.dump(record, indent=2, ensure_ascii=False):
-// two-space indentation, ", " never (items end in "," and a newline), ": "
-// after keys, no trailing newline, only '"', '\\' and characters below
-// U+0020 escaped, Python float repr, and dict keys in insertion order. The
-// encoder below reproduces those bytes: record fields and the dicts whose
-// shape the SDK fixes (see strandsShapes) keep the SDK's order, and every
-// other dict is written with sorted keys.
+	"github.com/sessionkit/sessionkit/session"
+)
 
 // strandsIndent is the indent Strands passes to json.dump.
 const strandsIndent = "  "
@@ -28,7 +21,7 @@ const strandsIndent = "  "
 // updated_at (see FormatPythonTime). ApplicationName, Metadata and the
 // viewer password are not part of the Strands file and are not written. An
 // invalid id or a time outside years 1-9999 is ErrInvalidArgument.
-func MarshalStrandsSession(s *Session) ([]byte, error) {
+func MarshalStrandsSession(s *session.Session) ([]byte, error) {
 	if s == nil {
 		return nil, InvalidArgument("session", "is nil")
 	}
@@ -37,7 +30,7 @@ func MarshalStrandsSession(s *Session) ([]byte, error) {
 	}
 	typ := s.Type
 	if typ == "" {
-		typ = TypeAgent
+		typ = session.TypeAgent
 	}
 	created, updated, err := strandsTimes(s.CreatedAt, s.UpdatedAt)
 	if err != nil {
@@ -56,7 +49,7 @@ func MarshalStrandsSession(s *Session) ([]byte, error) {
 // timestamps leave the zero time for the caller to fill in. A missing or
 // invalid session_id, a value of the wrong type or malformed JSON is
 // ErrInvalidArgument naming the field.
-func UnmarshalStrandsSession(data []byte) (*Session, error) {
+func UnmarshalStrandsSession(data []byte) (*session.Session, error) {
 	doc, err := decodeStrandsObject("session.json", data)
 	if err != nil {
 		return nil, err
@@ -68,13 +61,13 @@ func UnmarshalStrandsSession(data []byte) (*Session, error) {
 	if err := ValidateSessionID(id); err != nil {
 		return nil, err
 	}
-	s := &Session{ID: id, Type: TypeAgent}
+	s := &session.Session{ID: id, Type: session.TypeAgent}
 	if v, ok := doc["session_type"]; ok && v != nil {
 		typ, ok := v.(string)
 		if !ok {
 			return nil, SessionError(id, InvalidArgument("session_type", "is %s, not a string", jsonKind(v)))
 		}
-		s.Type = Type(typ)
+		s.Type = session.Type(typ)
 	}
 	if s.CreatedAt, s.UpdatedAt, err = parseStrandsTimes(doc); err != nil {
 		return nil, SessionError(id, err)
@@ -89,7 +82,7 @@ func UnmarshalStrandsSession(data []byte) (*Session, error) {
 // write them. Config is not part of the Strands file and is not written.
 // An invalid agent id, a value Normalize rejects or a time outside years
 // 1-9999 is ErrInvalidArgument.
-func MarshalStrandsAgent(a *Agent) ([]byte, error) {
+func MarshalStrandsAgent(a *session.Agent) ([]byte, error) {
 	if a == nil {
 		return nil, InvalidArgument("agent", "is nil")
 	}
@@ -129,7 +122,7 @@ func MarshalStrandsAgent(a *Agent) ([]byte, error) {
 // is {}, as in Strands; bytes-encoded objects become []byte; unknown keys
 // are ignored; missing timestamps leave the zero time. Config is left zero.
 // Errors are ErrInvalidArgument naming the field.
-func UnmarshalStrandsAgent(data []byte) (*Agent, error) {
+func UnmarshalStrandsAgent(data []byte) (*session.Agent, error) {
 	doc, err := decodeStrandsObject("agent.json", data)
 	if err != nil {
 		return nil, err
@@ -142,7 +135,7 @@ func UnmarshalStrandsAgent(data []byte) (*Agent, error) {
 		return nil, err
 	}
 	wrap := func(err error) error { return fmt.Errorf("agent %q: %w", id, err) }
-	a := &Agent{ID: id}
+	a := &session.Agent{ID: id}
 	if a.State, err = objectField(doc, "state", true); err != nil {
 		return nil, wrap(err)
 	}
@@ -166,7 +159,7 @@ func UnmarshalStrandsAgent(data []byte) (*Agent, error) {
 // GuardrailEvent are not part of the Strands file and are not written. A
 // negative id, a role other than user or assistant, a value Normalize
 // rejects or a time outside years 1-9999 is ErrInvalidArgument.
-func MarshalStrandsMessage(m *Message) ([]byte, error) {
+func MarshalStrandsMessage(m *session.Message) ([]byte, error) {
 	if m == nil {
 		return nil, InvalidArgument("message", "is nil")
 	}
@@ -206,7 +199,7 @@ func MarshalStrandsMessage(m *Message) ([]byte, error) {
 // blocks. Bytes-encoded objects become []byte; unknown keys are ignored;
 // missing timestamps leave the zero time. Errors are ErrInvalidArgument
 // naming the field.
-func UnmarshalStrandsMessage(data []byte) (*Message, error) {
+func UnmarshalStrandsMessage(data []byte) (*session.Message, error) {
 	doc, err := decodeStrandsObject("message", data)
 	if err != nil {
 		return nil, err
@@ -222,7 +215,7 @@ func UnmarshalStrandsMessage(data []byte) (*Message, error) {
 	if id64 < 0 || int64(int(id64)) != id64 {
 		return nil, InvalidArgument("message_id", "%d is out of range", id64)
 	}
-	m := &Message{ID: int(id64)}
+	m := &session.Message{ID: int(id64)}
 	wrap := func(err error) error { return fmt.Errorf("message %d: %w", m.ID, err) }
 	rawMsg, ok := doc["message"]
 	if !ok {
@@ -400,10 +393,10 @@ func objectField(doc map[string]any, field string, required bool) (map[string]an
 
 // chatFromStrands converts a decoded Strands Message dict, validating it as
 // PrepareMessage would. A null metadata is taken as absent.
-func chatFromStrands(field string, v any) (ChatMessage, error) {
+func chatFromStrands(field string, v any) (session.ChatMessage, error) {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return ChatMessage{}, InvalidArgument(field, "is %s, not an object", jsonKind(v))
+		return session.ChatMessage{}, InvalidArgument(field, "is %s, not an object", jsonKind(v))
 	}
 	if md, has := m["metadata"]; has {
 		switch md.(type) {
@@ -411,15 +404,15 @@ func chatFromStrands(field string, v any) (ChatMessage, error) {
 			delete(m, "metadata")
 		case map[string]any:
 		default:
-			return ChatMessage{}, InvalidArgument(field+".metadata", "is %s, not an object", jsonKind(md))
+			return session.ChatMessage{}, InvalidArgument(field+".metadata", "is %s, not an object", jsonKind(md))
 		}
 	}
 	if _, ok := m["role"].(string); !ok {
-		return ChatMessage{}, InvalidArgument(field+".role", "is missing or not a string")
+		return session.ChatMessage{}, InvalidArgument(field+".role", "is missing or not a string")
 	}
-	c, err := ChatMessageFromMap(m)
+	c, err := session.ChatMessageFromMap(m)
 	if err != nil {
-		return ChatMessage{}, fmt.Errorf("%s: %w", field, err)
+		return session.ChatMessage{}, fmt.Errorf("%s: %w", field, err)
 	}
 	return prepareChat(field, c)
 }
@@ -597,7 +590,7 @@ func writeShaped(buf *bytes.Buffer, v any, sh *shape, level int) {
 			bytesEncodedKey: true,
 			"data":          base64.StdEncoding.EncodeToString(x),
 		}, bytesShape, level)
-	case ContentBlock:
+	case session.ContentBlock:
 		writeShaped(buf, map[string]any(x), sh, level)
 	case []any:
 		if len(x) == 0 {

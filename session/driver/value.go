@@ -1,14 +1,15 @@
-package session
+package driver
 
 import (
 	"encoding/json"
 	"fmt"
-	"maps"
 	"math"
 	"reflect"
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/sessionkit/sessionkit/session"
 )
 
 // Normalize converts a free-form value (state, metadata, content-block field,
@@ -106,7 +107,7 @@ func normalize(path *valuePath, v any, depth int) (any, error) {
 			out[k] = n
 		}
 		return out, nil
-	case ContentBlock:
+	case session.ContentBlock:
 		return normalize(path, map[string]any(x), depth)
 	}
 	return normalizeReflect(path, v, depth)
@@ -200,43 +201,17 @@ func NormalizeMap(path string, m map[string]any) (map[string]any, error) {
 	return n.(map[string]any), nil
 }
 
-// CloneValue deep-copies a canonical value (see Normalize). Values that are
-// not canonical are returned as they are.
+// CloneValue deep-copies a canonical value: containers are copied, scalars
+// returned as they are.
 func CloneValue(v any) any {
-	switch x := v.(type) {
-	case []byte:
-		out := make([]byte, len(x))
-		copy(out, x)
-		return out
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = CloneValue(e)
-		}
-		return out
-	case map[string]any:
-		return CloneMap(x)
-	case ContentBlock:
-		return ContentBlock(CloneMap(x))
-	}
-	return v
+	// The copy lives in package session, whose records' Clone methods use
+	// it; a single-entry block reaches it for any value.
+	return session.ContentBlock{"v": v}.Clone()["v"]
 }
 
 // CloneMap deep-copies a canonical map; nil stays nil.
 func CloneMap(m map[string]any) map[string]any {
-	if m == nil {
-		return nil
-	}
-	// maps.Clone copies the table in bulk, far cheaper than re-inserting
-	// every key; only nested containers then need their own copies.
-	out := maps.Clone(m)
-	for k, v := range out {
-		switch v.(type) {
-		case []byte, []any, map[string]any, ContentBlock:
-			out[k] = CloneValue(v)
-		}
-	}
-	return out
+	return session.ContentBlock(m).Clone()
 }
 
 // ValueSize estimates the encoded size in bytes of a canonical value. Backends
@@ -263,7 +238,7 @@ func ValueSize(v any) int {
 			n += len(k) + 2 + ValueSize(e)
 		}
 		return n
-	case ContentBlock:
+	case session.ContentBlock:
 		return ValueSize(map[string]any(x))
 	}
 	return len(fmt.Sprint(v))

@@ -1,4 +1,4 @@
-package session_test
+package driver_test
 
 import (
 	"testing"
@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/driver"
 )
 
 // The newest Strands fields survive the file codec: tracking_id in a
@@ -20,9 +21,9 @@ func TestStrandsCodec_NewestFieldsRoundTrip(t *testing.T) {
 		RedactMessage: &session.ChatMessage{Role: session.RoleUser, Content: []session.ContentBlock{session.TextBlock("[redacted]")},
 			Extra: map[string]any{"tracking_id": "0196a3c2-6d1e-7b7a-9c4e-2f1d3b5a7c90"}},
 	}
-	b, err := session.MarshalStrandsMessage(m)
+	b, err := driver.MarshalStrandsMessage(m)
 	require.NoError(t, err)
-	got, err := session.UnmarshalStrandsMessage(b)
+	got, err := driver.UnmarshalStrandsMessage(b)
 	require.NoError(t, err)
 	assert.Equal(t, m.Message.Extra, got.Message.Extra)
 	require.NotNil(t, got.RedactMessage)
@@ -34,9 +35,9 @@ func TestStrandsCodec_NewestFieldsRoundTrip(t *testing.T) {
 			"model_call_count": int64(0), "pinned_head_count": int64(2), "future": []any{1.5}},
 		InternalState: map[string]any{"interrupt_state": map[string]any{"interrupts": map[string]any{}, "context": map[string]any{}, "activated": false},
 			"model_state": map[string]any{}, "future_internal": true}}
-	b, err = session.MarshalStrandsAgent(a)
+	b, err = driver.MarshalStrandsAgent(a)
 	require.NoError(t, err)
-	ga, err := session.UnmarshalStrandsAgent(b)
+	ga, err := driver.UnmarshalStrandsAgent(b)
 	require.NoError(t, err)
 	assert.Equal(t, a.State, ga.State)
 	assert.Equal(t, a.ConversationManagerState, ga.ConversationManagerState)
