@@ -165,6 +165,7 @@ func allCases() []testCase {
 		multiAgentCases(),
 		strandsFieldCases(),
 		snapshotCases(),
+		restoreTimeCases(),
 	} {
 		all = append(all, part...)
 	}
