@@ -166,6 +166,7 @@ func allCases() []testCase {
 		strandsFieldCases(),
 		snapshotCases(),
 		restoreTimeCases(),
+		messagePagesCases(),
 	} {
 		all = append(all, part...)
 	}
