@@ -45,7 +45,7 @@ func messagePagesCases() []testCase {
 			for i := range total {
 				require.NoError(t, r.CreateMessage(ctx, sid, aid, msg(i, fmt.Sprintf("m%d", i))))
 			}
-			pages := []session.MessagePage{page(0, 2), page(4, 0), page(1, 3), page(total, 0), page(total + 3, 2), page(0, 0), page(5, 10)}
+			pages := []session.MessagePage{page(0, 2), page(4, 0), page(1, 3), page(total, 0), page(total+3, 2), page(0, 0), page(5, 10)}
 			got, err := pr.ListMessagePages(ctx, sid, aid, pages)
 			require.NoError(t, err)
 			assert.Equal(t, total, got.Count)
