@@ -3,7 +3,6 @@ package transfer_test
 import (
 	"context"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/alicebob/miniredis/v2"
@@ -21,25 +20,19 @@ import (
 
 // goldenBackends opens every root-module backend afresh (the Mongo
 // backends run the same round trips in internal/mongotest, golden_test.go).
-// msTimes marks a backend that keeps message times at millisecond
-// precision.
+// Each keeps the SDK's microseconds, the cache too: it stores a message's
+// times at its backend's precision (rediscache Cache.TimePrecision).
 var goldenBackends = []struct {
-	name    string
-	msTimes bool
-	open    func(t *testing.T) session.Repository
+	name string
+	open func(t *testing.T) session.Repository
 }{
-	{"memory", false, func(t *testing.T) session.Repository { return memory.New(memory.Options{}) }},
-	{"sqlite", false, func(t *testing.T) session.Repository {
+	{"memory", func(t *testing.T) session.Repository { return memory.New(memory.Options{}) }},
+	{"sqlite", func(t *testing.T) session.Repository {
 		r, err := sqlite.Open(context.Background(), t.TempDir(), sqlite.Options{})
 		require.NoError(t, err)
 		return r
 	}},
-	// A message written through the cache keeps its times at millisecond
-	// precision (rediscache writethrough.go, storable: the coarsest any
-	// backend keeps, so the cache and the backend hold the same value).
-	// The SDK writes microseconds, so created_at and updated_at of every
-	// message come back truncated: a known loss, checked exactly below.
-	{"cache-over-memory", true, func(t *testing.T) session.Repository {
+	{"cache-over-memory", func(t *testing.T) session.Repository {
 		mr := miniredis.RunT(t)
 		client := redis.NewClient(&redis.Options{Addr: mr.Addr()})
 		c, err := rediscache.New(memory.New(memory.Options{}), client, rediscache.Options{CloseClient: true})
@@ -48,20 +41,13 @@ var goldenBackends = []struct {
 	}},
 }
 
-// messageFile selects the message files, whose times the cache keeps at
-// milliseconds.
-func messageFile(p string) bool { return strings.Contains(p, "/messages/") }
-
 // The SDK's own files (FileSessionManager: one agent with text, image
 // bytes, a tool use and a guardrail redaction; an agent left in interrupt
 // state by a tool-call interrupt; a Graph; a Swarm) import
 // into every backend and export back. Every file comes back
 // byte-identical (session.json with its updated_at as written, messages,
 // multi_agent.json of the Graph and the Swarm) except these, each checked
-// exactly:
-//   - the files strandsgolden.JSONEqual names are JSON-equal only.
-//   - through the cache, message times are truncated to milliseconds (see
-//     goldenBackends); with that applied to the SDK's file, byte-identical.
+// exactly: the files strandsgolden.JSONEqual names are JSON-equal only.
 func TestGolden_StrandsFileSessionManagerRoundTrips(t *testing.T) {
 	t.Parallel()
 	in := filepath.Join(strandsgolden.Dir(), "file")
@@ -79,11 +65,7 @@ func TestGolden_StrandsFileSessionManagerRoundTrips(t *testing.T) {
 			out := t.TempDir()
 			_, err = transfer.ExportStrands(ctx, repo, session.SessionQuery{}, out, nil)
 			require.NoError(t, err)
-			var ms func(string) bool
-			if b.msTimes {
-				ms = messageFile
-			}
-			strandsgolden.Compare(t, want, strandsgolden.ReadTree(t, out), ms)
+			strandsgolden.Compare(t, want, strandsgolden.ReadTree(t, out), nil)
 		})
 	}
 }
