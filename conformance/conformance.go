@@ -163,6 +163,7 @@ func allCases() []testCase {
 		sharedStoreCases(),
 		apiKeyCases(),
 		multiAgentCases(),
+		multiAgentIDCases(),
 		strandsFieldCases(),
 		snapshotCases(),
 		restoreTimeCases(),

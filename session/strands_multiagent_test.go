@@ -112,7 +112,7 @@ func TestStrandsMultiAgent_BadInput(t *testing.T) {
 			assert.Contains(t, err.Error(), tt.field)
 		})
 	}
-	_, err := session.MarshalStrandsMultiAgent(&session.MultiAgent{ID: "$x"})
+	_, err := session.MarshalStrandsMultiAgent(&session.MultiAgent{ID: "a/b"})
 	require.ErrorIs(t, err, session.ErrInvalidArgument)
 	b, err := session.MarshalStrandsMultiAgent(&session.MultiAgent{ID: "g"})
 	require.NoError(t, err)
