@@ -29,7 +29,7 @@ func TestStrands_OrchestratorIDsTheSDKAllowsRoundTrip(t *testing.T) {
   "updated_at": "2026-05-15T10:46:34.123456+00:00"
 }`,
 		"session_g1/multi_agents/multi_agent_graph.v2/multi_agent.json": `{"type": "graph", "id": "graph.v2"}`,
-		"session_g1/multi_agents/multi_agent_$swarm/multi_agent.json":  `{"type": "swarm", "id": "$swarm"}`,
+		"session_g1/multi_agents/multi_agent_$swarm/multi_agent.json":   `{"type": "swarm", "id": "$swarm"}`,
 	}
 	for p, body := range files {
 		require.NoError(t, os.MkdirAll(filepath.Dir(filepath.Join(in, p)), 0o700))
