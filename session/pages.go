@@ -44,15 +44,3 @@ func ValidateMessagePages(pages []MessagePage) error {
 	}
 	return nil
 }
-
-// PageOf returns the page p of a whole message log, as ListMessages would.
-func PageOf(all []*Message, p MessagePage) []*Message {
-	if p.Offset >= len(all) {
-		return nil
-	}
-	out := all[p.Offset:]
-	if p.Limit > 0 && len(out) > p.Limit {
-		out = out[:p.Limit]
-	}
-	return out
-}
