@@ -37,6 +37,8 @@
 // The MultiAgent and Snapshot cases likewise run only on a
 // session.MultiAgentStore or session.SnapshotStore; the 20 MiB snapshot case
 // also skips in -short mode and under a Capabilities.SnapshotLimit below it.
+// The RestoreTimes and MessagePages cases run only on a session.TimeRestorer
+// or a session.MessagePagesReader.
 package conformance
 
 import (
@@ -165,8 +167,11 @@ func allCases() []testCase {
 		sharedStoreCases(),
 		apiKeyCases(),
 		multiAgentCases(),
+		multiAgentIDCases(),
 		strandsFieldCases(),
 		snapshotCases(),
+		restoreTimeCases(),
+		messagePagesCases(),
 	} {
 		all = append(all, part...)
 	}

@@ -194,7 +194,7 @@ func multiAgentCases() []testCase {
 			createSession(t, ctx, r, sid)
 			require.NoError(t, ma.CreateMultiAgent(ctx, sid, &session.MultiAgent{ID: mid, State: map[string]any{"v": int64(1)}}))
 			before := dumpMultiAgents(t, ctx, r, sid)
-			badIDs := []string{"", "a/b", "a.b", "$x", "a\x00b", "a\nb", strings.Repeat("x", session.MaxIDBytes+1), "\xff"}
+			badIDs := []string{"", "a/b", "a\x00b", "a\nb", strings.Repeat("x", session.MaxIDBytes+1), "\xff"}
 			for _, id := range badIDs {
 				requireIs(t, ma.CreateMultiAgent(ctx, sid, &session.MultiAgent{ID: id}), session.ErrInvalidArgument, fmt.Sprintf("CreateMultiAgent id %q", id))
 				requireIs(t, ma.UpdateMultiAgent(ctx, sid, &session.MultiAgent{ID: id}), session.ErrInvalidArgument, fmt.Sprintf("UpdateMultiAgent id %q", id))

@@ -16,6 +16,9 @@ import (
 //
 //	multi_agents.<id> = {state: {...}, created_at: date, updated_at: date}
 //
+// where <id> is escaped when it holds "." or "$" (escapeKey), as Strands
+// allows them in orchestrator ids.
+//
 // state is the orchestrator's serialize_state() object, stored like agent
 // state (keys escaped, []byte as Binary). The Python original's reader
 // reads named root fields (session_id, session_type, the timestamps) and
@@ -42,7 +45,10 @@ type multiAgentLayout interface {
 
 var _ multiAgentLayout = (*embeddedLayout)(nil)
 
-func multiAgentKey(id string) string { return fMultiAgents + "." + id }
+// multiAgentKey is the field path of an orchestrator's entry. Ids may hold
+// "." and "$" (the SDK allows them), so the field name is the id escaped
+// like any stored map key (escapeKey); decodeMultiAgents unescapes it.
+func multiAgentKey(id string) string { return fMultiAgents + "." + escapeKey(id) }
 
 // multiAgents returns the layout's orchestrator store.
 func (r *Repository) multiAgents() (multiAgentLayout, error) {
@@ -181,7 +187,7 @@ func (l *embeddedLayout) getMultiAgent(ctx context.Context, sessionID, id string
 		return nil, driver.SessionError(sessionID, session.ErrNotFound)
 	}
 	l.observe(sessionID, d)
-	entry, _ := path(d, fMultiAgents, id)
+	entry, _ := path(d, fMultiAgents, escapeKey(id))
 	m, ok := decodeMultiAgent(id, docOf(entry))
 	if !ok {
 		return nil, driver.MultiAgentError(sessionID, id, session.ErrNotFound)
@@ -200,7 +206,7 @@ func (l *embeddedLayout) listMultiAgents(ctx context.Context, sessionID string) 
 	l.observe(sessionID, d)
 	out := []*session.MultiAgent{}
 	for _, e := range docOf(mustField(d, fMultiAgents)) {
-		if m, ok := decodeMultiAgent(e.Key, docOf(e.Value)); ok {
+		if m, ok := decodeMultiAgent(unescapeKey(e.Key), docOf(e.Value)); ok {
 			out = append(out, m)
 		}
 	}

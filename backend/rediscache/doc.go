@@ -124,9 +124,10 @@
 //
 // What a carried entry holds is what the backend holds, with two stated
 // exceptions. Messages written through the cache are stored with their
-// times at millisecond precision (the coarsest backend, MongoDB, keeps
-// milliseconds), so the carried message is exactly the stored one on every
-// backend. The UpdatedAt of a session or an agent is stamped by the
+// times at the wrapped backend's precision (Cache.TimePrecision:
+// microseconds over memory and SQLite, milliseconds over MongoDB and over a
+// repository that does not report one), so the carried message is exactly
+// the stored one on every backend. The UpdatedAt of a session or an agent is stamped by the
 // backend's clock during the write, which the cache cannot see: a carried
 // record gets this process's clock read just before the backend write
 // (never earlier than the previous value), so it can precede the backend's

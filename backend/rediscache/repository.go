@@ -150,7 +150,7 @@ func (c *Cache) ListAgents(ctx context.Context, sessionID string) ([]*session.Ag
 }
 
 // CreateMessage implements session.MessageStore. The message is stored
-// with its times at millisecond precision (see storable), and carried into
+// with its times at the backend's precision (see storable), and carried into
 // the agent's cached tail and count (see the package documentation).
 func (c *Cache) CreateMessage(ctx context.Context, sessionID, agentID string, m *session.Message) error {
 	if err := c.check(); err != nil {
@@ -159,7 +159,7 @@ func (c *Cache) CreateMessage(ctx context.Context, sessionID, agentID string, m 
 	if m == nil || !validPath(sessionID, &agentID) {
 		return c.written(ctx, sessionID, c.inner.CreateMessage(ctx, sessionID, agentID, m))
 	}
-	p, ok := storable(m, m.ID, time.Now())
+	p, ok := storable(m, m.ID, time.Now(), c.TimePrecision())
 	if !ok {
 		return c.written(ctx, sessionID, c.inner.CreateMessage(ctx, sessionID, agentID, m))
 	}
@@ -191,7 +191,7 @@ func (c *Cache) AppendMessage(ctx context.Context, sessionID, agentID string, m 
 	if err := c.check(); err != nil {
 		return 0, err
 	}
-	p, ok := storable(m, 0, time.Now())
+	p, ok := storable(m, 0, time.Now(), c.TimePrecision())
 	if !ok || !validPath(sessionID, &agentID) {
 		id, err := c.appendTo(ctx, sessionID, agentID, m, nil)
 		return id, c.written(ctx, sessionID, err)
@@ -281,7 +281,7 @@ func (c *Cache) UpdateMessage(ctx context.Context, sessionID, agentID string, m 
 	var snap *wtSnapshot
 	send := m
 	if m != nil && m.GuardrailEvent == nil && validPath(sessionID, &agentID) {
-		if p, ok := storable(m, m.ID, time.Now()); ok {
+		if p, ok := storable(m, m.ID, time.Now(), c.TimePrecision()); ok {
 			send = p
 			snap = c.snapshot(ctx, sessionID, fieldSession(), fieldAgent(agentID), fieldTail(agentID), fieldCount(agentID))
 		}

@@ -355,12 +355,12 @@ func (c *Cache) commit(ctx context.Context, sessionID string, s *wtSnapshot, bui
 
 // storable returns the copy of m a write through the cache stores: m
 // prepared (validated, normalized, zero times set to now) with its times
-// at millisecond precision, the coarsest any backend keeps (MongoDB), and
+// at the wrapped backend's precision (prec, see Cache.TimePrecision), and
 // an empty rather than nil tool-usage map in its metrics, so that what the
 // backend stores is exactly what the cache carries. ok is
 // false when m does not prepare: it then goes to the backend as it is, for
 // the backend's own error.
-func storable(m *session.Message, id int, now time.Time) (*session.Message, bool) {
+func storable(m *session.Message, id int, now time.Time, prec time.Duration) (*session.Message, bool) {
 	if m == nil {
 		return nil, false
 	}
@@ -370,10 +370,10 @@ func storable(m *session.Message, id int, now time.Time) (*session.Message, bool
 	if err != nil {
 		return nil, false
 	}
-	p.CreatedAt = p.CreatedAt.Truncate(time.Millisecond)
-	p.UpdatedAt = p.UpdatedAt.Truncate(time.Millisecond)
+	p.CreatedAt = p.CreatedAt.Truncate(prec)
+	p.UpdatedAt = p.UpdatedAt.Truncate(prec)
 	if p.GuardrailEvent != nil {
-		p.GuardrailEvent.Timestamp = p.GuardrailEvent.Timestamp.Truncate(time.Millisecond)
+		p.GuardrailEvent.Timestamp = p.GuardrailEvent.Timestamp.Truncate(prec)
 	}
 	if p.EventLoopMetrics != nil && p.EventLoopMetrics.ToolUsage == nil {
 		// MongoDB reads an absent tool-usage map back as an empty one; the

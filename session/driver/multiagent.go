@@ -7,14 +7,15 @@ import (
 	"github.com/sessionkit/sessionkit/session"
 )
 
-// ValidateMultiAgentID reports whether id may name an orchestrator. Strands
-// validates it like an agent id (it becomes the directory
-// multi_agent_<id>), and sessionkit applies its agent-id rules for the same
-// reason as for agents: the id becomes a document field name in the Mongo
-// layout. So: 1 to 256 bytes of valid UTF-8, no "/", no control character,
-// no "." and no leading "$".
+// ValidateMultiAgentID reports whether id may name an orchestrator.
+// Strands validates it with its identifier check (it becomes the
+// directory multi_agent_<id>), which refuses only path separators, and
+// sessionkit accepts what the SDK accepts under its session-id rules: 1 to
+// 256 bytes of valid UTF-8, no "/", no control character. "." and "$" are
+// allowed; a backend that keeps the id in a document field name escapes
+// it (backend/mongo).
 func ValidateMultiAgentID(id string) error {
-	return validateID("multi_agent_id", id, true)
+	return validateID("multi_agent_id", id, false)
 }
 
 // PrepareMultiAgent validates m for CreateMultiAgent or UpdateMultiAgent and

@@ -113,7 +113,7 @@ func TestStrandsMultiAgent_BadInput(t *testing.T) {
 			assert.Contains(t, err.Error(), tt.field)
 		})
 	}
-	_, err := driver.MarshalStrandsMultiAgent(&session.MultiAgent{ID: "$x"})
+	_, err := driver.MarshalStrandsMultiAgent(&session.MultiAgent{ID: "a/b"})
 	require.ErrorIs(t, err, session.ErrInvalidArgument)
 	b, err := driver.MarshalStrandsMultiAgent(&session.MultiAgent{ID: "g"})
 	require.NoError(t, err)

@@ -109,10 +109,12 @@ type agentSnapshot struct {
 // then the messages from pinned+removed_message_count on, as Strands
 // restores them.
 //
-// Round trips: resume costs GetAgent + ListMessages (plus a second
-// ListMessages for a pinned head, plus CountMessages when the window after
-// it is empty); a new agent of a new session costs CreateAgent plus
-// one CreateMessage per constructor message.
+// Round trips: resume costs GetAgent plus one ListMessagePages when the
+// repository implements session.MessagePagesReader (backend/mongo does:
+// two round trips in all, pinned head or not); otherwise GetAgent +
+// ListMessages (plus a second ListMessages for a pinned head, plus
+// CountMessages when the window after it is empty). A new agent of a new
+// session costs CreateAgent plus one CreateMessage per constructor message.
 func (m *Manager) Initialize(ctx context.Context, agentID string, opts AgentOptions) (*AgentSession, error) {
 	if err := driver.ValidateAgentID(agentID); err != nil {
 		return nil, err
@@ -228,23 +230,13 @@ func (a *AgentSession) resume(ctx context.Context, stored *session.Agent, cfg se
 	// A pinned head (later Strands conversation managers) stays in view:
 	// the first pinned messages, then the window after the removed ones,
 	// which starts at pinned+removed. Without a pin the head page is not read.
-	var head []*session.Message
-	if pinned > 0 {
-		if head, err = listShared(m.repo)(ctx, m.sessionID, a.id, 0, pinned); err != nil {
-			return err
-		}
-	}
-	stored2, err := listShared(m.repo)(ctx, m.sessionID, a.id, pinned+removed, 0)
+	head, stored2, next, err := a.readWindow(ctx, pinned, removed)
 	if err != nil {
 		return err
 	}
+	a.next = next
 	if n := len(stored2); n > 0 {
-		a.next = stored2[n-1].ID + 1
 		a.latest, a.latestShown = stored2[n-1], true
-	} else if a.next, err = m.repo.CountMessages(ctx, m.sessionID, a.id); err != nil {
-		// The window is empty (everything was removed): the next id must
-		// still come from the store, never restart at 0.
-		return err
 	}
 	var msgs []session.ChatMessage
 	for _, sm := range head {

@@ -15,8 +15,8 @@ import (
 type SnapshotRecord struct {
 	Key  string `json:"key"`
 	Data []byte `json:"data"`
-	// UpdatedAt is informational: an import writes the snapshot anew, and
-	// the store sets its time.
+	// UpdatedAt is when the snapshot was last written; an import sets it
+	// back after writing the bytes (session.TimeRestorer).
 	UpdatedAt time.Time `json:"updated_at"`
 }
 

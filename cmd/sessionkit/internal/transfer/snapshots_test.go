@@ -5,6 +5,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -15,11 +16,13 @@ import (
 )
 
 // Snapshots travel with their session through JSON Lines, as base64, so
-// bytes that are not JSON (or not UTF-8) come back exactly.
+// bytes that are not JSON (or not UTF-8) come back exactly, and with the
+// time they were written.
 func TestJSONL_SnapshotsRoundTrip(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	src := memory.New(memory.Options{})
+	written := time.Date(2025, 3, 4, 5, 6, 7, 891234000, time.UTC)
+	src := memory.New(memory.Options{Now: func() time.Time { return written }})
 	require.NoError(t, src.CreateSession(ctx, &session.Session{ID: "s1"}))
 	require.NoError(t, src.CreateSession(ctx, &session.Session{ID: "s2"}))
 	want := map[string][]byte{
@@ -48,6 +51,16 @@ func TestJSONL_SnapshotsRoundTrip(t *testing.T) {
 		got, err := dst.GetSnapshot(ctx, "s1", k)
 		require.NoError(t, err, k)
 		assert.True(t, bytes.Equal(v, got.Data), "%s: got %q, want %q", k, got.Data, v)
+		orig, err := src.GetSnapshot(ctx, "s1", k)
+		require.NoError(t, err, k)
+		assert.Equal(t, orig.UpdatedAt, got.UpdatedAt, "%s: updated_at", k)
+	}
+	for _, id := range []string{"s1", "s2"} {
+		orig, err := src.GetSession(ctx, id)
+		require.NoError(t, err)
+		got, err := repo.GetSession(ctx, id)
+		require.NoError(t, err)
+		assert.Equal(t, orig.UpdatedAt, got.UpdatedAt, "%s: updated_at", id)
 	}
 	page, err = dst.ListSnapshots(ctx, "s2", session.SnapshotQuery{})
 	require.NoError(t, err)

@@ -209,6 +209,9 @@ func readStrandsSession(root string) (*plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkKeys("session.json", b, sessionFileKeys); err != nil {
+		return nil, err
+	}
 	s, err := driver.UnmarshalStrandsSession(b)
 	if err != nil {
 		return nil, fmt.Errorf("session.json: %w", err)
@@ -243,6 +246,9 @@ func readStrandsSession(root string) (*plan, error) {
 		}
 		b, err := os.ReadFile(filepath.Join(adir, "agent.json"))
 		if err != nil {
+			return nil, err
+		}
+		if err := checkKeys("agents/"+ad.Name()+"/agent.json", b, agentFileKeys); err != nil {
 			return nil, err
 		}
 		a, err := driver.UnmarshalStrandsAgent(b)
@@ -341,6 +347,9 @@ func readStrandsMessages(dir string) ([]*session.Message, error) {
 		}
 		b, err := os.ReadFile(filepath.Join(dir, f.name))
 		if err != nil {
+			return nil, err
+		}
+		if err := checkKeys(f.name, b, messageFileKeys); err != nil {
 			return nil, err
 		}
 		m, err := driver.UnmarshalStrandsMessage(b)

@@ -153,7 +153,7 @@ func TestStrands_UnmappableFilesAreErrorsNamingTheFile(t *testing.T) {
 		{"stray file in multi_agents", "session_g1/multi_agents/readme.md", "x", false},
 		{"orchestrator folder without its file", "session_g1/multi_agents/multi_agent_empty", "", true},
 		{"stray file in an orchestrator folder", "session_g1/multi_agents/multi_agent_default_graph/multi_agent.json.tmp", "{}", false},
-		{"orchestrator id not allowed", "session_g1/multi_agents/multi_agent_a.b/multi_agent.json", "{}", false},
+		{"orchestrator id not allowed", "session_g1/multi_agents/multi_agent_a\x01b/multi_agent.json", "{}", false},
 		{"orchestrator file that is not an object", "session_g1/multi_agents/multi_agent_x/multi_agent.json", "[]", false},
 		{"stray file in agents", "session_g1/agents/agent.json", "{}", false},
 		{"stray file in messages", "session_g1/agents/agent_a/messages/message_0.json.tmp", "{}", false},
@@ -214,7 +214,7 @@ func TestJSONL_MultiAgentsRoundTrip(t *testing.T) {
 	assert.Equal(t, readAll(t, src), readAll(t, dst))
 
 	// A bad orchestrator id in a line is refused before anything is written.
-	line := `{"session":{"session_id":"z"},"agents":[],"feedback":[],"guardrail_events":[],"multi_agents":[{"multi_agent_id":"a.b","state":{}}]}`
+	line := `{"session":{"session_id":"z"},"agents":[],"feedback":[],"guardrail_events":[],"multi_agents":[{"multi_agent_id":"a\u0001b","state":{}}]}`
 	_, err = transfer.ImportJSONL(ctx, dst, strings.NewReader(line), transfer.ImportOptions{})
 	require.ErrorIs(t, err, session.ErrInvalidArgument)
 	assert.Contains(t, err.Error(), "multi_agent_id")

@@ -355,7 +355,9 @@ func decode(rec *Record) (*plan, error) {
 	return p, nil
 }
 
-// write stores the agents, messages, guardrail events and feedback of p.
+// write stores the agents, messages, guardrail events, feedback,
+// orchestrators and snapshots of p, then sets their stored times back
+// (restore.go).
 // Guardrail audit entries are replayed with RecordGuardrailEvent, which also
 // sets the message's event — so the message's own event is written last,
 // with UpdateMessage, to restore its trace exactly.
@@ -396,5 +398,8 @@ func (p *plan) write(ctx context.Context, repo session.Repository) error {
 	if err := p.writeMultiAgents(ctx, repo); err != nil {
 		return err
 	}
-	return p.writeSnapshots(ctx, repo)
+	if err := p.writeSnapshots(ctx, repo); err != nil {
+		return err
+	}
+	return p.restoreTimes(ctx, repo)
 }

@@ -42,10 +42,10 @@ func openSQLite(t *testing.T) session.Repository {
 
 var _ = sqlite.Options{} // the sqlite:// scheme is registered by the import
 
-// readAll reads every session of repo, with the fields the contract gives
-// no way to restore blanked: a session's UpdatedAt moves on every write
-// under it, and a message's UpdatedAt moves when its guardrail event is
-// recorded.
+// readAll reads every session of repo, with the one field an import cannot
+// restore blanked: a message's UpdatedAt moves when its guardrail event is
+// recorded. The session's and its agents' UpdatedAt come back as written
+// (session.TimeRestorer).
 func readAll(t *testing.T, repo session.Repository) map[string]*transfer.Record {
 	t.Helper()
 	out := map[string]*transfer.Record{}
@@ -54,7 +54,6 @@ func readAll(t *testing.T, repo session.Repository) map[string]*transfer.Record 
 		if err != nil {
 			return err
 		}
-		rec.Session.UpdatedAt = nil
 		for _, a := range rec.Agents {
 			for _, m := range a.Messages {
 				if m.GuardrailEvent != nil {
@@ -131,23 +130,12 @@ func atMillis(t *testing.T, recs map[string]*transfer.Record) any {
 	return walk(v)
 }
 
-// withoutAgentUpdatedAt blanks each agent's UpdatedAt: the Mongo backend,
-// like the Python original's layout, moves it when a message is appended
-// (agents.<id>.updated_at), so an import that appends the log stamps it.
-func withoutAgentUpdatedAt(recs map[string]*transfer.Record) map[string]*transfer.Record {
-	for _, rec := range recs {
-		for _, a := range rec.Agents {
-			a.UpdatedAt = nil
-		}
-	}
-	return recs
-}
-
 // The service's move between backends: export from SQLite, import into
 // MongoDB (mongo-java-server), export again and import into a fresh SQLite.
 // Everything is reproduced except what the contract cannot restore (see
-// readAll and withoutAgentUpdatedAt), with times at MongoDB's millisecond
-// precision.
+// readAll), with times at MongoDB's millisecond precision: the agents'
+// UpdatedAt too, which the Mongo layout moves on every append
+// (agents.<id>.updated_at) and the import sets back.
 func TestJSONL_SQLiteToMongoAndBackReproducesEverySession(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -165,8 +153,8 @@ func TestJSONL_SQLiteToMongoAndBackReproducesEverySession(t *testing.T) {
 	isum, err := transfer.ImportJSONL(ctx, mongoRepo, &buf, transfer.ImportOptions{})
 	require.NoError(t, err)
 	assert.Equal(t, sum, isum)
-	want := atMillis(t, withoutAgentUpdatedAt(readAll(t, src)))
-	assert.Equal(t, want, atMillis(t, withoutAgentUpdatedAt(readAll(t, mongoRepo))), "SQLite → Mongo")
+	want := atMillis(t, readAll(t, src))
+	assert.Equal(t, want, atMillis(t, readAll(t, mongoRepo)), "SQLite → Mongo")
 
 	var again bytes.Buffer
 	_, err = transfer.ExportJSONL(ctx, mongoRepo, session.SessionQuery{}, &again, nil)
@@ -174,7 +162,7 @@ func TestJSONL_SQLiteToMongoAndBackReproducesEverySession(t *testing.T) {
 	back := openSQLite(t)
 	_, err = transfer.ImportJSONL(ctx, back, &again, transfer.ImportOptions{})
 	require.NoError(t, err)
-	assert.Equal(t, want, atMillis(t, withoutAgentUpdatedAt(readAll(t, back))), "Mongo → SQLite")
+	assert.Equal(t, want, atMillis(t, readAll(t, back)), "Mongo → SQLite")
 }
 
 func TestJSONL_ImportSkipsExistingUnlessOverwrite(t *testing.T) {
