@@ -60,6 +60,11 @@ type Harness struct {
 	// Reopen, if set, closes r and returns a repository over the same data
 	// (persistence across restarts); nil skips those cases.
 	Reopen func(t *testing.T, r session.Repository) session.Repository
+	// NewRepositoryAt, if set, is NewRepository with now as the clock of
+	// everything that compares times (the backend, a cache's expiry checks),
+	// so the expiry cases move time forward without sleeping; nil skips
+	// them (see expiry.go).
+	NewRepositoryAt func(t *testing.T, now func() time.Time) session.Repository
 	// Capabilities declares optional behaviour of the backend.
 	Capabilities Capabilities
 }
@@ -165,6 +170,8 @@ func allCases() []testCase {
 		multiAgentCases(),
 		strandsFieldCases(),
 		snapshotCases(),
+		expiryCases(),
+		pruneCases(),
 	} {
 		all = append(all, part...)
 	}
