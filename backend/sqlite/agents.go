@@ -69,7 +69,7 @@ func (r *Repository) CreateAgent(ctx context.Context, sessionID string, a *sessi
 	if err != nil {
 		return session.AgentError(sessionID, agentID, err)
 	}
-	err = r.write(ctx, "create agent", func(tx *sql.Tx) error {
+	err = r.writeLive(ctx, sessionID, "create agent", func(tx *sql.Tx) error {
 		size, err := sessionSize(ctx, tx, sessionID)
 		if err != nil {
 			return err
@@ -134,7 +134,7 @@ func (r *Repository) GetAgent(ctx context.Context, sessionID, agentID string) (*
 		return nil, session.AgentError(sessionID, agentID, err)
 	}
 	var out *session.Agent
-	err := r.read(ctx, "get agent", func(tx *sql.Tx) error {
+	err := r.readLive(ctx, sessionID, "get agent", func(tx *sql.Tx) error {
 		if _, err := agentCount(ctx, tx, sessionID, agentID); err != nil {
 			return err
 		}
@@ -183,7 +183,7 @@ func (r *Repository) UpdateAgent(ctx context.Context, sessionID string, a *sessi
 	if err != nil {
 		return session.AgentError(sessionID, agentID, err)
 	}
-	err = r.write(ctx, "update agent", func(tx *sql.Tx) error {
+	err = r.writeLive(ctx, sessionID, "update agent", func(tx *sql.Tx) error {
 		size, err := sessionSize(ctx, tx, sessionID)
 		if err != nil {
 			return err
@@ -235,7 +235,7 @@ func (r *Repository) UpdateAgentConfig(ctx context.Context, sessionID, agentID s
 	if err != nil {
 		return session.AgentError(sessionID, agentID, err)
 	}
-	err = r.write(ctx, "update agent config", func(tx *sql.Tx) error {
+	err = r.writeLive(ctx, sessionID, "update agent config", func(tx *sql.Tx) error {
 		size, err := sessionSize(ctx, tx, sessionID)
 		if err != nil {
 			return err
@@ -286,7 +286,7 @@ func (r *Repository) ListAgents(ctx context.Context, sessionID string) ([]*sessi
 		return nil, session.SessionError(sessionID, err)
 	}
 	var out []*session.Agent
-	err := r.read(ctx, "list agents", func(tx *sql.Tx) error {
+	err := r.readLive(ctx, sessionID, "list agents", func(tx *sql.Tx) error {
 		if _, err := sessionSize(ctx, tx, sessionID); err != nil {
 			return err
 		}

@@ -50,7 +50,7 @@ func (r *Repository) CreateMessage(ctx context.Context, sessionID, agentID strin
 	if err != nil {
 		return session.MessageError(sessionID, agentID, msgID, err)
 	}
-	err = r.write(ctx, "create message", func(tx *sql.Tx) error {
+	err = r.writeLive(ctx, sessionID, "create message", func(tx *sql.Tx) error {
 		return r.insertMessage(ctx, tx, sessionID, agentID, p, enc, false)
 	})
 	if err != nil {
@@ -69,7 +69,7 @@ func (r *Repository) AppendMessage(ctx context.Context, sessionID, agentID strin
 	if err != nil {
 		return 0, session.AgentError(sessionID, agentID, err)
 	}
-	err = r.write(ctx, "append message", func(tx *sql.Tx) error {
+	err = r.writeLive(ctx, sessionID, "append message", func(tx *sql.Tx) error {
 		return r.insertMessage(ctx, tx, sessionID, agentID, p, enc, true)
 	})
 	if err != nil {
@@ -181,7 +181,7 @@ func (r *Repository) GetMessage(ctx context.Context, sessionID, agentID string, 
 		return nil, session.MessageError(sessionID, agentID, messageID, err)
 	}
 	var out *session.Message
-	err := r.read(ctx, "get message", func(tx *sql.Tx) error {
+	err := r.readLive(ctx, sessionID, "get message", func(tx *sql.Tx) error {
 		if _, err := agentCount(ctx, tx, sessionID, agentID); err != nil {
 			return err
 		}
@@ -225,7 +225,7 @@ func (r *Repository) UpdateMessage(ctx context.Context, sessionID, agentID strin
 	if err != nil {
 		return session.MessageError(sessionID, agentID, msgID, err)
 	}
-	err = r.write(ctx, "update message", func(tx *sql.Tx) error {
+	err = r.writeLive(ctx, sessionID, "update message", func(tx *sql.Tx) error {
 		size, err := sessionSize(ctx, tx, sessionID)
 		if err != nil {
 			return err
@@ -277,7 +277,7 @@ func (r *Repository) ListMessages(ctx context.Context, sessionID, agentID string
 		limit = -1 // SQLite: no limit
 	}
 	var out []*session.Message
-	err := r.read(ctx, "list messages", func(tx *sql.Tx) error {
+	err := r.readLive(ctx, sessionID, "list messages", func(tx *sql.Tx) error {
 		count, err := agentCount(ctx, tx, sessionID, agentID)
 		if err != nil {
 			return err
@@ -308,7 +308,7 @@ func (r *Repository) CountMessages(ctx context.Context, sessionID, agentID strin
 		return 0, session.AgentError(sessionID, agentID, err)
 	}
 	var count int
-	err := r.read(ctx, "count messages", func(tx *sql.Tx) error {
+	err := r.readLive(ctx, sessionID, "count messages", func(tx *sql.Tx) error {
 		var err error
 		count, err = agentCount(ctx, tx, sessionID, agentID)
 		return err

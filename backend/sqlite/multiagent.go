@@ -50,7 +50,7 @@ func (r *Repository) CreateMultiAgent(ctx context.Context, sessionID string, m *
 	if err != nil {
 		return session.MultiAgentError(sessionID, multiAgentID(m), err)
 	}
-	err = r.write(ctx, "create multi-agent", func(tx *sql.Tx) error {
+	err = r.writeLive(ctx, sessionID, "create multi-agent", func(tx *sql.Tx) error {
 		size, err := sessionSize(ctx, tx, sessionID)
 		if err != nil {
 			return err
@@ -86,7 +86,7 @@ func (r *Repository) GetMultiAgent(ctx context.Context, sessionID, multiAgentID 
 		return nil, session.MultiAgentError(sessionID, multiAgentID, err)
 	}
 	var out *session.MultiAgent
-	err := r.read(ctx, "get multi-agent", func(tx *sql.Tx) error {
+	err := r.readLive(ctx, sessionID, "get multi-agent", func(tx *sql.Tx) error {
 		if _, err := sessionSize(ctx, tx, sessionID); err != nil {
 			return err
 		}
@@ -117,7 +117,7 @@ func (r *Repository) UpdateMultiAgent(ctx context.Context, sessionID string, m *
 		return session.MultiAgentError(sessionID, multiAgentID(m), err)
 	}
 	now := r.now()
-	err = r.write(ctx, "update multi-agent", func(tx *sql.Tx) error {
+	err = r.writeLive(ctx, sessionID, "update multi-agent", func(tx *sql.Tx) error {
 		size, err := sessionSize(ctx, tx, sessionID)
 		if err != nil {
 			return err
@@ -150,7 +150,7 @@ func (r *Repository) ListMultiAgents(ctx context.Context, sessionID string) ([]*
 		return nil, session.SessionError(sessionID, err)
 	}
 	var out []*session.MultiAgent
-	err := r.read(ctx, "list multi-agents", func(tx *sql.Tx) error {
+	err := r.readLive(ctx, sessionID, "list multi-agents", func(tx *sql.Tx) error {
 		if _, err := sessionSize(ctx, tx, sessionID); err != nil {
 			return err
 		}
