@@ -13,7 +13,7 @@ import (
 )
 
 // ExpiryStore is implemented by repositories whose sessions can expire
-// (every backend, and the cache and fault injector by delegation; a
+// (every backend, and the cache by delegation; a
 // decorator whose inner repository is not one answers an error matching
 // errors.ErrUnsupported). A session's expiry is Session.ExpiresAt, set on
 // CreateSession or later with SetSessionExpiry; from that instant on the
