@@ -58,6 +58,25 @@ type PruneResult struct {
 	More bool
 }
 
+// Validate checks o as Prune does, without touching a repository.
+func (o PruneOptions) Validate() error {
+	switch {
+	case o.ApplicationName == "" && !o.All:
+		return InvalidArgument("all", "pruning every application needs an explicit all")
+	case o.OlderThan < 0:
+		return InvalidArgument("older_than", "must not be negative, got %s", o.OlderThan)
+	case o.OlderThan == 0 && !o.All:
+		return InvalidArgument("older_than", "must be positive (a zero age matches every session: that needs an explicit all)")
+	case o.Batch < 0 || o.Batch > MaxPageSize:
+		return InvalidArgument("batch", "must be within [0, %d], got %d", MaxPageSize, o.Batch)
+	case o.Limit < 0:
+		return InvalidArgument("limit", "must not be negative, got %d", o.Limit)
+	case len(o.ApplicationName) > MaxIDBytes:
+		return InvalidArgument("application_name", "longer than %d bytes", MaxIDBytes)
+	}
+	return nil
+}
+
 // Prune deletes, in batches, the sessions o selects, and never one that
 // does not match: each candidate from the listing is read again just
 // before its delete and left alone when it no longer matches (a write in
@@ -69,20 +88,8 @@ type PruneResult struct {
 // "batch" or "limit" when negative; nothing is deleted then.
 func Prune(ctx context.Context, r Repository, o PruneOptions) (PruneResult, error) {
 	var res PruneResult
-	switch {
-	case o.ApplicationName == "" && !o.All:
-		return res, InvalidArgument("all", "pruning every application needs an explicit all")
-	case o.OlderThan < 0:
-		return res, InvalidArgument("older_than", "must not be negative, got %s", o.OlderThan)
-	case o.OlderThan == 0 && !o.All:
-		return res, InvalidArgument("older_than", "must be positive (a zero age matches every session: that needs an explicit all)")
-	case o.Batch < 0 || o.Batch > MaxPageSize:
-		return res, InvalidArgument("batch", "must be within [0, %d], got %d", MaxPageSize, o.Batch)
-	case o.Limit < 0:
-		return res, InvalidArgument("limit", "must not be negative, got %d", o.Limit)
-	}
-	if len(o.ApplicationName) > MaxIDBytes {
-		return res, InvalidArgument("application_name", "longer than %d bytes", MaxIDBytes)
+	if err := o.Validate(); err != nil {
+		return res, err
 	}
 	if o.Batch == 0 {
 		o.Batch = DefaultPruneBatch
