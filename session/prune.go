@@ -52,7 +52,8 @@ type PruneResult struct {
 	// Skipped counts sessions that matched the listing but were written to
 	// before their delete, so no longer matched: left alone.
 	Skipped int
-	// Cutoff is the instant UpdatedAt had to be before.
+	// Cutoff is the instant UpdatedAt had to be before (zero when any age
+	// matched).
 	Cutoff time.Time
 	// More is true when Limit stopped the run before the end.
 	More bool
@@ -98,17 +99,19 @@ func Prune(ctx context.Context, r Repository, o PruneOptions) (PruneResult, erro
 	if o.Now != nil {
 		now = o.Now
 	}
-	// One instant past every stored time when any age matches.
-	res.Cutoff = UTCMicro(now()).Add(-o.OlderThan)
-	if o.OlderThan == 0 {
-		res.Cutoff = res.Cutoff.Add(time.Microsecond)
+	anyAge := o.OlderThan == 0 // only with All (Validate)
+	if !anyAge {
+		res.Cutoff = UTCMicro(now()).Add(-o.OlderThan)
 	}
 	matches := func(s *Session) bool {
-		return (o.ApplicationName == "" || s.ApplicationName == o.ApplicationName) && s.UpdatedAt.Before(res.Cutoff)
+		return (o.ApplicationName == "" || s.ApplicationName == o.ApplicationName) && (anyAge || s.UpdatedAt.Before(res.Cutoff))
 	}
-	// UpdatedAt >= CreatedAt, so every match was created before the cutoff
-	// too: the listing narrows on the indexed creation time.
-	q := SessionQuery{ApplicationName: o.ApplicationName, CreatedTo: res.Cutoff, Limit: o.Batch}
+	q := SessionQuery{ApplicationName: o.ApplicationName, Limit: o.Batch}
+	if !anyAge {
+		// UpdatedAt >= CreatedAt, so every match was created before the
+		// cutoff too: the listing narrows on the indexed creation time.
+		q.CreatedTo = res.Cutoff
+	}
 	for {
 		page, err := r.ListSessions(ctx, q)
 		if err != nil {

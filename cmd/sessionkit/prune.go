@@ -66,8 +66,8 @@ func runPrune(ctx context.Context, args []string, std stdio) error {
 		return err
 	}
 	if *dryRun || counted.Matched == 0 {
-		fmt.Fprintf(std.out, "%d sessions match %s (last written before %s); scanned %d; nothing deleted%s\n",
-			counted.Matched, what, counted.Cutoff.Format(time.RFC3339), counted.Scanned, map[bool]string{true: " (dry run)"}[*dryRun])
+		fmt.Fprintf(std.out, "%d sessions match %s%s; scanned %d; nothing deleted%s\n",
+			counted.Matched, what, before(counted.Cutoff), counted.Scanned, map[bool]string{true: " (dry run)"}[*dryRun])
 		return nil
 	}
 	opts.DryRun = false
@@ -75,8 +75,8 @@ func runPrune(ctx context.Context, args []string, std stdio) error {
 	opts.Progress = func(p session.PruneProgress) { bar.show("pruning", p.Deleted) }
 	res, err := session.Prune(ctx, repo, opts)
 	bar.done()
-	fmt.Fprintf(std.out, "deleted %d of %d sessions matching %s (last written before %s); scanned %d, already gone %d, written to since and kept %d\n",
-		res.Deleted, counted.Matched, what, res.Cutoff.Format(time.RFC3339), res.Scanned, res.Gone, res.Skipped)
+	fmt.Fprintf(std.out, "deleted %d of %d sessions matching %s%s; scanned %d, already gone %d, written to since and kept %d\n",
+		res.Deleted, counted.Matched, what, before(res.Cutoff), res.Scanned, res.Gone, res.Skipped)
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
 			return fmt.Errorf("interrupted after %d deletions; run the same command again to finish: %w", res.Deleted, err)
@@ -84,6 +84,14 @@ func runPrune(ctx context.Context, args []string, std stdio) error {
 		return err
 	}
 	return nil
+}
+
+// before describes the cutoff for the summary ("" for any age).
+func before(cutoff time.Time) string {
+	if cutoff.IsZero() {
+		return ""
+	}
+	return " (last written before " + cutoff.Format(time.RFC3339) + ")"
 }
 
 // pruneFilter describes the filter for the summary.
