@@ -69,6 +69,12 @@ func TestExpiry_SweeperRemovesExpiredSessionFromEveryTable(t *testing.T) {
 	require.NoError(t, err)
 	assert.Positive(t, r.Stats()["expiry_sweeps_total"])
 	assert.Zero(t, r.Stats()["expiry_sweep_errors_total"])
+
+	// DeleteSession removes the same set, in one transaction.
+	require.NoError(t, r.DeleteSession(ctx, "kept"))
+	for _, table := range ownedTables {
+		assert.Zero(t, rowCount(t, r, table), "%s after DeleteSession", table)
+	}
 }
 
 // Close stops the sweeper; a repository with the sweeper disabled runs
