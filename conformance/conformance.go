@@ -37,6 +37,9 @@
 // The MultiAgent and Snapshot cases likewise run only on a
 // session.MultiAgentStore or session.SnapshotStore; the 20 MiB snapshot case
 // also skips in -short mode and under a Capabilities.SnapshotLimit below it.
+// The Expiry cases run on a session.ExpiryStore whose harness sets
+// NewRepositoryAt: they move the clock it was given (Clock) past an expiry
+// instead of sleeping; the clocked Prune case needs it too.
 package conformance
 
 import (
