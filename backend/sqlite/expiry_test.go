@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -120,4 +121,50 @@ func TestMigrate_Version4FileGainsExpiry(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 1, n)
 	assert.Zero(t, rowCount(t, r, "sessions"))
+}
+
+// BenchmarkSweepExpired measures the sweep of 100 expired sessions (one
+// write transaction, cascading to an agent and a message each).
+func BenchmarkSweepExpired(b *testing.B) {
+	ctx := context.Background()
+	clock := &settable{t: fixedNow}
+	r := openTest(b, b.TempDir(), Options{Now: clock.now, Sweep: session.SweeperOptions{Interval: -1}})
+	for b.Loop() {
+		b.StopTimer()
+		for i := range 100 {
+			id := fmt.Sprintf("s%d", i)
+			require.NoError(b, r.CreateSession(ctx, &session.Session{ID: id, ExpiresAt: clock.now().Add(time.Minute)}))
+			require.NoError(b, r.CreateAgent(ctx, id, &session.Agent{ID: "a"}))
+			require.NoError(b, r.CreateMessage(ctx, id, "a", textMessage(0, "hi")))
+		}
+		clock.add(time.Minute)
+		b.StartTimer()
+		n, err := r.SweepExpired(ctx, 100)
+		require.NoError(b, err)
+		require.Equal(b, 100, n)
+	}
+}
+
+// BenchmarkLiveCheck is the cost the expiry check adds to every call
+// under a session (one more primary-key lookup in the call's
+// transaction): "read" runs a read transaction with one lookup, as the
+// lightest call does, "readLive" the same plus the check.
+func BenchmarkLiveCheck(b *testing.B) {
+	ctx := context.Background()
+	r := openTest(b, b.TempDir(), Options{Sweep: session.SweeperOptions{Interval: -1}})
+	require.NoError(b, r.CreateSession(ctx, &session.Session{ID: "s"}))
+	lookup := func(tx *sql.Tx) error {
+		var n int64
+		return tx.QueryRowContext(ctx, `SELECT size_bytes FROM sessions WHERE id = ?`, "s").Scan(&n)
+	}
+	b.Run("read", func(b *testing.B) {
+		for b.Loop() {
+			require.NoError(b, r.read(ctx, "bench", lookup))
+		}
+	})
+	b.Run("readLive", func(b *testing.B) {
+		for b.Loop() {
+			require.NoError(b, r.readLive(ctx, "s", "bench", lookup))
+		}
+	})
 }
