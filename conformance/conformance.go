@@ -39,6 +39,9 @@
 // also skips in -short mode and under a Capabilities.SnapshotLimit below it.
 // The RestoreTimes and MessagePages cases run only on a session.TimeRestorer
 // or a session.MessagePagesReader.
+// The Expiry cases run on a session.ExpiryStore whose harness sets
+// NewRepositoryAt: they move the clock it was given (Clock) past an expiry
+// instead of sleeping; the clocked Prune case needs it too.
 package conformance
 
 import (
@@ -62,6 +65,11 @@ type Harness struct {
 	// Reopen, if set, closes r and returns a repository over the same data
 	// (persistence across restarts); nil skips those cases.
 	Reopen func(t *testing.T, r session.Repository) session.Repository
+	// NewRepositoryAt, if set, is NewRepository with now as the clock of
+	// everything that compares times (the backend, a cache's expiry checks),
+	// so the expiry cases move time forward without sleeping; nil skips
+	// them (see expiry.go).
+	NewRepositoryAt func(t *testing.T, now func() time.Time) session.Repository
 	// Capabilities declares optional behaviour of the backend.
 	Capabilities Capabilities
 }
@@ -172,6 +180,8 @@ func allCases() []testCase {
 		snapshotCases(),
 		restoreTimeCases(),
 		messagePagesCases(),
+		expiryCases(),
+		pruneCases(),
 	} {
 		all = append(all, part...)
 	}

@@ -37,9 +37,11 @@
 // Optional capabilities are separate interfaces a repository may implement:
 // Pinger (health checks), StatsReporter (counters for /metrics),
 // MessageAppender (appends whose id the store assigns), APIKeyStore
-// (per-application API keys, stored hashed, for the service) and
+// (per-application API keys, stored hashed, for the service),
 // MultiAgentStore (Graph and Swarm orchestrator state, Strands'
-// create/read/update_multi_agent).
+// create/read/update_multi_agent) and ExpiryStore (sessions that expire,
+// removed by a background Sweeper; RetentionPolicy for per-application
+// defaults; Prune deletes old sessions over any repository).
 //
 // # Errors
 //

@@ -32,6 +32,10 @@ type Session struct {
 	CreatedAt time.Time
 	// UpdatedAt moves on every write under the session.
 	UpdatedAt time.Time
+	// ExpiresAt, when set, is when the session expires: from then on it
+	// reads as ErrNotFound, everything under it included, and the store
+	// removes it (see ExpiryStore). Zero means never.
+	ExpiresAt time.Time
 }
 
 // Agent is one agent's persisted state within a session: the Strands

@@ -2,6 +2,7 @@ package memory_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/sessionkit/sessionkit/backend/memory"
 	"github.com/sessionkit/sessionkit/conformance"
@@ -24,6 +25,13 @@ func harness(opts memory.Options) conformance.Harness {
 		},
 		NewPeer: func(t *testing.T, r session.Repository) session.Repository {
 			return sharedView{r}
+		},
+		NewRepositoryAt: func(t *testing.T, now func() time.Time) session.Repository {
+			o := opts
+			o.Now = now
+			r := memory.New(o)
+			t.Cleanup(func() { _ = r.Close() })
+			return r
 		},
 		Capabilities: conformance.Capabilities{SizeLimit: opts.MaxSessionBytes, SnapshotLimit: opts.MaxSnapshotBytes},
 	}

@@ -32,6 +32,9 @@ type Options struct {
 	// MaxSnapshotBytes, if > 0, caps one snapshot (PutSnapshot); default
 	// session.DefaultMaxSnapshotBytes.
 	MaxSnapshotBytes int64
+	// Sweep configures the expiry sweeper (expiry.go), which starts with
+	// the first session that carries an expiry.
+	Sweep session.SweeperOptions
 }
 
 // Repository is an in-memory session.Repository. It is safe for concurrent
@@ -50,6 +53,8 @@ type Repository struct {
 	messages int // total messages, for Stats
 
 	keys apiKeyTable // API keys, apart from sessions (apikeys.go)
+
+	sweep sweepState // the expiry sweeper (expiry.go)
 }
 
 // sessionEntry is everything stored under one session id.
@@ -154,7 +159,7 @@ func (r *Repository) grow(e *sessionEntry, delta int) {
 // session returns the entry for id or ErrNotFound. Callers hold the lock.
 func (r *Repository) session(id string) (*sessionEntry, error) {
 	e, ok := r.sessions[id]
-	if !ok {
+	if !ok || session.Expired(e.record, r.now()) {
 		return nil, driver.SessionError(id, session.ErrNotFound)
 	}
 	return e, nil
@@ -224,14 +229,18 @@ func (r *Repository) CreateSession(ctx context.Context, s *session.Session) erro
 		return err
 	}
 	defer r.mu.Unlock()
-	if _, taken := r.sessions[rec.ID]; taken {
-		return driver.SessionError(rec.ID, session.ErrAlreadyExists)
+	if old, taken := r.sessions[rec.ID]; taken {
+		if !session.Expired(old.record, r.now()) {
+			return driver.SessionError(rec.ID, session.ErrAlreadyExists)
+		}
+		r.remove(rec.ID, old) // an expired session's id is free again
 	}
 	if r.opts.MaxSessions > 0 && len(r.sessions) >= r.opts.MaxSessions {
 		return driver.SessionError(rec.ID, fmt.Errorf("%w: the repository holds its maximum of %d sessions",
 			session.ErrTooLarge, r.opts.MaxSessions))
 	}
 	r.sessions[rec.ID] = e
+	r.watchExpiry(rec)
 	return nil
 }
 
@@ -270,10 +279,7 @@ func (r *Repository) DeleteSession(ctx context.Context, sessionID string) error 
 	if err != nil {
 		return err
 	}
-	for _, a := range e.agents {
-		r.messages -= len(a.messages)
-	}
-	delete(r.sessions, sessionID)
+	r.remove(sessionID, e)
 	return nil
 }
 
@@ -291,8 +297,9 @@ func (r *Repository) ListSessions(ctx context.Context, q session.SessionQuery) (
 		return session.SessionPage{}, err
 	}
 	var hits []*session.Session
+	now := r.now()
 	for _, e := range r.sessions {
-		if q.Matches(e.record) && cur.After(e.record) {
+		if q.Matches(e.record) && cur.After(e.record) && !session.Expired(e.record, now) {
 			hits = append(hits, e.record)
 		}
 	}
@@ -993,23 +1000,27 @@ func (r *Repository) Ping(ctx context.Context) error {
 
 // Stats implements session.StatsReporter with two gauges:
 // "memory_sessions" and "memory_messages", the numbers of sessions and of
-// messages (over all agents) held. After Close both are 0.
+// messages (over all agents) held (expired sessions not yet swept
+// included), and the expiry sweeper's counters once it runs. After Close
+// both gauges are 0.
 func (r *Repository) Stats() map[string]float64 {
+	out := r.sweeperStats()
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	return map[string]float64{
-		"memory_sessions": float64(len(r.sessions)),
-		"memory_messages": float64(r.messages),
-	}
+	out["memory_sessions"] = float64(len(r.sessions))
+	out["memory_messages"] = float64(r.messages)
+	return out
 }
 
 // Close drops every stored value. Later calls return session.ErrClosed.
 // Close is idempotent and always returns nil.
 func (r *Repository) Close() error {
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	r.closed = true
 	r.sessions = map[string]*sessionEntry{}
 	r.messages = 0
+	sw := r.sweep.sweeper.Load()
+	r.mu.Unlock()
+	sw.Close() // after closed is set, so that no new sweeper starts
 	return nil
 }

@@ -144,8 +144,9 @@
 // created_at, updated_at, session_id and application_name as in the original
 // (listing by age and by application); (application_name, created_at -1) for
 // ListSessions filtered by application, newest first; metadata.<field> for
-// each configured metadata field, for lookups by those fields. _id serves
-// every per-session operation.
+// each configured metadata field, for lookups by those fields; expires_at
+// for the expiry sweeper, a TTL index where the server has them (see
+// expiry.go and TTLGrace). _id serves every per-session operation.
 //
 // # Production
 //

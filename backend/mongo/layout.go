@@ -112,7 +112,7 @@ func (l *embeddedLayout) apply(ctx context.Context, sessionID, agentID string, w
 			w.grow, r.opts.MaxDocumentBytes, session.ErrTooLarge))
 	}
 	for attempt := 0; ; attempt++ {
-		filter := bson.D{{Key: fID, Value: sessionID}}
+		filter := bson.D{{Key: fID, Value: sessionID}, r.notExpired()}
 		filter = append(filter, w.cond...)
 		filter = append(filter, bson.E{Key: fDocSize, Value: bson.D{{Key: "$lte", Value: r.opts.MaxDocumentBytes - w.grow}}})
 		update := bson.D{}
@@ -356,7 +356,19 @@ func (l *embeddedLayout) createSession(ctx context.Context, s *session.Session) 
 		return sessiondriver.SessionError(s.ID, fmt.Errorf("new document of %d bytes over %d: %w", size, l.r.opts.MaxDocumentBytes, session.ErrTooLarge))
 	}
 	doc[len(doc)-1].Value = size
-	if _, err := l.r.coll.InsertOne(ctx, doc); err != nil {
+	_, err = l.r.coll.InsertOne(ctx, doc)
+	if driver.IsDuplicateKeyError(err) {
+		// The id is free again when the session holding it has expired.
+		var removed bool
+		if removed, err = l.r.removeExpired(ctx, s.ID); err != nil {
+			return err
+		}
+		if !removed {
+			return sessiondriver.SessionError(s.ID, session.ErrAlreadyExists)
+		}
+		_, err = l.r.coll.InsertOne(ctx, doc)
+	}
+	if err != nil {
 		if driver.IsDuplicateKeyError(err) {
 			return sessiondriver.SessionError(s.ID, session.ErrAlreadyExists)
 		}
@@ -387,7 +399,7 @@ func (l *embeddedLayout) observe(sessionID string, d bson.D) {
 }
 
 func (l *embeddedLayout) deleteSession(ctx context.Context, sessionID string) error {
-	res, err := l.r.coll.DeleteOne(ctx, bson.D{{Key: fID, Value: sessionID}})
+	res, err := l.r.coll.DeleteOne(ctx, bson.D{{Key: fID, Value: sessionID}, l.r.notExpired()})
 	if err != nil {
 		return sessiondriver.SessionError(sessionID, fmt.Errorf("mongo: delete: %w", err))
 	}
@@ -402,7 +414,7 @@ func (l *embeddedLayout) deleteSession(ctx context.Context, sessionID string) er
 // Metadata filters on documents or arrays are checked here, because BSON
 // document equality depends on key order, which other writers may not share.
 func (l *embeddedLayout) listSessions(ctx context.Context, q session.SessionQuery, cur *sessiondriver.Cursor) (session.SessionPage, error) {
-	filter := bson.D{}
+	filter := bson.D{l.r.notExpired()}
 	if q.ApplicationName != "" {
 		filter = append(filter, bson.E{Key: fApplicationName, Value: q.ApplicationName})
 	}
@@ -626,7 +638,7 @@ func (l *embeddedLayout) aggregateAgents(ctx context.Context, sessionID string) 
 		{Key: fUpdatedAt, Value: "$$this.v." + fUpdatedAt},
 	}}}
 	pipeline := bson.A{
-		bson.D{{Key: "$match", Value: bson.D{{Key: fID, Value: sessionID}}}},
+		bson.D{{Key: "$match", Value: bson.D{{Key: fID, Value: sessionID}, l.r.notExpired()}}},
 		bson.D{{Key: "$project", Value: bson.D{{Key: fAgents, Value: bson.D{{Key: "$map", Value: bson.D{
 			{Key: "input", Value: bson.D{{Key: "$objectToArray", Value: "$" + fAgents}}},
 			{Key: "in", Value: summary},
@@ -925,7 +937,7 @@ func (l *embeddedLayout) countMessages(ctx context.Context, sessionID, agentID s
 	}
 	k := "$" + agentKey(agentID)
 	pipeline := bson.A{
-		bson.D{{Key: "$match", Value: bson.D{{Key: fID, Value: sessionID}}}},
+		bson.D{{Key: "$match", Value: bson.D{{Key: fID, Value: sessionID}, l.r.notExpired()}}},
 		bson.D{{Key: "$project", Value: bson.D{
 			{Key: "agent", Value: k + "." + fAgentData + ".agent_id"},
 			{Key: "n", Value: bson.D{{Key: "$size", Value: bson.D{{Key: "$ifNull", Value: bson.A{k + "." + fMessages, bson.A{}}}}}}},

@@ -5,6 +5,8 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/mongo/readpref"
 	"go.mongodb.org/mongo-driver/v2/mongo/writeconcern"
+
+	"github.com/sessionkit/sessionkit/session"
 )
 
 // Defaults for Options and PoolOptions.
@@ -58,6 +60,11 @@ type Options struct {
 	// SnapshotChunkBytes is the size of a snapshot's chunks (default
 	// DefaultSnapshotChunkBytes).
 	SnapshotChunkBytes int
+	// Sweep configures the expiry sweeper, a goroutine started by the
+	// constructor and stopped by Close that removes expired sessions and
+	// their snapshots in bounded batches (Sweep.Interval < 0 disables it;
+	// see expiry.go).
+	Sweep session.SweeperOptions
 }
 
 // Capabilities are the server features this backend uses when present. They
@@ -95,6 +102,11 @@ type Capabilities struct {
 	// projection of those agents' messages: two round trips, but bytes in
 	// proportion to the agents, not to their messages.
 	Aggregation bool
+	// TTLIndexes: the server removes documents by a TTL index
+	// (expireAfterSeconds), so expires_at gets one as a backstop to the
+	// sweeper (see expiry.go). FerretDB v1 refuses the option; without it
+	// the index on expires_at is a plain one.
+	TTLIndexes bool
 	// Server is the server's name and version as detected, for diagnostics.
 	Server string
 }

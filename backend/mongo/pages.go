@@ -98,7 +98,7 @@ func (l *embeddedLayout) aggregatePages(ctx context.Context, sessionID, agentID 
 		proj = append(proj, bson.E{Key: "p" + strconv.Itoa(i), Value: bson.D{{Key: "$slice", Value: bson.A{arr, pos, n}}}})
 	}
 	pipeline := bson.A{
-		bson.D{{Key: "$match", Value: bson.D{{Key: fID, Value: sessionID}}}},
+		bson.D{{Key: "$match", Value: bson.D{{Key: fID, Value: sessionID}, l.r.notExpired()}}},
 		bson.D{{Key: "$project", Value: proj}},
 	}
 	cur, err := l.r.coll.Aggregate(ctx, pipeline)

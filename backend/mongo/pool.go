@@ -293,7 +293,7 @@ func detectCapabilities(ctx context.Context, client *driver.Client) (Capabilitie
 			e.caps = Capabilities{Server: fmt.Sprintf("FerretDB %v (MongoDB %s wire)", fv, version)}
 			return
 		}
-		e.caps = Capabilities{SliceProjection: true, Positional: true, AtomicUpdates: true, ExactDocumentSet: true, Aggregation: true, Server: "MongoDB " + version}
+		e.caps = Capabilities{SliceProjection: true, Positional: true, AtomicUpdates: true, ExactDocumentSet: true, Aggregation: true, TTLIndexes: true, Server: "MongoDB " + version}
 	})
 	if e.err != nil {
 		// Do not cache a failure: the server may come up later.

@@ -39,6 +39,8 @@ type Repository struct {
 	closeOnce sync.Once
 	closeErr  error
 	counters  counters
+
+	sweeper *sessiondriver.Sweeper // expiry sweeper (expiry.go); nil when disabled
 }
 
 var (
@@ -154,6 +156,7 @@ func newRepository(ctx context.Context, client *driver.Client, sc *sharedClient,
 		return nil, err
 	}
 	r.layout = &embeddedLayout{r: r}
+	r.sweeper = sessiondriver.StartSweeper(r.SweepExpired, opts.Sweep)
 	return r, nil
 }
 
@@ -177,6 +180,7 @@ func (r *Repository) ensureIndexes(ctx context.Context, cluster string) error {
 		return nil
 	}
 	models := []driver.IndexModel{
+		r.expiryIndex(),
 		{Keys: bson.D{{Key: fCreatedAt, Value: 1}}},
 		{Keys: bson.D{{Key: fUpdatedAt, Value: 1}}},
 		{Keys: bson.D{{Key: fSessionID, Value: 1}}},
@@ -239,6 +243,7 @@ func keySpec(v any) string {
 // Idempotent; later calls on the repository return session.ErrClosed.
 func (r *Repository) Close() error {
 	r.closeOnce.Do(func() {
+		r.sweeper.Close() // before the client goes: a pass in progress is cancelled
 		r.closeMu.Lock()
 		r.closed.Store(true)
 		r.closeMu.Unlock()
@@ -286,6 +291,10 @@ func (r *Repository) Stats() map[string]float64 {
 	if r.shared != nil {
 		r.shared.stats.snapshot(out)
 	}
+	for k, v := range r.sweeper.Stats() {
+		out[k] = v
+	}
+	out["mongo_server_ttl_indexes"] = b2f(r.caps.TTLIndexes)
 	return out
 }
 
@@ -717,11 +726,12 @@ func validateIDs(sessionID, agentID string) error {
 }
 
 // findOne runs a find by _id with a projection; it returns (nil, nil) when
-// the session does not exist.
+// the session does not exist or has expired. The filter stays _id alone
+// (FerretDB pushes down nothing else) and the expiry is checked here.
 func (r *Repository) findOne(ctx context.Context, sessionID string, projection any) (bson.D, error) {
 	o := options.FindOne()
 	if projection != nil {
-		o.SetProjection(projection)
+		o.SetProjection(withExpiry(projection))
 	}
 	var d bson.D
 	err := r.coll.FindOne(ctx, bson.D{{Key: fID, Value: sessionID}}, o).Decode(&d)
@@ -730,6 +740,9 @@ func (r *Repository) findOne(ctx context.Context, sessionID string, projection a
 	}
 	if err != nil {
 		return nil, sessiondriver.SessionError(sessionID, fmt.Errorf("mongo: find: %w", err))
+	}
+	if r.expiredDoc(d) {
+		return nil, nil
 	}
 	return d, nil
 }

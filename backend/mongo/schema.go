@@ -37,6 +37,7 @@ const (
 	fEventLoopMetrics = "event_loop_metrics"
 	fGuardrailEvent   = "guardrail_event"
 	fFeedbackID       = "feedback_id" // feedback element, added
+	fExpiresAt        = "expires_at"  // root, added: the session's expiry (a BSON date), absent for never
 )
 
 // schemaVersion is the layout version written on new documents. Documents
@@ -58,7 +59,7 @@ func encodeSession(s *session.Session, metadataFields []string) bson.D {
 	if s.ApplicationName != "" {
 		app = s.ApplicationName
 	}
-	return bson.D{
+	d := bson.D{
 		{Key: fID, Value: s.ID},
 		{Key: fSessionID, Value: s.ID},
 		{Key: fApplicationName, Value: app},
@@ -72,8 +73,11 @@ func encodeSession(s *session.Session, metadataFields []string) bson.D {
 		{Key: fFeedbacks, Value: bson.A{}},
 		{Key: fGuardrailEvents, Value: bson.A{}},
 		{Key: fSchemaVersion, Value: int32(schemaVersion)},
-		{Key: fDocSize, Value: int64(0)},
 	}
+	if !s.ExpiresAt.IsZero() {
+		d = append(d, bson.E{Key: fExpiresAt, Value: bsonTime(s.ExpiresAt)})
+	}
+	return append(d, bson.E{Key: fDocSize, Value: int64(0)}) // last: createSession fills it in
 }
 
 // decodeSession reads the root fields of a session document.
@@ -94,6 +98,9 @@ func decodeSession(d bson.D) *session.Session {
 	s.CreatedAt = timeOf(v)
 	v, _ = field(d, fUpdatedAt)
 	s.UpdatedAt = timeOf(v)
+	if v, ok := field(d, fExpiresAt); ok && v != nil {
+		s.ExpiresAt = timeOf(v)
+	}
 	md, _ := field(d, fMetadata)
 	s.Metadata = fromBSONMap(md)
 	if s.Metadata == nil {

@@ -285,6 +285,11 @@ func (r *Repository) getSnapshot(ctx context.Context, sessionID, key string) (*s
 			return nil, err
 		}
 		if complete {
+			// The session itself may have expired (its snapshots stay until
+			// the sweeper removes them): one more lookup by _id.
+			if err := r.sessionExists(ctx, sessionID); err != nil {
+				return nil, err
+			}
 			return &session.Snapshot{SnapshotInfo: m.info(), Data: data}, nil
 		}
 	}

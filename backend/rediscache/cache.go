@@ -466,6 +466,10 @@ type codec[T any] struct {
 	// flight, when set, is added to the singleflight key: reads of one
 	// entry that load different things from the backend must not share.
 	flight string
+	// expiry, when set, returns the session expiry a loaded value carries
+	// (the session record): its fill records it for the session's other
+	// entries (see expiry.go).
+	expiry func(T) time.Time
 }
 
 // encodeEntry returns the cache entry for a backend answer read under
@@ -578,10 +582,14 @@ func read[T any](ctx context.Context, c *Cache, sessionID, field string, cd code
 	}
 	keys := keysFor(c.opts.Prefix, sessionID)
 	entryKey := keys.entry(field)
-	gen, raw, found, ok := c.lookup(ctx, keys, entryKey)
+	gen, raw, expiry, found, ok := c.lookup(ctx, keys, entryKey)
 	if !ok {
 		c.bypasses.Add(1)
 		return load(ctx)
+	}
+	now := c.opts.Now()
+	if c.expired(expiry, now) {
+		found = false // never served: the backend answers for an expired session
 	}
 	if found {
 		switch token, body, hdrOK := splitEntry(raw); {
@@ -620,10 +628,14 @@ func read[T any](ctx context.Context, c *Cache, sessionID, field string, cd code
 		// One immutable copy that every caller decodes from (and that go-redis
 		// sends as it is).
 		entry := string(b)
-		if len(entry) > c.opts.MaxValueBytes {
+		ttl := capTTL(c.ttl(cd.kind, lerr != nil), expiry, now)
+		switch {
+		case len(entry) > c.opts.MaxValueBytes:
 			c.oversize.Add(1)
-		} else {
-			c.fill(ctx, keys.gen, entryKey, gen, entry, c.ttl(cd.kind, lerr != nil))
+		case cd.expiry != nil && lerr == nil:
+			c.fillSession(ctx, keys, entryKey, gen, entry, ttl, cd.expiry(v), now)
+		case ttl > 0:
+			c.fill(ctx, keys.gen, entryKey, gen, entry, ttl)
 		}
 		return flightResult{entry: entry, hasEntry: true, err: lerr}, nil
 	})
@@ -666,38 +678,43 @@ func read[T any](ctx context.Context, c *Cache, sessionID, field string, cd code
 // entry bytes reach the caller as go-redis read them, never copied through
 // Lua. When the session has no generation, a second call (genScript)
 // creates one; that read is a miss anyway. ok is false when Redis failed.
-func (c *Cache) lookup(ctx context.Context, keys sessionKeys, entryKey string) (gen, entry string, found, ok bool) {
+func (c *Cache) lookup(ctx context.Context, keys sessionKeys, entryKey string) (gen, entry string, expiry time.Time, found, ok bool) {
 	rctx, cancel := c.redisCtx(ctx)
 	defer cancel()
-	var genCmd, entryCmd *redis.StringCmd
+	var genCmd, entryCmd, expCmd *redis.StringCmd
 	_, err := c.client.TxPipelined(rctx, func(p redis.Pipeliner) error {
 		genCmd = p.Get(rctx, keys.gen)
 		entryCmd = p.Get(rctx, entryKey)
+		expCmd = p.Get(rctx, keys.expiry())
 		return nil
 	})
 	// err is the first failed command's error, which may be redis.Nil
-	// although the other command failed for real: look at both.
+	// although another command failed for real: look at each.
 	gen, gerr := genCmd.Result()
 	entry, eerr := entryCmd.Result()
-	for _, e := range []error{err, gerr, eerr} {
+	exp, xerr := expCmd.Result()
+	for _, e := range []error{err, gerr, eerr, xerr} {
 		if e != nil && !errors.Is(e, redis.Nil) {
 			err = e
 		}
 	}
 	if !c.redisDone(ctx, err) {
-		return "", "", false, false
+		return "", "", time.Time{}, false, false
+	}
+	if xerr == nil {
+		expiry = parseExpiry(exp)
 	}
 	switch {
 	case gerr == nil && eerr == nil:
-		return gen, entry, true, true
+		return gen, entry, expiry, true, true
 	case gerr == nil:
-		return gen, "", false, true
+		return gen, "", expiry, false, true
 	}
 	gen, err = genScript.Run(rctx, c.client, []string{keys.gen}, newToken(), c.opts.maxTTL().Milliseconds()).Text()
 	if !c.redisDone(ctx, err) || gen == "" {
-		return "", "", false, false
+		return "", "", time.Time{}, false, false
 	}
-	return gen, "", false, true
+	return gen, "", expiry, false, true
 }
 
 // fill stores entry at entryKey if the generation is still gen.

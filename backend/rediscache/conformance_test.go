@@ -32,6 +32,17 @@ func cacheHarness(client redis.UniversalClient) conformance.Harness {
 			t.Cleanup(func() { _ = c.Close() })
 			return c
 		},
+		// The cache and the backend share the case's clock: the cache checks
+		// expiries with Options.Now.
+		NewRepositoryAt: func(t *testing.T, now func() time.Time) session.Repository {
+			prefix := fmt.Sprintf("conf%d:", n.Add(1))
+			o := opts(prefix)
+			o.Now = now
+			c, err := New(memory.New(memory.Options{Now: now}), client, o)
+			require.NoError(t, err)
+			t.Cleanup(func() { _ = c.Close() })
+			return c
+		},
 		NewPeer: func(t *testing.T, r session.Repository) session.Repository {
 			c := r.(*Cache)
 			p, err := New(sharedRepo{c.Inner()}, client, opts(c.opts.Prefix))

@@ -25,6 +25,11 @@ type sessionKeys struct {
 // token it was filled under (see splitEntry).
 func (k sessionKeys) entry(field string) string { return k.base + "e:" + field }
 
+// expiry returns the key of the session's expiry, "<prefix>{<id>}:x": the
+// expiry in Unix microseconds, absent when the session has none or the
+// cache has not seen it (see expiry.go).
+func (k sessionKeys) expiry() string { return k.base + "x" }
+
 func keysFor(prefix, sessionID string) sessionKeys {
 	base := prefix + "{" + tagEscaper.Replace(sessionID) + "}:"
 	return sessionKeys{gen: base + "g", base: base}

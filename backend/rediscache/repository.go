@@ -15,8 +15,9 @@ import (
 // Codecs of the cached kinds.
 var (
 	sessionCodec = codec[*session.Session]{kind: KindSession,
-		enc: func(e *encoder, s *session.Session) error { return e.session(s) },
-		dec: func(d *decoder) *session.Session { return d.session() }}
+		enc:    func(e *encoder, s *session.Session) error { return e.session(s) },
+		dec:    func(d *decoder) *session.Session { return d.session() },
+		expiry: func(s *session.Session) time.Time { return s.ExpiresAt }}
 	agentCodec = codec[*session.Agent]{kind: KindAgent,
 		enc: func(e *encoder, a *session.Agent) error { return e.agent(a) },
 		dec: func(d *decoder) *session.Agent { return d.agent() }}
@@ -65,6 +66,9 @@ func (c *Cache) CreateSession(ctx context.Context, s *session.Session) error {
 	err := c.inner.CreateSession(ctx, s)
 	if s == nil {
 		return err
+	}
+	if err == nil {
+		c.recordExpiry(ctx, s.ID, s.ExpiresAt)
 	}
 	return c.written(ctx, s.ID, err)
 }

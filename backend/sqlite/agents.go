@@ -71,7 +71,7 @@ func (r *Repository) CreateAgent(ctx context.Context, sessionID string, a *sessi
 	if err != nil {
 		return driver.AgentError(sessionID, agentID, err)
 	}
-	err = r.write(ctx, "create agent", func(tx *sql.Tx) error {
+	err = r.writeLive(ctx, sessionID, "create agent", func(tx *sql.Tx) error {
 		size, err := sessionSize(ctx, tx, sessionID)
 		if err != nil {
 			return err
@@ -136,7 +136,7 @@ func (r *Repository) GetAgent(ctx context.Context, sessionID, agentID string) (*
 		return nil, driver.AgentError(sessionID, agentID, err)
 	}
 	var out *session.Agent
-	err := r.read(ctx, "get agent", func(tx *sql.Tx) error {
+	err := r.readLive(ctx, sessionID, "get agent", func(tx *sql.Tx) error {
 		if _, err := r.countIn(ctx, tx, sessionID, agentID); err != nil {
 			return err
 		}
@@ -189,7 +189,7 @@ func (r *Repository) UpdateAgent(ctx context.Context, sessionID string, a *sessi
 	if err != nil {
 		return driver.AgentError(sessionID, agentID, err)
 	}
-	err = r.write(ctx, "update agent", func(tx *sql.Tx) error {
+	err = r.writeLive(ctx, sessionID, "update agent", func(tx *sql.Tx) error {
 		return r.updateAgentIn(ctx, tx, sessionID, p.ID, enc, now)
 	})
 	if err != nil {
@@ -252,7 +252,7 @@ func (r *Repository) UpdateAgentConfig(ctx context.Context, sessionID, agentID s
 	if err != nil {
 		return driver.AgentError(sessionID, agentID, err)
 	}
-	err = r.write(ctx, "update agent config", func(tx *sql.Tx) error {
+	err = r.writeLive(ctx, sessionID, "update agent config", func(tx *sql.Tx) error {
 		size, err := sessionSize(ctx, tx, sessionID)
 		if err != nil {
 			return err
@@ -303,7 +303,7 @@ func (r *Repository) ListAgents(ctx context.Context, sessionID string) ([]*sessi
 		return nil, driver.SessionError(sessionID, err)
 	}
 	var out []*session.Agent
-	err := r.read(ctx, "list agents", func(tx *sql.Tx) error {
+	err := r.readLive(ctx, sessionID, "list agents", func(tx *sql.Tx) error {
 		if _, err := sessionSize(ctx, tx, sessionID); err != nil {
 			return err
 		}

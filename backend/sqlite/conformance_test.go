@@ -37,6 +37,13 @@ func TestConformance(t *testing.T) {
 		NewPeer: func(t *testing.T, r session.Repository) session.Repository {
 			return open(t, filepathDir(r))
 		},
+		NewRepositoryAt: func(t *testing.T, now func() time.Time) session.Repository {
+			r, err := sqlite.Open(context.Background(), t.TempDir(), sqlite.Options{MaxSessionBytes: conformanceSizeLimit,
+				MaxSnapshotBytes: conformanceSnapshotLimit, Now: now})
+			require.NoError(t, err)
+			t.Cleanup(func() { _ = r.Close() })
+			return r
+		},
 		Reopen: func(t *testing.T, r session.Repository) session.Repository {
 			dir := filepathDir(r)
 			require.NoError(t, r.Close())

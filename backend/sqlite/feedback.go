@@ -28,7 +28,7 @@ func (r *Repository) AddFeedback(ctx context.Context, sessionID string, f *sessi
 		msgID = sql.NullInt64{Int64: int64(*p.MessageID), Valid: true}
 	}
 	rowSize := int64(len(p.ID)+len(p.Rating)+len(p.Comment)+len(p.AgentID)+8) + nullLen(extra)
-	err = r.write(ctx, "add feedback", func(tx *sql.Tx) error {
+	err = r.writeLive(ctx, sessionID, "add feedback", func(tx *sql.Tx) error {
 		size, err := sessionSize(ctx, tx, sessionID)
 		if err != nil {
 			return err
@@ -63,7 +63,7 @@ func (r *Repository) ListFeedback(ctx context.Context, sessionID string) ([]*ses
 		return nil, driver.SessionError(sessionID, err)
 	}
 	out := []*session.Feedback{}
-	err := r.read(ctx, "list feedback", func(tx *sql.Tx) error {
+	err := r.readLive(ctx, sessionID, "list feedback", func(tx *sql.Tx) error {
 		if _, err := sessionSize(ctx, tx, sessionID); err != nil {
 			return err
 		}
@@ -124,7 +124,7 @@ func (r *Repository) RecordGuardrailEvent(ctx context.Context, sessionID, agentI
 		return driver.MessageError(sessionID, agentID, messageID, err)
 	}
 	eventSize := int64(len(agentID)+len(p.Action)+len(p.StopReason)+16) + nullLen(policies)
-	err = r.write(ctx, "record guardrail event", func(tx *sql.Tx) error {
+	err = r.writeLive(ctx, sessionID, "record guardrail event", func(tx *sql.Tx) error {
 		size, err := sessionSize(ctx, tx, sessionID)
 		if err != nil {
 			return err
@@ -168,7 +168,7 @@ func (r *Repository) ListGuardrailEvents(ctx context.Context, sessionID string) 
 		return nil, driver.SessionError(sessionID, err)
 	}
 	out := []*session.SessionGuardrailEvent{}
-	err := r.read(ctx, "list guardrail events", func(tx *sql.Tx) error {
+	err := r.readLive(ctx, sessionID, "list guardrail events", func(tx *sql.Tx) error {
 		if _, err := sessionSize(ctx, tx, sessionID); err != nil {
 			return err
 		}

@@ -52,7 +52,7 @@ func (r *Repository) CreateMessage(ctx context.Context, sessionID, agentID strin
 	if err != nil {
 		return driver.MessageError(sessionID, agentID, msgID, err)
 	}
-	err = r.write(ctx, "create message", func(tx *sql.Tx) error {
+	err = r.writeLive(ctx, sessionID, "create message", func(tx *sql.Tx) error {
 		return r.insertMessage(ctx, tx, sessionID, agentID, p, enc, false)
 	})
 	if err != nil {
@@ -94,7 +94,7 @@ func (r *Repository) AppendPrepared(ctx context.Context, sessionID, agentID stri
 // appendEncoded stores p, encoded as enc, at the end of the agent's log in
 // one write transaction and returns its id (set on p).
 func (r *Repository) appendEncoded(ctx context.Context, sessionID, agentID string, p *session.Message, enc encodedMessage) (int, error) {
-	err := r.write(ctx, "append message", func(tx *sql.Tx) error {
+	err := r.writeLive(ctx, sessionID, "append message", func(tx *sql.Tx) error {
 		return r.insertMessage(ctx, tx, sessionID, agentID, p, enc, true)
 	})
 	if err != nil {
@@ -221,7 +221,7 @@ func (r *Repository) GetMessage(ctx context.Context, sessionID, agentID string, 
 		return nil, driver.MessageError(sessionID, agentID, messageID, err)
 	}
 	var out *session.Message
-	err := r.read(ctx, "get message", func(tx *sql.Tx) error {
+	err := r.readLive(ctx, sessionID, "get message", func(tx *sql.Tx) error {
 		if _, err := agentCount(ctx, tx, sessionID, agentID); err != nil {
 			return err
 		}
@@ -265,7 +265,7 @@ func (r *Repository) UpdateMessage(ctx context.Context, sessionID, agentID strin
 	if err != nil {
 		return driver.MessageError(sessionID, agentID, msgID, err)
 	}
-	err = r.write(ctx, "update message", func(tx *sql.Tx) error {
+	err = r.writeLive(ctx, sessionID, "update message", func(tx *sql.Tx) error {
 		return r.updateMessageIn(ctx, tx, sessionID, agentID, p, enc, now)
 	})
 	if err != nil {
@@ -345,7 +345,7 @@ func (r *Repository) UpdateAgentAndMessage(ctx context.Context, sessionID string
 	if err != nil {
 		return driver.MessageError(sessionID, agentID, msgID, err)
 	}
-	err = r.write(ctx, "update agent and message", func(tx *sql.Tx) error {
+	err = r.writeLive(ctx, sessionID, "update agent and message", func(tx *sql.Tx) error {
 		if err := r.updateAgentIn(ctx, tx, sessionID, agentID, encA, now); err != nil {
 			return err
 		}
@@ -371,7 +371,7 @@ func (r *Repository) ListMessages(ctx context.Context, sessionID, agentID string
 		limit = -1 // SQLite: no limit
 	}
 	var out []*session.Message
-	err := r.read(ctx, "list messages", func(tx *sql.Tx) error {
+	err := r.readLive(ctx, sessionID, "list messages", func(tx *sql.Tx) error {
 		count, err := r.countIn(ctx, tx, sessionID, agentID)
 		if err != nil {
 			return err
@@ -405,7 +405,7 @@ func (r *Repository) CountMessages(ctx context.Context, sessionID, agentID strin
 		return 0, driver.AgentError(sessionID, agentID, err)
 	}
 	var count int
-	err := r.read(ctx, "count messages", func(tx *sql.Tx) error {
+	err := r.readLive(ctx, sessionID, "count messages", func(tx *sql.Tx) error {
 		var err error
 		count, err = r.countIn(ctx, tx, sessionID, agentID)
 		return err

@@ -51,7 +51,7 @@ func (r *Repository) CreateMultiAgent(ctx context.Context, sessionID string, m *
 	if err != nil {
 		return driver.MultiAgentError(sessionID, multiAgentID(m), err)
 	}
-	err = r.write(ctx, "create multi-agent", func(tx *sql.Tx) error {
+	err = r.writeLive(ctx, sessionID, "create multi-agent", func(tx *sql.Tx) error {
 		size, err := sessionSize(ctx, tx, sessionID)
 		if err != nil {
 			return err
@@ -87,7 +87,7 @@ func (r *Repository) GetMultiAgent(ctx context.Context, sessionID, multiAgentID 
 		return nil, driver.MultiAgentError(sessionID, multiAgentID, err)
 	}
 	var out *session.MultiAgent
-	err := r.read(ctx, "get multi-agent", func(tx *sql.Tx) error {
+	err := r.readLive(ctx, sessionID, "get multi-agent", func(tx *sql.Tx) error {
 		if _, err := sessionSize(ctx, tx, sessionID); err != nil {
 			return err
 		}
@@ -118,7 +118,7 @@ func (r *Repository) UpdateMultiAgent(ctx context.Context, sessionID string, m *
 		return driver.MultiAgentError(sessionID, multiAgentID(m), err)
 	}
 	now := r.now()
-	err = r.write(ctx, "update multi-agent", func(tx *sql.Tx) error {
+	err = r.writeLive(ctx, sessionID, "update multi-agent", func(tx *sql.Tx) error {
 		size, err := sessionSize(ctx, tx, sessionID)
 		if err != nil {
 			return err
@@ -151,7 +151,7 @@ func (r *Repository) ListMultiAgents(ctx context.Context, sessionID string) ([]*
 		return nil, driver.SessionError(sessionID, err)
 	}
 	var out []*session.MultiAgent
-	err := r.read(ctx, "list multi-agents", func(tx *sql.Tx) error {
+	err := r.readLive(ctx, sessionID, "list multi-agents", func(tx *sql.Tx) error {
 		if _, err := sessionSize(ctx, tx, sessionID); err != nil {
 			return err
 		}

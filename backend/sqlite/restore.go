@@ -25,7 +25,7 @@ func (r *Repository) RestoreTimes(ctx context.Context, sessionID string, t sessi
 	}
 	// failed names the record a failure concerns, for the returned error.
 	var failed func(error) error
-	err = r.write(ctx, "restore times", func(tx *sql.Tx) error {
+	err = r.writeLive(ctx, sessionID, "restore times", func(tx *sql.Tx) error {
 		failed = nil
 		if _, err := sessionSize(ctx, tx, sessionID); err != nil {
 			return err

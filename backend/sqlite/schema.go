@@ -133,6 +133,7 @@ CREATE TABLE multi_agents (
 ) WITHOUT ROWID;
 `,
 	snapshotsSchema, // 4: snapshot store (snapshots.go)
+	expirySchema,    // 5: session expiry (expiry.go)
 }
 
 // migrate brings db up to len(steps) in one IMMEDIATE transaction, so that

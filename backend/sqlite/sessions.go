@@ -65,10 +65,15 @@ func (r *Repository) CreateSession(ctx context.Context, s *session.Session) erro
 		return driver.SessionError(id, err)
 	}
 	err = r.write(ctx, "create session", func(tx *sql.Tx) error {
+		// An expired session's id is free: its rows go first (cascading).
+		if err := deleteExpired(ctx, tx, p.ID, r.now()); err != nil {
+			return err
+		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO sessions
-			(id, type, application_name, viewer_password_hash, created_at, updated_at, size_bytes)
-			VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
-			p.ID, string(p.Type), p.ApplicationName, p.ViewerPasswordHash, micros(p.CreatedAt), micros(p.UpdatedAt), size)
+			(id, type, application_name, viewer_password_hash, created_at, updated_at, size_bytes, expires_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+			p.ID, string(p.Type), p.ApplicationName, p.ViewerPasswordHash, micros(p.CreatedAt), micros(p.UpdatedAt), size,
+			expiryColumn(p.ExpiresAt))
 		if err != nil {
 			return err
 		}
@@ -124,7 +129,7 @@ func (r *Repository) GetSession(ctx context.Context, sessionID string) (*session
 		return nil, driver.SessionError(sessionID, err)
 	}
 	var out *session.Session
-	err := r.read(ctx, "get session", func(tx *sql.Tx) error {
+	err := r.readLive(ctx, sessionID, "get session", func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, sessionColumns+` WHERE id = ?`, sessionID)
 		if err != nil {
 			return err
@@ -145,7 +150,7 @@ func (r *Repository) GetSession(ctx context.Context, sessionID string) (*session
 	return out, nil
 }
 
-const sessionColumns = `SELECT id, type, application_name, viewer_password_hash, created_at, updated_at FROM sessions`
+const sessionColumns = `SELECT id, type, application_name, viewer_password_hash, created_at, updated_at, expires_at FROM sessions`
 
 func scanSessions(rows *sql.Rows) ([]*session.Session, error) {
 	defer func() { _ = rows.Close() }()
@@ -154,11 +159,15 @@ func scanSessions(rows *sql.Rows) ([]*session.Session, error) {
 		var s session.Session
 		var typ string
 		var created, updated int64
-		if err := rows.Scan(&s.ID, &typ, &s.ApplicationName, &s.ViewerPasswordHash, &created, &updated); err != nil {
+		var expires sql.NullInt64
+		if err := rows.Scan(&s.ID, &typ, &s.ApplicationName, &s.ViewerPasswordHash, &created, &updated, &expires); err != nil {
 			return nil, err
 		}
 		s.Type = session.Type(typ)
 		s.CreatedAt, s.UpdatedAt = fromMicros(created), fromMicros(updated)
+		if expires.Valid {
+			s.ExpiresAt = fromMicros(expires.Int64)
+		}
 		s.Metadata = map[string]any{}
 		out = append(out, &s)
 	}
@@ -203,7 +212,7 @@ func (r *Repository) DeleteSession(ctx context.Context, sessionID string) error 
 	if err := driver.ValidateSessionID(sessionID); err != nil {
 		return driver.SessionError(sessionID, err)
 	}
-	err := r.write(ctx, "delete session", func(tx *sql.Tx) error {
+	err := r.writeLive(ctx, sessionID, "delete session", func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE id = ?`, sessionID)
 		if err != nil {
 			return err
@@ -232,8 +241,9 @@ func (r *Repository) ListSessions(ctx context.Context, q session.SessionQuery) (
 	if err != nil {
 		return session.SessionPage{}, err
 	}
-	var where []string
-	var args []any
+	// Expired sessions not swept yet are left out.
+	where := []string{"(expires_at IS NULL OR expires_at > ?)"}
+	args := []any{micros(r.now())}
 	if q.ApplicationName != "" {
 		where, args = append(where, "application_name = ?"), append(args, q.ApplicationName)
 	}
@@ -337,7 +347,7 @@ func (r *Repository) UpdateMetadata(ctx context.Context, sessionID string, metad
 	if err != nil {
 		return driver.SessionError(sessionID, err)
 	}
-	err = r.write(ctx, "update metadata", func(tx *sql.Tx) error {
+	err = r.writeLive(ctx, sessionID, "update metadata", func(tx *sql.Tx) error {
 		size, err := sessionSize(ctx, tx, sessionID)
 		if err != nil {
 			return err
@@ -375,7 +385,7 @@ func (r *Repository) GetMetadata(ctx context.Context, sessionID string) (map[str
 		return nil, driver.SessionError(sessionID, err)
 	}
 	s := &session.Session{ID: sessionID, Metadata: map[string]any{}}
-	err := r.read(ctx, "get metadata", func(tx *sql.Tx) error {
+	err := r.readLive(ctx, sessionID, "get metadata", func(tx *sql.Tx) error {
 		if _, err := sessionSize(ctx, tx, sessionID); err != nil {
 			return err
 		}
@@ -396,7 +406,7 @@ func (r *Repository) DeleteMetadata(ctx context.Context, sessionID string, keys 
 	if err != nil {
 		return driver.SessionError(sessionID, err)
 	}
-	err = r.write(ctx, "delete metadata", func(tx *sql.Tx) error {
+	err = r.writeLive(ctx, sessionID, "delete metadata", func(tx *sql.Tx) error {
 		size, err := sessionSize(ctx, tx, sessionID)
 		if err != nil {
 			return err

@@ -52,7 +52,7 @@ func (r *Repository) PutSnapshot(ctx context.Context, sessionID, key string, dat
 		data = []byte{} // an empty BLOB, not NULL
 	}
 	now := r.now()
-	err = r.write(ctx, "put snapshot", func(tx *sql.Tx) error {
+	err = r.writeLive(ctx, sessionID, "put snapshot", func(tx *sql.Tx) error {
 		size, err := sessionSize(ctx, tx, sessionID)
 		if err != nil {
 			return err
@@ -89,7 +89,7 @@ func (r *Repository) GetSnapshot(ctx context.Context, sessionID, key string) (*s
 		return nil, driver.SessionError(sessionID, err)
 	}
 	out := &session.Snapshot{SnapshotInfo: session.SnapshotInfo{Key: norm}}
-	err = r.read(ctx, "get snapshot", func(tx *sql.Tx) error {
+	err = r.readLive(ctx, sessionID, "get snapshot", func(tx *sql.Tx) error {
 		if _, err := sessionSize(ctx, tx, sessionID); err != nil {
 			return err
 		}
@@ -120,7 +120,7 @@ func (r *Repository) DeleteSnapshot(ctx context.Context, sessionID, key string) 
 	if err != nil {
 		return driver.SessionError(sessionID, err)
 	}
-	err = r.write(ctx, "delete snapshot", func(tx *sql.Tx) error {
+	err = r.writeLive(ctx, sessionID, "delete snapshot", func(tx *sql.Tx) error {
 		size, err := sessionSize(ctx, tx, sessionID)
 		if err != nil {
 			return err
@@ -161,7 +161,7 @@ func (r *Repository) ListSnapshots(ctx context.Context, sessionID string, q sess
 	query += ` ORDER BY key LIMIT ?`
 	args = append(args, q.Limit+1)
 	infos := []session.SnapshotInfo{}
-	err = r.read(ctx, "list snapshots", func(tx *sql.Tx) error {
+	err = r.readLive(ctx, sessionID, "list snapshots", func(tx *sql.Tx) error {
 		if _, err := sessionSize(ctx, tx, sessionID); err != nil {
 			return err
 		}

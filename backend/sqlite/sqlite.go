@@ -63,6 +63,10 @@ type Options struct {
 	Now func() time.Time
 	// NewID makes feedback ids (driver.NewID when nil).
 	NewID func() string
+	// Sweep configures the expiry sweeper, a goroutine started by Open and
+	// stopped by Close that removes expired sessions in bounded batches
+	// (Sweep.Interval < 0 disables it; see expiry.go).
+	Sweep session.SweeperOptions
 }
 
 func (o Options) withDefaults() (Options, error) {
@@ -118,6 +122,8 @@ type Repository struct {
 	writes      atomic.Int64
 	busyRetries atomic.Int64
 	conflicts   atomic.Int64
+
+	sweeper *driver.Sweeper // nil when disabled
 }
 
 var (
@@ -211,6 +217,7 @@ func Open(ctx context.Context, dir string, opts Options) (*Repository, error) {
 		_ = r.writer.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", abs, err)
 	}
+	r.sweeper = driver.StartSweeper(r.SweepExpired, opts.Sweep)
 	return r, nil
 }
 
@@ -225,10 +232,12 @@ func dsn(path string, params url.Values) string {
 func (r *Repository) Path() string { return r.path }
 
 // Close closes the database. Calls after Close return session.ErrClosed;
-// Close is idempotent. It waits for no goroutine: database/sql closes idle
-// connections and stops its opener goroutines before returning.
+// Close is idempotent. It stops the expiry sweeper (cancelling a pass in
+// progress) and waits for it; database/sql closes idle connections and
+// stops its opener goroutines before returning.
 func (r *Repository) Close() error {
 	r.closeOnce.Do(func() {
+		r.sweeper.Close()
 		r.closed.Store(true)
 		errS := errors.Join(r.rstmts.close(), r.wstmts.close())
 		errR := r.reader.Close()
@@ -253,10 +262,12 @@ func (r *Repository) Ping(ctx context.Context) error {
 }
 
 // Stats returns counters for /metrics: write transactions committed, busy
-// retries, message-id conflicts and the connection pools' state.
+// retries, message-id conflicts, the connection pools' state and the
+// expiry sweeper's progress.
 func (r *Repository) Stats() map[string]float64 {
 	w, rd := r.writer.Stats(), r.reader.Stats()
-	return map[string]float64{
+	out := r.sweeper.Stats()
+	for k, v := range map[string]float64{
 		"sqlite_write_transactions_total":  float64(r.writes.Load()),
 		"sqlite_busy_retries_total":        float64(r.busyRetries.Load()),
 		"sqlite_message_conflicts_total":   float64(r.conflicts.Load()),
@@ -267,7 +278,10 @@ func (r *Repository) Stats() map[string]float64 {
 		"sqlite_max_read_connections":      float64(rd.MaxOpenConnections),
 		"sqlite_max_session_bytes":         float64(r.opts.MaxSessionBytes),
 		"sqlite_write_pool_max_open_conns": float64(w.MaxOpenConnections),
+	} {
+		out[k] = v
 	}
+	return out
 }
 
 // now returns the injected clock's time at the precision stored.

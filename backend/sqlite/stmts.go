@@ -94,6 +94,10 @@ const (
 		guardrail_event = ?, size_bytes = ?, updated_at = ? WHERE session_id = ? AND agent_id = ? AND message_id = ?`
 )
 
+// qSessionExpiry reads a session's expiry for the live check (expiry.go)
+// that every call under a session makes, in both pools.
+const qSessionExpiry = `SELECT expires_at FROM sessions WHERE id = ?`
+
 // The readers' hot statements.
 const (
 	qAgentCount = `SELECT (SELECT message_count FROM agents WHERE session_id = ? AND id = ?),
@@ -104,8 +108,8 @@ const (
 )
 
 var (
-	writerStatements = []string{qAppendTouch, qInsertMessage, qTouchSession, qAgentForUpdate, qUpdateAgent, qMessageForUpdate, qUpdateMessage}
-	readerStatements = []string{qAgentCount, qListMessages, qGetAgent}
+	writerStatements = []string{qAppendTouch, qInsertMessage, qTouchSession, qAgentForUpdate, qUpdateAgent, qMessageForUpdate, qUpdateMessage, qSessionExpiry}
+	readerStatements = []string{qAgentCount, qListMessages, qGetAgent, qSessionExpiry}
 )
 
 // countIn reads the agent's message count in tx, a read transaction,

@@ -7,6 +7,7 @@
 //	sessionkit apikey   per-application API keys: create, list, revoke
 //	sessionkit soak     load and fault test a backend
 //	sessionkit check    agents with duplicate or missing message ids (--repair)
+//	sessionkit prune    delete an application's sessions older than a cutoff
 //
 // Every subcommand picks its backend the same way: SQLite in --data-dir by
 // default, --backend memory, --mongo-uri (or $MONGODB_URI) for MongoDB,
@@ -58,6 +59,7 @@ func commands() []command {
 		{"soak", "load and fault test a backend, then verify nothing acknowledged was lost", runSoak},
 		{"apikey", "create, list or revoke per-application API keys in the store", runAPIKey},
 		{"check", "find agents whose message ids are not dense; --repair renumbers them", runCheck},
+		{"prune", "delete an application's sessions not written to for a while (--dry-run first)", runPrune},
 	}
 }
 

@@ -29,6 +29,7 @@ func runServe(ctx context.Context, args []string, std stdio) error {
 		maxSnap    = fs.Int64("max-snapshot-bytes", session.DefaultMaxSnapshotBytes, "largest snapshot PUT body accepted, in bytes (the backend applies its own limit too, by default the same)")
 		reqTimeout = fs.Duration("request-timeout", server.DefaultRequestTimeout, "deadline of each request")
 		drain      = fs.Duration("drain-timeout", 15*time.Second, "how long shutdown waits for requests in flight")
+		retention  = fs.String("retention", env("SESSIONKIT_RETENTION", ""), `default expiry of sessions created through the API, per application: "support-bot=30d,*=90d" (* is every other application); empty: none [$SESSIONKIT_RETENTION]`)
 		proxies    = fs.String("trusted-proxies", env("SESSIONKIT_TRUSTED_PROXIES", ""), "comma-separated CIDRs (or addresses) of reverse proxies whose X-Forwarded-For names the client for rate limiting; empty ignores the header [$SESSIONKIT_TRUSTED_PROXIES]")
 	)
 	bf.register(fs, "", "backend")
@@ -44,6 +45,10 @@ func runServe(ctx context.Context, args []string, std stdio) error {
 	trusted, err := parsePrefixes(*proxies)
 	if err != nil {
 		return fmt.Errorf("%w: --trusted-proxies: %v", errUsage, err)
+	}
+	policy, err := session.ParseRetentionPolicy(*retention)
+	if err != nil {
+		return fmt.Errorf("%w: --retention: %v", errUsage, err)
 	}
 	if *token == "" {
 		*token = os.Getenv("SESSIONKIT_ADMIN_TOKEN")
@@ -99,6 +104,7 @@ func runServe(ctx context.Context, args []string, std stdio) error {
 	srv, err := server.New(server.Options{
 		Repository: repo, Hooks: hs.hooks, Stats: hs.stats, AdminToken: *token, Logger: log,
 		MaxBodyBytes: *maxBody, MaxSnapshotBytes: *maxSnap, RequestTimeout: *reqTimeout, TrustedProxies: trusted,
+		Retention: policy,
 	})
 	if err != nil {
 		_ = repo.Close()

@@ -94,6 +94,17 @@ func runConformance(t *testing.T, start func(testing.TB) (string, string)) {
 			require.NoError(t, r.Close())
 			return remember(open(t, db), db)
 		},
+		NewRepositoryAt: func(t *testing.T, now func() time.Time) session.Repository {
+			c, _ := client(t, uri)
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			o := opts(uniqueDB(t))
+			o.Now = now
+			r, err := mongo.New(ctx, c, o)
+			require.NoError(t, err)
+			t.Cleanup(func() { _ = r.Close() })
+			return r
+		},
 		Capabilities: conformance.Capabilities{SizeLimit: conformanceSizeLimit, TimePrecision: time.Millisecond,
 			SnapshotLimit: snapshotLimit(kind), Appenders: appenders(kind)},
 	})

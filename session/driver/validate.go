@@ -154,6 +154,9 @@ func PrepareSession(s *session.Session, now time.Time) (*session.Session, error)
 	out.Metadata = md
 	out.CreatedAt = orNow(out.CreatedAt, now)
 	out.UpdatedAt = orNow(out.UpdatedAt, out.CreatedAt)
+	if out.ExpiresAt, err = PrepareExpiry(out.ExpiresAt, now); err != nil {
+		return nil, err
+	}
 	return &out, nil
 }
 

@@ -56,6 +56,11 @@ type Options struct {
 	// CloseRepository makes Close close the repository too. Leave it false
 	// when the repository is shared with other managers.
 	CloseRepository bool
+	// Retention, when set, is the application's default retention: a
+	// session this manager creates expires that long after its creation
+	// (session.ExpiryStore). Zero means no expiry; negative is
+	// session.ErrInvalidArgument naming "retention".
+	Retention time.Duration
 }
 
 // Manager is the session manager for one session over any
@@ -91,6 +96,9 @@ func New(ctx context.Context, repo session.Repository, sessionID string, opts Op
 		return nil, err
 	}
 	opts = m.opts
+	if opts.Retention < 0 {
+		return nil, driver.InvalidArgument("retention", "must be positive, got %s", opts.Retention)
+	}
 	s, err := repo.GetSession(ctx, sessionID)
 	switch {
 	case err == nil:
@@ -113,6 +121,11 @@ func New(ctx context.Context, repo session.Repository, sessionID string, opts Op
 		ViewerPasswordHash: driver.HashViewerPassword(password),
 		CreatedAt:          now,
 		UpdatedAt:          now,
+	}
+	if opts.Retention > 0 {
+		if fresh.ExpiresAt, err = session.ExpiryAfter(now, opts.Retention); err != nil {
+			return nil, err
+		}
 	}
 	err = repo.CreateSession(ctx, fresh)
 	switch {

@@ -260,6 +260,9 @@ type createSessionRequest struct {
 	ApplicationName string          `json:"application_name,omitempty"`
 	Metadata        json.RawMessage `json:"metadata,omitempty"`
 	ViewerPassword  bool            `json:"viewer_password,omitempty"`
+	// ExpiresAt, when set, is the session's expiry; otherwise
+	// Options.Retention's for the application, if any.
+	ExpiresAt *time.Time `json:"expires_at,omitempty"`
 }
 
 type createSessionResponse struct {
@@ -287,6 +290,13 @@ func (s *Server) createSession(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sess := &session.Session{ID: req.SessionID, ApplicationName: req.ApplicationName, Metadata: md}
+	if req.ExpiresAt != nil {
+		sess.ExpiresAt = *req.ExpiresAt
+	}
+	if err := s.applyRetention(sess); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	var password string
 	if req.ViewerPassword {
 		password = driver.NewViewerPassword()

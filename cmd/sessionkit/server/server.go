@@ -123,6 +123,9 @@ type Options struct {
 	SearchRate Rate
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
+	// Retention gives sessions created through the API an expiry by
+	// application (session.RetentionPolicy); nil gives none.
+	Retention session.RetentionPolicy
 }
 
 // Rate is a token-bucket rate: Burst tokens, refilled at PerSecond.
@@ -253,6 +256,7 @@ func (s *Server) routes() {
 	s.multiAgentRoutes(m)
 	s.messageRoutes(m)
 	s.snapshotRoutes(m)
+	s.retentionRoutes(m)
 
 	m.HandleFunc(apiFallback, s.noRoute)
 }

@@ -26,6 +26,8 @@ type Session struct {
 	ViewerPasswordHash string          `json:"viewer_password_hash,omitempty"`
 	CreatedAt          *time.Time      `json:"created_at,omitempty"`
 	UpdatedAt          *time.Time      `json:"updated_at,omitempty"`
+	// ExpiresAt is the session's expiry, absent when it has none.
+	ExpiresAt *time.Time `json:"expires_at,omitempty"`
 }
 
 // Agent is the JSON form of session.Agent.
@@ -219,6 +221,7 @@ func FromSession(s *session.Session, withSecret bool) (*Session, error) {
 		Metadata:        md,
 		CreatedAt:       timePtr(s.CreatedAt),
 		UpdatedAt:       timePtr(s.UpdatedAt),
+		ExpiresAt:       timePtr(s.ExpiresAt),
 	}
 	if withSecret {
 		out.ViewerPasswordHash = s.ViewerPasswordHash
@@ -240,6 +243,7 @@ func (w *Session) ToSession() (*session.Session, error) {
 		ViewerPasswordHash: w.ViewerPasswordHash,
 		CreatedAt:          timeOf(w.CreatedAt),
 		UpdatedAt:          timeOf(w.UpdatedAt),
+		ExpiresAt:          timeOf(w.ExpiresAt),
 	}, nil
 }
 
