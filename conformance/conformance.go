@@ -165,6 +165,7 @@ func allCases() []testCase {
 		multiAgentCases(),
 		strandsFieldCases(),
 		snapshotCases(),
+		forkCases(),
 	} {
 		all = append(all, part...)
 	}

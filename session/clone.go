@@ -7,6 +7,7 @@ func (s *Session) Clone() *Session {
 	}
 	out := *s
 	out.Metadata = CloneMap(s.Metadata)
+	out.ForkedFrom = s.ForkedFrom.Clone()
 	return &out
 }
 

@@ -32,6 +32,11 @@ func PrepareQuery(q SessionQuery) (SessionQuery, *Cursor, error) {
 			return q, nil, err
 		}
 	}
+	if q.ForkedFrom != "" {
+		if ValidateSessionID(q.ForkedFrom) != nil {
+			return q, nil, InvalidArgument("forked_from", "%q is not a valid session id", q.ForkedFrom)
+		}
+	}
 	md, err := NormalizeMap("metadata filter", q.Metadata)
 	if err != nil {
 		return q, nil, err
@@ -107,6 +112,9 @@ func (q SessionQuery) Matches(s *Session) bool {
 		return false
 	}
 	if q.IDPrefix != "" && !strings.HasPrefix(s.ID, q.IDPrefix) {
+		return false
+	}
+	if q.ForkedFrom != "" && (s.ForkedFrom == nil || s.ForkedFrom.SessionID != q.ForkedFrom) {
 		return false
 	}
 	if !q.CreatedFrom.IsZero() && s.CreatedAt.Before(q.CreatedFrom) {

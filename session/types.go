@@ -32,6 +32,10 @@ type Session struct {
 	CreatedAt time.Time
 	// UpdatedAt moves on every write under the session.
 	UpdatedAt time.Time
+	// ForkedFrom is where the session was copied from (see Forker); nil
+	// for a session that is not a fork. Only ForkSession sets it:
+	// CreateSession ignores it.
+	ForkedFrom *ForkOrigin
 }
 
 // Agent is one agent's persisted state within a session: the Strands

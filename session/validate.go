@@ -134,6 +134,7 @@ func PrepareSession(s *Session, now time.Time) (*Session, error) {
 		return nil, err
 	}
 	out := *s
+	out.ForkedFrom = nil // lineage is ForkSession's to record
 	if out.Type == "" {
 		out.Type = TypeAgent
 	}
