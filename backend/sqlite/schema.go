@@ -133,6 +133,11 @@ CREATE TABLE multi_agents (
 ) WITHOUT ROWID;
 `,
 	snapshotsSchema, // 4: snapshot store (snapshots.go)
+	// 5: reserved for session expiry (issue 20, another branch). A no-op
+	// here so that the fork table keeps number 6 whichever branch merges
+	// first; the merge replaces this entry with the expiry migration.
+	`SELECT 1`,
+	forkSchema, // 6: fork lineage (fork.go)
 }
 
 // migrate brings db up to len(steps) in one IMMEDIATE transaction, so that
