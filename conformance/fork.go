@@ -166,8 +166,13 @@ func forkCases() []testCase {
 			assert.Equal(t, aid, a.ID)
 			assert.Equal(t, map[string]any{"key": "value"}, a.State)
 			assert.Equal(t, "model-1", a.Config.Model)
-			assert.Empty(t, a.ConversationManagerState, "the window state describes messages after the cut")
-			assert.Empty(t, a.InternalState)
+			assert.Equal(t, map[string]any{"__name__": "SlidingWindowConversationManager",
+				"removed_message_count": int64(0), "model_call_count": int64(0)}, a.ConversationManagerState,
+				"the window state describes messages after the cut: a fresh window of the same class")
+			assert.Equal(t, map[string]any{
+				"interrupt_state": map[string]any{"interrupts": map[string]any{}, "context": map[string]any{}, "activated": false},
+				"model_state":     map[string]any{},
+			}, a.InternalState, "a fresh agent's internal state")
 			assert.Equal(t, src.Messages[aid][:3], fork.Messages[aid])
 			assert.Equal(t, src.Metadata, fork.Metadata)
 			assert.Empty(t, listMultiAgents(t, ctx, r, "fork-2"))

@@ -24,13 +24,16 @@ import (
 //   - Agent fork (AgentID set): the session record and metadata, and that
 //     one agent with its messages 0..MessageID. When the fork stops before
 //     the agent's last message, the agent's ConversationManagerState and
-//     InternalState are cleared, because they describe the conversation
-//     after MessageID (a sliding window's removed_message_count can point
-//     past the copied messages, a summary can summarize messages that were
-//     not copied, a model's server-side state belongs to the later turns);
-//     the agent's user State and Config are copied as they are now, since
-//     sessionkit keeps no history of them. Orchestrator state and snapshots
-//     are not copied: they describe the whole session at its latest point.
+//     InternalState are reset to those of a fresh agent (ForkCutAgent),
+//     because they describe the conversation after MessageID: a sliding
+//     window's removed_message_count can point past the copied messages, a
+//     summary can summarize messages that were not copied, an interrupt or
+//     a model's server-side state belongs to later turns. The conversation
+//     manager keeps its class ("__name__"), which Strands checks on
+//     resume. The agent's user State and Config are copied as they are
+//     now, since sessionkit keeps no history of them. Orchestrator state
+//     and snapshots are not copied: they describe the whole session at its
+//     latest point.
 //   - Never copied: feedback and session-level guardrail events. They are
 //     judgements and an audit trail of what happened in the source
 //     session, at its times; the fork's lineage leads back to them.
@@ -168,6 +171,31 @@ func ForkCut(req ForkRequest, count int) (n int, truncated bool, err error) {
 			fmt.Errorf("%w: the agent holds %d messages", ErrNotFound, count))
 	}
 	return *req.MessageID + 1, *req.MessageID+1 < count, nil
+}
+
+// ForkCutAgent returns a copy of a as an agent fork that stops before its
+// last message stores it: ConversationManagerState becomes the state
+// Strands' get_state() gives a fresh conversation manager of the same class
+// (nil when a has none, or no "__name__"), and InternalState that of a fresh
+// agent (an inactive interrupt state, an empty model state).
+func ForkCutAgent(a *Agent) *Agent {
+	out := a.Clone()
+	out.ConversationManagerState = nil
+	if name, ok := a.ConversationManagerState["__name__"].(string); ok {
+		switch name {
+		case "SlidingWindowConversationManager":
+			out.ConversationManagerState = map[string]any{"__name__": name, "removed_message_count": int64(0), "model_call_count": int64(0)}
+		case "SummarizingConversationManager":
+			out.ConversationManagerState = map[string]any{"summary_message": nil, "__name__": name, "removed_message_count": int64(0)}
+		default:
+			out.ConversationManagerState = map[string]any{"__name__": name, "removed_message_count": int64(0)}
+		}
+	}
+	out.InternalState = map[string]any{
+		"interrupt_state": map[string]any{"interrupts": map[string]any{}, "context": map[string]any{}, "activated": false},
+		"model_state":     map[string]any{},
+	}
+	return out
 }
 
 // NewForkOrigin returns the lineage of a fork of req made at now that copied

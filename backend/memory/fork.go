@@ -82,7 +82,7 @@ func (r *Repository) ForkSession(ctx context.Context, req session.ForkRequest) (
 	return rec.Clone(), nil
 }
 
-// cloneAgentEntry deep-copies a and its first n messages; truncated clears
+// cloneAgentEntry deep-copies a and its first n messages; truncated resets
 // the state that describes the conversation after them.
 func cloneAgentEntry(a *agentEntry, n int, truncated bool) *agentEntry {
 	out := &agentEntry{record: a.record.Clone(), messages: make([]*session.Message, n)}
@@ -90,8 +90,7 @@ func cloneAgentEntry(a *agentEntry, n int, truncated bool) *agentEntry {
 		out.messages[i] = m.Clone()
 	}
 	if truncated {
-		out.record.ConversationManagerState = nil
-		out.record.InternalState = nil
+		out.record = session.ForkCutAgent(a.record)
 	}
 	return out
 }

@@ -27,6 +27,12 @@ CREATE INDEX session_forks_by_source ON session_forks (source_session_id);
 
 var _ session.Forker = (*Repository)(nil)
 
+// forkStmt is one statement of a fork's transaction.
+type forkStmt struct {
+	query string
+	args  []any
+}
+
 // ForkSession implements session.Forker in one write transaction: every
 // table is copied with INSERT … SELECT inside the database, so the cost
 // does not depend on a client loop over messages, and an error anywhere
@@ -103,20 +109,14 @@ func (r *Repository) copySession(ctx context.Context, tx *sql.Tx, req session.Fo
 	if origin.MessageID != nil {
 		messageID = sql.NullInt64{Int64: int64(*origin.MessageID), Valid: true}
 	}
-	stmts := []struct {
-		query string
-		args  []any
-	}{
+	stmts := []forkStmt{
 		{`INSERT INTO session_forks (session_id, source_session_id, source_agent_id, source_message_id, forked_at)
 			VALUES (?, ?, ?, ?, ?)`, []any{req.ID, req.SourceID, req.AgentID, messageID, at}},
 		{`INSERT INTO session_metadata (session_id, key, value, size_bytes)
 			SELECT ?, key, value, size_bytes FROM session_metadata WHERE session_id = ?`, []any{req.ID, req.SourceID}},
 	}
 	if req.AgentID == "" {
-		stmts = append(stmts, []struct {
-			query string
-			args  []any
-		}{
+		stmts = append(stmts, []forkStmt{
 			{`INSERT INTO agents (session_id, id, state, conversation_manager_state, internal_state, config,
 				message_count, size_bytes, created_at, updated_at)
 				SELECT ?, id, state, conversation_manager_state, internal_state, config, 0, size_bytes, created_at, updated_at
@@ -131,29 +131,15 @@ func (r *Repository) copySession(ctx context.Context, tx *sql.Tx, req session.Fo
 				SELECT ?, key, size_bytes, updated_at, data FROM snapshots WHERE session_id = ?`, []any{req.ID, req.SourceID}},
 		}...)
 	} else {
-		// A cut agent loses the state that describes the later conversation
-		// (see session.Forker); its size loses those columns' bytes.
-		stmts = append(stmts, []struct {
-			query string
-			args  []any
-		}{
-			{`INSERT INTO agents (session_id, id, state, conversation_manager_state, internal_state, config,
-				message_count, size_bytes, created_at, updated_at)
-				SELECT ?, id, state,
-					CASE WHEN ? THEN NULL ELSE conversation_manager_state END,
-					CASE WHEN ? THEN NULL ELSE internal_state END,
-					config, 0,
-					size_bytes - CASE WHEN ? THEN COALESCE(length(CAST(conversation_manager_state AS BLOB)), 0)
-						+ COALESCE(length(CAST(internal_state AS BLOB)), 0) ELSE 0 END,
-					created_at, updated_at
-				FROM agents WHERE session_id = ? AND id = ?`,
-				[]any{req.ID, truncated, truncated, truncated, req.SourceID, req.AgentID}},
-			{`INSERT INTO messages (session_id, agent_id, message_id, message, redact_message, event_loop_metrics,
+		agent, err := r.forkedAgentRow(ctx, tx, req, truncated)
+		if err != nil {
+			return err
+		}
+		stmts = append(stmts, agent, forkStmt{`INSERT INTO messages (session_id, agent_id, message_id, message, redact_message, event_loop_metrics,
 				guardrail_event, size_bytes, created_at, updated_at)
 				SELECT ?, agent_id, message_id, message, redact_message, event_loop_metrics, guardrail_event, size_bytes,
 				created_at, updated_at FROM messages WHERE session_id = ? AND agent_id = ? AND message_id < ?
-				ORDER BY message_id`, []any{req.ID, req.SourceID, req.AgentID, n}},
-		}...)
+				ORDER BY message_id`, []any{req.ID, req.SourceID, req.AgentID, n}})
 	}
 	for _, s := range stmts {
 		if _, err := tx.ExecContext(ctx, s.query, s.args...); err != nil {
@@ -178,6 +164,39 @@ func (r *Repository) copySession(ctx context.Context, tx *sql.Tx, req session.Fo
 	}
 	_, err = tx.ExecContext(ctx, `UPDATE sessions SET size_bytes = ? WHERE id = ?`, size, req.ID)
 	return err
+}
+
+// forkedAgentRow returns the statement that copies the agent of an agent
+// fork. An agent whose log is cut gets the state of a fresh agent in place
+// of its conversation-manager and internal state (session.ForkCutAgent),
+// so its one row is read, changed and written here; the messages never
+// leave the database.
+func (r *Repository) forkedAgentRow(ctx context.Context, tx *sql.Tx, req session.ForkRequest, truncated bool) (forkStmt, error) {
+	if !truncated {
+		return forkStmt{`INSERT INTO agents (session_id, id, state, conversation_manager_state, internal_state, config,
+			message_count, size_bytes, created_at, updated_at)
+			SELECT ?, id, state, conversation_manager_state, internal_state, config, 0, size_bytes, created_at, updated_at
+			FROM agents WHERE session_id = ? AND id = ?`, []any{req.ID, req.SourceID, req.AgentID}}, nil
+	}
+	rows, err := tx.QueryContext(ctx, agentColumns+` WHERE session_id = ? AND id = ?`, req.SourceID, req.AgentID)
+	if err != nil {
+		return forkStmt{}, err
+	}
+	list, err := scanAgents(rows)
+	if err != nil {
+		return forkStmt{}, err
+	}
+	if len(list) != 1 {
+		return forkStmt{}, session.AgentError(req.SourceID, req.AgentID, errNoAgent)
+	}
+	a := session.ForkCutAgent(list[0])
+	enc, err := encodeAgent(a)
+	if err != nil {
+		return forkStmt{}, err
+	}
+	return forkStmt{`INSERT INTO agents (session_id, id, state, conversation_manager_state, internal_state, config,
+		message_count, size_bytes, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?)`,
+		[]any{req.ID, a.ID, enc.state, enc.cms, enc.internal, enc.config, enc.size(a.ID), micros(a.CreatedAt), micros(a.UpdatedAt)}}, nil
 }
 
 // loadForks fills the ForkedFrom of each session in list that is a fork.
