@@ -15,9 +15,9 @@ import (
 // record. A reader that meets another version treats the entry as a miss, so
 // a rolling upgrade that changes the format never decodes garbage. Version 1
 // kept the token in the key instead; its keys are never read by this
-// version.
+// version. Version 3 added the session's ForkedFrom.
 const (
-	formatVersion byte = 2
+	formatVersion byte = 3 // 3: sessions carry their fork lineage (fork.go)
 
 	statusFound    byte = 1
 	statusNotFound byte = 2 // followed by the backend's error text
@@ -359,7 +359,11 @@ func (e *encoder) session(s *session.Session) error {
 	e.string(s.ViewerPasswordHash)
 	e.time(s.CreatedAt)
 	e.time(s.UpdatedAt)
-	return e.mapValue(s.Metadata)
+	if err := e.mapValue(s.Metadata); err != nil {
+		return err
+	}
+	e.forkOrigin(s.ForkedFrom)
+	return nil
 }
 
 func (d *decoder) session() *session.Session {
@@ -370,6 +374,7 @@ func (d *decoder) session() *session.Session {
 	s.CreatedAt = d.time()
 	s.UpdatedAt = d.time()
 	s.Metadata = d.mapValue()
+	s.ForkedFrom = d.forkOrigin()
 	return s
 }
 
