@@ -252,6 +252,7 @@ func (s *Server) routes() {
 	s.multiAgentRoutes(m)
 	s.messageRoutes(m)
 	s.snapshotRoutes(m)
+	s.forkRoutes(m)
 
 	m.HandleFunc(apiFallback, s.noRoute)
 }

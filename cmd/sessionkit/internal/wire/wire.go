@@ -25,6 +25,9 @@ type Session struct {
 	ViewerPasswordHash string          `json:"viewer_password_hash,omitempty"`
 	CreatedAt          *time.Time      `json:"created_at,omitempty"`
 	UpdatedAt          *time.Time      `json:"updated_at,omitempty"`
+	// ForkedFrom is the session's lineage (fork.go); absent when it is not
+	// a fork. Import does not restore it (CreateSession records none).
+	ForkedFrom *ForkOrigin `json:"forked_from,omitempty"`
 }
 
 // Agent is the JSON form of session.Agent.
@@ -218,6 +221,7 @@ func FromSession(s *session.Session, withSecret bool) (*Session, error) {
 		Metadata:        md,
 		CreatedAt:       timePtr(s.CreatedAt),
 		UpdatedAt:       timePtr(s.UpdatedAt),
+		ForkedFrom:      FromForkOrigin(s.ForkedFrom),
 	}
 	if withSecret {
 		out.ViewerPasswordHash = s.ViewerPasswordHash
