@@ -58,6 +58,7 @@ func commands() []command {
 		{"soak", "load and fault test a backend, then verify nothing acknowledged was lost", runSoak},
 		{"apikey", "create, list or revoke per-application API keys in the store", runAPIKey},
 		{"check", "find agents whose message ids are not dense; --repair renumbers them", runCheck},
+		{"fork", "copy a session, or one agent's history up to a message, into a new session", runFork},
 	}
 }
 
