@@ -36,7 +36,8 @@
 // MessageAppender (appends whose id the store assigns), APIKeyStore
 // (per-application API keys, stored hashed, for the service) and
 // MultiAgentStore (Graph and Swarm orchestrator state, Strands'
-// create/read/update_multi_agent).
+// create/read/update_multi_agent) and Forker (a copy of a session, or of
+// one agent's history up to a message, with its lineage; see ForkOrigin).
 //
 // # Errors
 //
