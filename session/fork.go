@@ -7,47 +7,6 @@ import (
 	"time"
 )
 
-// Fork copies a stored conversation into a new session, recording where the
-// copy came from, so that a conversation can be branched: retried from an
-// earlier message, or continued two ways. It is LangGraph's copy_thread and
-// what Google ADK users ask for as fork/clone.
-//
-// What a fork copies, and why:
-//
-//   - Whole-session fork (ForkRequest.AgentID empty): the session record
-//     (type, application, metadata), every agent with its state,
-//     configuration and whole message log (message guardrail events,
-//     redactions and metrics included, as they are part of each message),
-//     the multi-agent orchestrator state and the snapshots. Together these
-//     are what Strands needs to resume every agent and orchestrator of the
-//     session, so the fork resumes exactly where the source stood.
-//   - Agent fork (AgentID set): the session record and metadata, and that
-//     one agent with its messages 0..MessageID. When the fork stops before
-//     the agent's last message, the agent's ConversationManagerState and
-//     InternalState are reset to those of a fresh agent (ForkCutAgent),
-//     because they describe the conversation after MessageID: a sliding
-//     window's removed_message_count can point past the copied messages, a
-//     summary can summarize messages that were not copied, an interrupt or
-//     a model's server-side state belongs to later turns. The conversation
-//     manager keeps its class ("__name__"), which Strands checks on
-//     resume. The agent's user State and Config are copied as they are
-//     now, since sessionkit keeps no history of them. Orchestrator state
-//     and snapshots are not copied: they describe the whole session at its
-//     latest point.
-//   - Never copied: feedback and session-level guardrail events. They are
-//     judgements and an audit trail of what happened in the source
-//     session, at its times; the fork's lineage leads back to them.
-//   - The viewer password is not copied: a fork is a new session that may
-//     be shared with other people (ForkRequest.ViewerPasswordHash sets one).
-//
-// Times: the fork's CreatedAt and UpdatedAt are the time of the fork, which
-// is also ForkOrigin.At; copied agents, messages and orchestrator records
-// keep their own times, as history.
-//
-// The fork belongs to the source's application (ApplicationName is copied).
-// Lineage survives the source: deleting the source leaves its forks and
-// their ForkedFrom as they are.
-
 // ForkOrigin is where a forked session came from.
 type ForkOrigin struct {
 	// SessionID is the source session.
@@ -95,6 +54,47 @@ type ForkRequest struct {
 	ViewerPasswordHash string
 }
 
+// Forker copies a stored conversation into a new session, recording where the
+// copy came from, so that a conversation can be branched: retried from an
+// earlier message, or continued two ways. It is LangGraph's copy_thread and
+// what Google ADK users ask for as fork/clone.
+//
+// What a fork copies, and why:
+//
+//   - Whole-session fork (ForkRequest.AgentID empty): the session record
+//     (type, application, metadata), every agent with its state,
+//     configuration and whole message log (message guardrail events,
+//     redactions and metrics included, as they are part of each message),
+//     the multi-agent orchestrator state and the snapshots. Together these
+//     are what Strands needs to resume every agent and orchestrator of the
+//     session, so the fork resumes exactly where the source stood.
+//   - Agent fork (AgentID set): the session record and metadata, and that
+//     one agent with its messages 0..MessageID. When the fork stops before
+//     the agent's last message, the agent's ConversationManagerState and
+//     InternalState are reset to those of a fresh agent (ForkCutAgent),
+//     because they describe the conversation after MessageID: a sliding
+//     window's removed_message_count can point past the copied messages, a
+//     summary can summarize messages that were not copied, an interrupt or
+//     a model's server-side state belongs to later turns. The conversation
+//     manager keeps its class ("__name__"), which Strands checks on
+//     resume. The agent's user State and Config are copied as they are
+//     now, since sessionkit keeps no history of them. Orchestrator state
+//     and snapshots are not copied: they describe the whole session at its
+//     latest point.
+//   - Never copied: feedback and session-level guardrail events. They are
+//     judgements and an audit trail of what happened in the source
+//     session, at its times; the fork's lineage leads back to them.
+//   - The viewer password is not copied: a fork is a new session that may
+//     be shared with other people (ForkRequest.ViewerPasswordHash sets one).
+//
+// Times: the fork's CreatedAt and UpdatedAt are the time of the fork, which
+// is also ForkOrigin.At; copied agents, messages and orchestrator records
+// keep their own times, as history.
+//
+// The fork belongs to the source's application (ApplicationName is copied).
+// Lineage survives the source: deleting the source leaves its forks and
+// their ForkedFrom as they are.
+//
 // Forker is implemented by repositories that copy a session inside the
 // store, in one atomic write where the store has one (an SQLite
 // transaction, the memory backend's lock) and never message by message
