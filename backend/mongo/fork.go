@@ -31,10 +31,12 @@ import (
 // agent), one insert of the new document built here — whatever the number
 // of messages. A single server-side round trip ($merge of an aggregation
 // into the same collection) was ruled out: FerretDB v1 implements neither
-// $merge nor $out (mongo-servers.md, the implemented stages), nor the
-// $slice expression an agent fork needs to cut a message array; and a
-// $merge of a missing source writes nothing and reports nothing, so telling
-// ErrNotFound from success would take a second round trip anyway.
+// $merge nor $out (probed: NotImplemented), nor the $slice expression an
+// agent fork needs to cut a message array; mongo-java-server does run
+// $merge into the same collection with $addFields and $slice (probed), but
+// a $merge of a missing source writes nothing and reports nothing, so
+// telling ErrNotFound from success, and returning the new session, would
+// take a second round trip anyway.
 // Snapshots live in their own collections (snapshots.go) and are copied
 // after the document, one read and one write per key; if that fails the
 // fork is deleted again, so an error leaves nothing behind, but a reader
