@@ -182,6 +182,8 @@ func allCases() []testCase {
 		messagePagesCases(),
 		expiryCases(),
 		pruneCases(),
+		forkCases(),
+		forkExpiryCases(),
 	} {
 		all = append(all, part...)
 	}

@@ -9,6 +9,7 @@ func (s *Session) Clone() *Session {
 	}
 	out := *s
 	out.Metadata = cloneMap(s.Metadata)
+	out.ForkedFrom = s.ForkedFrom.Clone()
 	return &out
 }
 

@@ -39,9 +39,11 @@
 // MessageAppender (appends whose id the store assigns), APIKeyStore
 // (per-application API keys, stored hashed, for the service),
 // MultiAgentStore (Graph and Swarm orchestrator state, Strands'
-// create/read/update_multi_agent) and ExpiryStore (sessions that expire,
+// create/read/update_multi_agent), ExpiryStore (sessions that expire,
 // removed by a background Sweeper; RetentionPolicy for per-application
-// defaults; Prune deletes old sessions over any repository).
+// defaults; Prune deletes old sessions over any repository) and Forker (a
+// copy of a session, or of one agent's history up to a message, with its
+// lineage; see ForkOrigin).
 //
 // # Errors
 //

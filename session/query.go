@@ -18,6 +18,9 @@ func (q SessionQuery) Matches(s *Session) bool {
 	if q.IDPrefix != "" && !strings.HasPrefix(s.ID, q.IDPrefix) {
 		return false
 	}
+	if q.ForkedFrom != "" && (s.ForkedFrom == nil || s.ForkedFrom.SessionID != q.ForkedFrom) {
+		return false
+	}
 	if !q.CreatedFrom.IsZero() && s.CreatedAt.Before(q.CreatedFrom) {
 		return false
 	}

@@ -87,6 +87,9 @@ type SessionQuery struct {
 	// CreatedFrom and CreatedTo, when set, keep sessions created in
 	// [CreatedFrom, CreatedTo).
 	CreatedFrom, CreatedTo time.Time
+	// ForkedFrom, when set, keeps the direct forks of that session (those
+	// whose ForkedFrom.SessionID it is).
+	ForkedFrom string
 	// Limit is the page size: 0 means DefaultPageSize; at most MaxPageSize.
 	Limit int
 	// Cursor continues a previous listing (SessionPage.NextCursor).

@@ -36,6 +36,10 @@ type Session struct {
 	// reads as ErrNotFound, everything under it included, and the store
 	// removes it (see ExpiryStore). Zero means never.
 	ExpiresAt time.Time
+	// ForkedFrom is where the session was copied from (see Forker); nil
+	// for a session that is not a fork. Only ForkSession sets it:
+	// CreateSession ignores it.
+	ForkedFrom *ForkOrigin
 }
 
 // Agent is one agent's persisted state within a session: the Strands

@@ -21,7 +21,9 @@
 // package created, for ListAgents), agents.<id>.message_count (the message
 // count as this package last wrote it), multi_agents.<id>.{state,
 // created_at, updated_at} (Graph and Swarm state, session.MultiAgentStore;
-// one conditional update per write, one projected find per read) and
+// one conditional update per write, one projected find per read),
+// forked_from {session_id, agent_id, message_id, at} (root, a fork's
+// lineage, session.Forker; see fork.go) and
 // feedback_id/agent_id/message_id on feedback entries. Nothing is ever added inside agent_data or a message
 // element, where the original breaks on unknown keys. Documents without the
 // added fields are repaired lazily by the first write that needs them.

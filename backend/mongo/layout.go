@@ -434,6 +434,7 @@ func (l *embeddedLayout) listSessions(ctx context.Context, q session.SessionQuer
 		}
 		filter = append(filter, bson.E{Key: fCreatedAt, Value: rng})
 	}
+	filter = forkFilter(q, filter)
 	clientSide := false
 	for k, v := range q.Metadata {
 		switch v.(type) {

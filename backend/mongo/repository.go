@@ -186,6 +186,7 @@ func (r *Repository) ensureIndexes(ctx context.Context, cluster string) error {
 		{Keys: bson.D{{Key: fSessionID, Value: 1}}},
 		{Keys: bson.D{{Key: fApplicationName, Value: 1}}},
 		{Keys: bson.D{{Key: fApplicationName, Value: 1}, {Key: fCreatedAt, Value: -1}}},
+		{Keys: bson.D{{Key: forkSourceIndex, Value: 1}}}, // the forks of a session (fork.go)
 	}
 	for _, f := range r.opts.MetadataFields {
 		models = append(models, driver.IndexModel{Keys: bson.D{{Key: fMetadata + "." + f, Value: 1}}})

@@ -106,6 +106,7 @@ func decodeSession(d bson.D) *session.Session {
 	if s.Metadata == nil {
 		s.Metadata = map[string]any{}
 	}
+	s.ForkedFrom = decodeForkOrigin(d)
 	return s
 }
 

@@ -15,7 +15,8 @@ import (
 // record. A reader that meets another version treats the entry as a miss, so
 // a rolling upgrade that changes the format never decodes garbage. Version 1
 // kept the token in the key instead; its keys are never read by this
-// version. Version 3 added the session's expiry.
+// version. Version 3 added the session's expiry and its fork lineage
+// (fork.go).
 const (
 	formatVersion byte = 3
 
@@ -360,7 +361,11 @@ func (e *encoder) session(s *session.Session) error {
 	e.time(s.CreatedAt)
 	e.time(s.UpdatedAt)
 	e.time(s.ExpiresAt)
-	return e.mapValue(s.Metadata)
+	if err := e.mapValue(s.Metadata); err != nil {
+		return err
+	}
+	e.forkOrigin(s.ForkedFrom)
+	return nil
 }
 
 func (d *decoder) session() *session.Session {
@@ -372,6 +377,7 @@ func (d *decoder) session() *session.Session {
 	s.UpdatedAt = d.time()
 	s.ExpiresAt = d.time()
 	s.Metadata = d.mapValue()
+	s.ForkedFrom = d.forkOrigin()
 	return s
 }
 

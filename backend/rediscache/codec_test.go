@@ -227,6 +227,13 @@ func checkRoundTrips(t *testing.T, g gen) {
 	t.Helper()
 	s := &session.Session{ID: g.str(), Type: session.Type(g.str()), ApplicationName: g.str(),
 		ViewerPasswordHash: g.str(), Metadata: g.topMap(), CreatedAt: g.time(), UpdatedAt: g.time()}
+	if g.int()%2 == 0 {
+		s.ForkedFrom = &session.ForkOrigin{SessionID: g.str(), AgentID: g.str(), At: g.time()}
+		if g.int()%2 == 0 {
+			id := int(g.int() & 0xffff)
+			s.ForkedFrom.MessageID = &id
+		}
+	}
 	require.Equal(t, s, roundTrip(t, sessionCodec, s))
 	a := g.agent()
 	require.Equal(t, a, roundTrip(t, agentCodec, a))

@@ -134,6 +134,7 @@ CREATE TABLE multi_agents (
 `,
 	snapshotsSchema, // 4: snapshot store (snapshots.go)
 	expirySchema,    // 5: session expiry (expiry.go)
+	forkSchema,      // 6: fork lineage (fork.go)
 }
 
 // migrate brings db up to len(steps) in one IMMEDIATE transaction, so that

@@ -142,7 +142,10 @@ func (r *Repository) GetSession(ctx context.Context, sessionID string) (*session
 			return errNoSession
 		}
 		out = list[0]
-		return loadMetadata(ctx, tx, list)
+		if err := loadMetadata(ctx, tx, list); err != nil {
+			return err
+		}
+		return loadForks(ctx, tx, list)
 	})
 	if err != nil {
 		return nil, driver.SessionError(sessionID, err)
@@ -270,6 +273,7 @@ func (r *Repository) ListSessions(ctx context.Context, q session.SessionQuery) (
 		where = append(where, "EXISTS (SELECT 1 FROM session_metadata m WHERE m.session_id = sessions.id AND m.key = ? AND m.value = ?)")
 		args = append(args, k, string(b))
 	}
+	where, args = forkFilter(q, where, args)
 	if cur != nil {
 		c := ceilMicros(cur.CreatedAt)
 		if cur.CreatedAt.Nanosecond()%1000 != 0 {
@@ -304,6 +308,9 @@ func (r *Repository) ListSessions(ctx context.Context, q session.SessionQuery) (
 			page.NextCursor = driver.Cursor{CreatedAt: last.CreatedAt, ID: last.ID}.Encode()
 		}
 		if err := loadMetadata(ctx, tx, list); err != nil {
+			return err
+		}
+		if err := loadForks(ctx, tx, list); err != nil {
 			return err
 		}
 		page.Sessions = make([]*session.Session, 0, len(list))

@@ -60,6 +60,7 @@ func commands() []command {
 		{"apikey", "create, list or revoke per-application API keys in the store", runAPIKey},
 		{"check", "find agents whose message ids are not dense; --repair renumbers them", runCheck},
 		{"prune", "delete an application's sessions not written to for a while (--dry-run first)", runPrune},
+		{"fork", "copy a session, or one agent's history up to a message, into a new session", runFork},
 	}
 }
 

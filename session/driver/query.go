@@ -33,6 +33,11 @@ func PrepareQuery(q session.SessionQuery) (session.SessionQuery, *Cursor, error)
 			return q, nil, err
 		}
 	}
+	if q.ForkedFrom != "" {
+		if ValidateSessionID(q.ForkedFrom) != nil {
+			return q, nil, InvalidArgument("forked_from", "%q is not a valid session id", q.ForkedFrom)
+		}
+	}
 	md, err := NormalizeMap("metadata filter", q.Metadata)
 	if err != nil {
 		return q, nil, err

@@ -133,6 +133,7 @@ func PrepareSession(s *session.Session, now time.Time) (*session.Session, error)
 		return nil, err
 	}
 	out := *s
+	out.ForkedFrom = nil // lineage is ForkSession's to record
 	if out.Type == "" {
 		out.Type = session.TypeAgent
 	}

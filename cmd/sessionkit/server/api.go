@@ -112,6 +112,8 @@ func parseQuery(v url.Values) (session.SessionQuery, error) {
 			q.ApplicationName = val
 		case key == "id_prefix":
 			q.IDPrefix = val
+		case key == "forked_from":
+			q.ForkedFrom = val
 		case key == "type":
 			q.Type = session.Type(val)
 		case key == "created_from", key == "created_to":

@@ -257,6 +257,7 @@ func (s *Server) routes() {
 	s.messageRoutes(m)
 	s.snapshotRoutes(m)
 	s.retentionRoutes(m)
+	s.forkRoutes(m)
 
 	m.HandleFunc(apiFallback, s.noRoute)
 }

@@ -28,6 +28,9 @@ type Session struct {
 	UpdatedAt          *time.Time      `json:"updated_at,omitempty"`
 	// ExpiresAt is the session's expiry, absent when it has none.
 	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+	// ForkedFrom is the session's lineage (fork.go); absent when it is not
+	// a fork. Import does not restore it (CreateSession records none).
+	ForkedFrom *ForkOrigin `json:"forked_from,omitempty"`
 }
 
 // Agent is the JSON form of session.Agent.
@@ -222,6 +225,7 @@ func FromSession(s *session.Session, withSecret bool) (*Session, error) {
 		CreatedAt:       timePtr(s.CreatedAt),
 		UpdatedAt:       timePtr(s.UpdatedAt),
 		ExpiresAt:       timePtr(s.ExpiresAt),
+		ForkedFrom:      FromForkOrigin(s.ForkedFrom),
 	}
 	if withSecret {
 		out.ViewerPasswordHash = s.ViewerPasswordHash

@@ -427,6 +427,7 @@ async function openTimeline(id) {
   $("timeline").replaceChildren(...tl.events.map((ev) => renderEvent(ev, ctx)));
   if (typeof renderCharts === "function") renderCharts(tl);
   loadMultiAgents(tl.session.session_id);
+  if (typeof renderLineage === "function") renderLineage(tl.session);
 }
 
 // loadMultiAgents shows the session's Strands multi-agent orchestrators

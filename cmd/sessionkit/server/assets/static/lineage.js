@@ -1,0 +1,54 @@
+// sessionkit viewer: a session's fork lineage, both ways. Where the session
+// was forked from (session, agent, message) and the sessions forked from
+// it, each a link to its own timeline. The forks come from
+// GET /api/sessions?forked_from=<id>, which admin and API-key logins may
+// call; a viewer-password login opens one session only, so it sees the
+// origin as plain text and no fork list. Values go in through textContent.
+"use strict";
+
+// lineageRef is a session id: a link to its timeline where the login can
+// open it.
+function lineageRef(id) {
+  if (!canSearch()) return el("span", "session-ref", id);
+  const a = el("a", "session-ref", id);
+  a.href = sessionHash(id);
+  return a;
+}
+
+// lineageCut describes which history a fork copied: " (agent a, message 3)"
+// for an agent fork, "" for a whole session.
+function lineageCut(o) {
+  if (!o || !o.agent_id) return "";
+  return " (agent " + o.agent_id + (o.message_id !== undefined ? ", message " + o.message_id : "") + ")";
+}
+
+async function renderLineage(s) {
+  const box = $("tl-lineage");
+  box.hidden = true;
+  box.replaceChildren();
+  const from = s.forked_from;
+  if (from) {
+    const p = el("p", "forked-from", "Forked from ");
+    p.append(lineageRef(from.session_id), document.createTextNode(lineageCut(from) + " on "), timeEl(from.at));
+    box.append(p);
+    box.hidden = false;
+  }
+  if (!canSearch()) return;
+  let page;
+  try {
+    page = await api("/api/sessions?forked_from=" + encodeURIComponent(s.session_id) + "&limit=100");
+  } catch (_) {
+    return;
+  }
+  const forks = (page && page.sessions) || [];
+  if (forks.length === 0 || $("tl-title").textContent !== s.session_id) return;
+  box.append(el("h3", "", "Forks (" + forks.length + (page.next_cursor ? "+" : "") + ")"));
+  const ul = el("ul", "forks");
+  for (const f of forks) {
+    const li = el("li");
+    li.append(lineageRef(f.session_id), document.createTextNode(lineageCut(f.forked_from) + " on "), timeEl(f.created_at));
+    ul.append(li);
+  }
+  box.append(ul);
+  box.hidden = false;
+}
