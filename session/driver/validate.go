@@ -317,21 +317,23 @@ func prepareChat(field string, c session.ChatMessage) (session.ChatMessage, erro
 		return session.ChatMessage{}, InvalidArgument(field+".role", "%q must be \"user\" or \"assistant\"", c.Role)
 	}
 	out := session.ChatMessage{Role: c.Role, Content: make([]session.ContentBlock, len(c.Content))}
+	root := &valuePath{key: field}
+	content := root.field("content")
 	for i, b := range c.Content {
-		n, err := normalizeBlock(field, i, b)
+		n, err := normalizeBlock(content.at(i), b)
 		if err != nil {
 			return session.ChatMessage{}, err
 		}
-		if err := checkBlock(fmt.Sprintf("%s.content[%d]", field, i), n); err != nil {
+		if err := checkBlock(content.at(i), n); err != nil {
 			return session.ChatMessage{}, err
 		}
 		out.Content[i] = n
 	}
 	var err error
-	if out.Metadata, err = NormalizeMap(field+".metadata", c.Metadata); err != nil {
+	if out.Metadata, err = normalizeMapAt(root.field("metadata"), c.Metadata); err != nil {
 		return session.ChatMessage{}, err
 	}
-	if err := checkMessageMetadata(field+".metadata", out.Metadata); err != nil {
+	if err := checkMessageMetadata(root.field("metadata"), out.Metadata); err != nil {
 		return session.ChatMessage{}, err
 	}
 	for k := range c.Extra {
@@ -339,7 +341,7 @@ func prepareChat(field string, c session.ChatMessage) (session.ChatMessage, erro
 			return session.ChatMessage{}, InvalidArgument(field, "extra key %q shadows a field", k)
 		}
 	}
-	if out.Extra, err = NormalizeMap(field, c.Extra); err != nil {
+	if out.Extra, err = normalizeMapAt(root, c.Extra); err != nil {
 		return session.ChatMessage{}, err
 	}
 	return out, nil
@@ -358,14 +360,13 @@ func orNow(t, now time.Time) time.Time {
 	return UTCMicro(t)
 }
 
-// normalizeBlock normalizes content block i of field without building its
+// normalizeBlock normalizes the content block at p without building its
 // path text unless there is an error.
-func normalizeBlock(field string, i int, b session.ContentBlock) (map[string]any, error) {
+func normalizeBlock(p *valuePath, b session.ContentBlock) (map[string]any, error) {
 	if b == nil {
 		return nil, nil
 	}
-	p := &valuePath{parent: &valuePath{key: field + ".content"}, index: i, isIndex: true}
-	n, err := normalize(p, map[string]any(b), 0)
+	n, err := normalizeValue(p, map[string]any(b))
 	if err != nil {
 		return nil, err
 	}

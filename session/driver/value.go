@@ -27,11 +27,78 @@ import (
 // complex numbers, maps with non-string keys) is ErrInvalidArgument naming
 // path. The result shares nothing with v.
 func Normalize(path string, v any) (any, error) {
-	return normalize(&valuePath{key: path}, v, 0)
+	return normalizeValue(&valuePath{key: path}, v)
 }
 
 // maxDepth bounds nesting so that hostile input cannot exhaust the stack.
 const maxDepth = 200
+
+// normalizeValue normalizes v found at path: by normalizeFast when it can,
+// else by normalize, which handles every type and names the path of what
+// it rejects.
+func normalizeValue(path *valuePath, v any) (any, error) {
+	if n, ok := normalizeFast(v, 0); ok {
+		return n, nil
+	}
+	return normalize(path, v, 0)
+}
+
+// normalizeFast is normalize for the types messages and states usually
+// hold, without tracking the path. normalize recurses with a pointer to
+// its parent's path, which escape analysis cannot keep on the stack, so
+// tracking costs a heap allocation per map key and list item even when
+// nothing is wrong. ok is false for anything normalizeFast does not handle
+// or finds invalid; its result is then dropped and normalize runs from the
+// top. Where it returns ok, the result is normalize's.
+func normalizeFast(v any, depth int) (any, bool) {
+	if depth > maxDepth {
+		return nil, false
+	}
+	switch x := v.(type) {
+	case nil:
+		return nil, true
+	case bool:
+		return x, true
+	case string:
+		return x, utf8.ValidString(x)
+	case int64:
+		return x, true
+	case int:
+		return int64(x), true
+	case float64:
+		return x, !math.IsNaN(x) && !math.IsInf(x, 0)
+	case []byte:
+		out := make([]byte, len(x))
+		copy(out, x)
+		return out, true
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			n, ok := normalizeFast(e, depth+1)
+			if !ok {
+				return nil, false
+			}
+			out[i] = n
+		}
+		return out, true
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			if !utf8.ValidString(k) {
+				return nil, false
+			}
+			n, ok := normalizeFast(e, depth+1)
+			if !ok {
+				return nil, false
+			}
+			out[k] = n
+		}
+		return out, true
+	case session.ContentBlock:
+		return normalizeFast(map[string]any(x), depth)
+	}
+	return nil, false
+}
 
 func normalize(path *valuePath, v any, depth int) (any, error) {
 	if depth > maxDepth {
@@ -191,10 +258,15 @@ func normalizeNumber(path *valuePath, s string) (any, error) {
 
 // NormalizeMap is Normalize for a map; a nil map stays nil.
 func NormalizeMap(path string, m map[string]any) (map[string]any, error) {
+	return normalizeMapAt(&valuePath{key: path}, m)
+}
+
+// normalizeMapAt is NormalizeMap with a lazily rendered path.
+func normalizeMapAt(path *valuePath, m map[string]any) (map[string]any, error) {
 	if m == nil {
 		return nil, nil
 	}
-	n, err := normalize(&valuePath{key: path}, m, 0)
+	n, err := normalizeValue(path, m)
 	if err != nil {
 		return nil, err
 	}

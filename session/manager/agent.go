@@ -480,11 +480,23 @@ func (a *AgentSession) Append(ctx context.Context, msg session.ChatMessage) (*se
 
 func (a *AgentSession) appendLocked(ctx context.Context, msg session.ChatMessage) (*session.Message, error) {
 	m := a.m
+	if len(m.opts.Hooks) == 0 {
+		// No hook to show an Event to: store directly, sparing the event,
+		// its closures and the payload's struct on every append.
+		stored, err := a.create(ctx, msg)
+		if err != nil {
+			return nil, fmt.Errorf("append message: %w", err)
+		}
+		return stored.Clone(), nil
+	}
 	ev := m.newEvent(KindMessage, OpAppend)
 	ev.AgentID = a.id
 	ev.Message = &session.Message{ID: a.next, Message: msg}
 	ev.do = func(ctx context.Context, ev *Event) error {
-		stored, err := a.create(ctx, ev.Message)
+		if ev.Message == nil {
+			return driver.InvalidArgument("message", "is nil")
+		}
+		stored, err := a.create(ctx, ev.Message.Message)
 		if err != nil {
 			return err
 		}
@@ -504,13 +516,10 @@ func (a *AgentSession) appendLocked(ctx context.Context, msg session.ChatMessage
 // driver.PreparedAppender stores that result without a second check, and
 // the handle keeps the same immutable contents in its window. The message
 // returned is the handle's own record: the caller must not change it.
-func (a *AgentSession) create(ctx context.Context, msg *session.Message) (*session.Message, error) {
+func (a *AgentSession) create(ctx context.Context, msg session.ChatMessage) (*session.Message, error) {
 	m := a.m
-	if msg == nil {
-		return nil, driver.InvalidArgument("message", "is nil")
-	}
 	now := m.now()
-	p, err := driver.NewPreparedMessage(&session.Message{ID: a.next, Message: msg.Message, CreatedAt: now, UpdatedAt: now}, now)
+	p, err := driver.NewPreparedMessage(&session.Message{ID: a.next, Message: msg, CreatedAt: now, UpdatedAt: now}, now)
 	if err != nil {
 		return nil, err
 	}
