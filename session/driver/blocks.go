@@ -8,15 +8,37 @@ import (
 )
 
 // The checks below take their field path as a *valuePath and render it
-// (String) only when they report an error: a valid message, the common
-// case, then builds no path text at all. The children they make with
-// field and at are inlined and stay on the caller's stack.
+// (String) only when they report an error. Escape analysis cannot keep a
+// path chain on the stack (the checks recurse and errors keep the text),
+// so callers first check with a nil path, which allocates nothing: field
+// and at of nil are nil. Only when that fails do they check again with
+// the real path, for the error to name the field (checkNamed).
 
-// field returns the path of key under p.
-func (p *valuePath) field(key string) *valuePath { return &valuePath{parent: p, key: key} }
+// field returns the path of key under p; nil when p is nil.
+func (p *valuePath) field(key string) *valuePath {
+	if p == nil {
+		return nil
+	}
+	return &valuePath{parent: p, key: key}
+}
 
-// at returns the path of list item i under p.
-func (p *valuePath) at(i int) *valuePath { return &valuePath{parent: p, index: i, isIndex: true} }
+// at returns the path of list item i under p; nil when p is nil.
+func (p *valuePath) at(i int) *valuePath {
+	if p == nil {
+		return nil
+	}
+	return &valuePath{parent: p, index: i, isIndex: true}
+}
+
+// checkNamed runs check with no path and, only when it fails, again with
+// the path path() returns, so a valid value costs no path allocations and
+// an invalid one gets an error naming its field.
+func checkNamed[T any](check func(*valuePath, T) error, path func() *valuePath, v T) error {
+	if check(nil, v) == nil {
+		return nil
+	}
+	return check(path(), v)
+}
 
 // checkBlock checks canonical content block b found at path.
 func checkBlock(path *valuePath, b map[string]any) error {

@@ -317,32 +317,36 @@ func prepareChat(field string, c session.ChatMessage) (session.ChatMessage, erro
 		return session.ChatMessage{}, InvalidArgument(field+".role", "%q must be \"user\" or \"assistant\"", c.Role)
 	}
 	out := session.ChatMessage{Role: c.Role, Content: make([]session.ContentBlock, len(c.Content))}
-	root := &valuePath{key: field}
-	content := root.field("content")
 	for i, b := range c.Content {
-		n, err := normalizeBlock(content.at(i), b)
+		n, err := normalizeBlock(field, i, b)
 		if err != nil {
 			return session.ChatMessage{}, err
 		}
-		if err := checkBlock(content.at(i), n); err != nil {
+		if err := checkNamed(checkBlock, func() *valuePath { return blockPath(field, i) }, n); err != nil {
 			return session.ChatMessage{}, err
 		}
 		out.Content[i] = n
 	}
-	var err error
-	if out.Metadata, err = normalizeMapAt(root.field("metadata"), c.Metadata); err != nil {
-		return session.ChatMessage{}, err
-	}
-	if err := checkMessageMetadata(root.field("metadata"), out.Metadata); err != nil {
-		return session.ChatMessage{}, err
+	if c.Metadata != nil {
+		var err error
+		if out.Metadata, err = NormalizeMap(field+".metadata", c.Metadata); err != nil {
+			return session.ChatMessage{}, err
+		}
+		metadata := func() *valuePath { return &valuePath{parent: &valuePath{key: field}, key: "metadata"} }
+		if err := checkNamed(checkMessageMetadata, metadata, out.Metadata); err != nil {
+			return session.ChatMessage{}, err
+		}
 	}
 	for k := range c.Extra {
 		if k == "role" || k == "content" || k == "metadata" {
 			return session.ChatMessage{}, InvalidArgument(field, "extra key %q shadows a field", k)
 		}
 	}
-	if out.Extra, err = normalizeMapAt(root, c.Extra); err != nil {
-		return session.ChatMessage{}, err
+	if c.Extra != nil {
+		var err error
+		if out.Extra, err = NormalizeMap(field, c.Extra); err != nil {
+			return session.ChatMessage{}, err
+		}
 	}
 	return out, nil
 }
@@ -360,13 +364,22 @@ func orNow(t, now time.Time) time.Time {
 	return UTCMicro(t)
 }
 
-// normalizeBlock normalizes the content block at p without building its
-// path text unless there is an error.
-func normalizeBlock(p *valuePath, b session.ContentBlock) (map[string]any, error) {
+// blockPath is the path of content block i of field, for error messages.
+func blockPath(field string, i int) *valuePath {
+	return &valuePath{parent: &valuePath{key: field + ".content"}, index: i, isIndex: true}
+}
+
+// normalizeBlock normalizes content block i of field; it builds the
+// block's path only when normalizeFast cannot do the work, for normalize
+// to name what it rejects.
+func normalizeBlock(field string, i int, b session.ContentBlock) (map[string]any, error) {
 	if b == nil {
 		return nil, nil
 	}
-	n, err := normalizeValue(p, map[string]any(b))
+	if n, ok := normalizeFast(map[string]any(b), 0); ok {
+		return n.(map[string]any), nil
+	}
+	n, err := normalize(blockPath(field, i), map[string]any(b), 0)
 	if err != nil {
 		return nil, err
 	}

@@ -27,7 +27,7 @@ import (
 // complex numbers, maps with non-string keys) is ErrInvalidArgument naming
 // path. The result shares nothing with v.
 func Normalize(path string, v any) (any, error) {
-	return normalizeValue(&valuePath{key: path}, v)
+	return normalizeValue(path, v)
 }
 
 // maxDepth bounds nesting so that hostile input cannot exhaust the stack.
@@ -36,11 +36,11 @@ const maxDepth = 200
 // normalizeValue normalizes v found at path: by normalizeFast when it can,
 // else by normalize, which handles every type and names the path of what
 // it rejects.
-func normalizeValue(path *valuePath, v any) (any, error) {
+func normalizeValue(path string, v any) (any, error) {
 	if n, ok := normalizeFast(v, 0); ok {
 		return n, nil
 	}
-	return normalize(path, v, 0)
+	return normalize(&valuePath{key: path}, v, 0)
 }
 
 // normalizeFast is normalize for the types messages and states usually
@@ -57,16 +57,14 @@ func normalizeFast(v any, depth int) (any, bool) {
 	switch x := v.(type) {
 	case nil:
 		return nil, true
-	case bool:
-		return x, true
+	case bool, int64:
+		return v, true // v, not x: no second boxing of the value
 	case string:
-		return x, utf8.ValidString(x)
-	case int64:
-		return x, true
+		return v, utf8.ValidString(x)
 	case int:
 		return int64(x), true
 	case float64:
-		return x, !math.IsNaN(x) && !math.IsInf(x, 0)
+		return v, !math.IsNaN(x) && !math.IsInf(x, 0)
 	case []byte:
 		out := make([]byte, len(x))
 		copy(out, x)
@@ -258,11 +256,6 @@ func normalizeNumber(path *valuePath, s string) (any, error) {
 
 // NormalizeMap is Normalize for a map; a nil map stays nil.
 func NormalizeMap(path string, m map[string]any) (map[string]any, error) {
-	return normalizeMapAt(&valuePath{key: path}, m)
-}
-
-// normalizeMapAt is NormalizeMap with a lazily rendered path.
-func normalizeMapAt(path *valuePath, m map[string]any) (map[string]any, error) {
 	if m == nil {
 		return nil, nil
 	}
