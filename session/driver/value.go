@@ -3,6 +3,7 @@ package driver
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"reflect"
 	"strconv"
@@ -80,10 +81,31 @@ func normalizeFast(v any, depth int) (any, bool) {
 		}
 		return out, true
 	case map[string]any:
-		out := make(map[string]any, len(x))
-		for k, e := range x {
+		if x == nil {
+			return map[string]any{}, true
+		}
+		// maps.Clone copies the table in bulk, cheaper than inserting
+		// every key again; only values that normalize to something else
+		// (containers, which get their own copies, and converted
+		// numbers) are written back.
+		out := maps.Clone(x)
+		for k, e := range out {
 			if !utf8.ValidString(k) {
 				return nil, false
+			}
+			switch y := e.(type) {
+			case nil, bool, int64:
+				continue
+			case string:
+				if !utf8.ValidString(y) {
+					return nil, false
+				}
+				continue
+			case float64:
+				if math.IsNaN(y) || math.IsInf(y, 0) {
+					return nil, false
+				}
+				continue
 			}
 			n, ok := normalizeFast(e, depth+1)
 			if !ok {
