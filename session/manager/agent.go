@@ -238,7 +238,9 @@ func (a *AgentSession) resume(ctx context.Context, stored *session.Agent, cfg se
 	if n := len(stored2); n > 0 {
 		a.latest, a.latestShown = stored2[n-1], true
 	}
-	var msgs []session.ChatMessage
+	// Room for the summary message and one message the repair may insert,
+	// so that neither grows the slice.
+	msgs := make([]session.ChatMessage, 0, len(head)+len(stored2)+2)
 	for _, sm := range head {
 		msgs = append(msgs, sm.Effective())
 	}
