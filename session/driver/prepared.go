@@ -38,7 +38,9 @@ func (p *PreparedMessage) Message() *session.Message { return p.m }
 // NewPreparedMessage already validated, without validating or copying its
 // contents again. Its contract is AppendMessage's otherwise (ids, errors,
 // the size limit, never ErrConflict). Decorators need not implement it:
-// callers fall back to MessageAppender, which validates again.
+// callers fall back to MessageAppender, which validates again. A decorator
+// that does implement it over a repository that cannot append reports
+// errors.ErrUnsupported, as for AppendMessage.
 type PreparedAppender interface {
 	// AppendPrepared stores m as the agent's next message and returns the
 	// id it was stored under. The repository may keep m's contents; it does
