@@ -57,6 +57,8 @@ var (
 	_ session.Repository      = (*Repository)(nil)
 	_ session.MessageAppender = (*Repository)(nil)
 	_ driver.PreparedAppender = (*Repository)(nil)
+
+	_ driver.SharedMessageLister = (*Repository)(nil)
 )
 
 // New wraps inner. Closing the wrapper closes inner.
@@ -266,6 +268,19 @@ func (r *Repository) UpdateMessage(ctx context.Context, sid, aid string, m *sess
 func (r *Repository) ListMessages(ctx context.Context, sid, aid string, offset, limit int) ([]*session.Message, error) {
 	if err := r.before(ctx, "ListMessages"); err != nil {
 		return nil, err
+	}
+	return r.inner.ListMessages(ctx, sid, aid, offset, limit)
+}
+
+// ListMessagesShared implements driver.SharedMessageLister by delegation,
+// with ListMessages' faults. Over a repository without it, it is the inner
+// ListMessages, whose fresh copies satisfy the shared contract too.
+func (r *Repository) ListMessagesShared(ctx context.Context, sid, aid string, offset, limit int) ([]*session.Message, error) {
+	if err := r.before(ctx, "ListMessages"); err != nil {
+		return nil, err
+	}
+	if sl, ok := r.inner.(driver.SharedMessageLister); ok {
+		return sl.ListMessagesShared(ctx, sid, aid, offset, limit)
 	}
 	return r.inner.ListMessages(ctx, sid, aid, offset, limit)
 }
