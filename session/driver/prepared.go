@@ -15,23 +15,23 @@ import (
 // Message points to, because both may keep it (the repository may store
 // its maps and slices as they are).
 type PreparedMessage struct {
-	m *session.Message
+	m session.Message
 }
 
 // NewPreparedMessage validates m as PrepareMessage does and returns the
 // prepared, immutable result.
 func NewPreparedMessage(m *session.Message, now time.Time) (*PreparedMessage, error) {
-	p, err := PrepareMessage(m, now)
-	if err != nil {
+	p := new(PreparedMessage)
+	if err := prepareMessageInto(&p.m, m, now); err != nil {
 		return nil, err
 	}
-	return &PreparedMessage{m: p}, nil
+	return p, nil
 }
 
 // Message returns the prepared message. It is shared, not copied: read it,
 // never change it (copy the struct to set its ID, for one, and keep the
 // maps and slices it points to as they are).
-func (p *PreparedMessage) Message() *session.Message { return p.m }
+func (p *PreparedMessage) Message() *session.Message { return &p.m }
 
 // PreparedAppender is the validate-once path of MessageAppender, for
 // repositories and portable layers: AppendPrepared stores a message

@@ -196,28 +196,38 @@ func PrepareAgent(a *session.Agent, now time.Time) (*session.Agent, error) {
 // PrepareMessage validates m for CreateMessage or UpdateMessage and returns a
 // normalized deep copy with zero times set to now.
 func PrepareMessage(m *session.Message, now time.Time) (*session.Message, error) {
+	out := new(session.Message)
+	if err := prepareMessageInto(out, m, now); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// prepareMessageInto is PrepareMessage writing into *dst, so that
+// NewPreparedMessage holds the result without a second allocation.
+func prepareMessageInto(dst, m *session.Message, now time.Time) error {
 	if m == nil {
-		return nil, InvalidArgument("message", "is nil")
+		return InvalidArgument("message", "is nil")
 	}
 	if err := ValidateMessageID(m.ID); err != nil {
-		return nil, err
+		return err
 	}
 	out := *m
 	body, err := prepareChat("message", m.Message)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	out.Message = body
 	if m.RedactMessage != nil {
 		r, err := prepareChat("redact_message", *m.RedactMessage)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		out.RedactMessage = &r
 	}
 	if m.EventLoopMetrics != nil {
 		if err := checkMetrics(m.EventLoopMetrics); err != nil {
-			return nil, err
+			return err
 		}
 		em := cloneMetrics(*m.EventLoopMetrics)
 		out.EventLoopMetrics = &em
@@ -225,13 +235,14 @@ func PrepareMessage(m *session.Message, now time.Time) (*session.Message, error)
 	if m.GuardrailEvent != nil {
 		ev, err := PrepareGuardrailEvent(m.GuardrailEvent, now)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		out.GuardrailEvent = ev
 	}
 	out.CreatedAt = orNow(out.CreatedAt, now)
 	out.UpdatedAt = orNow(out.UpdatedAt, out.CreatedAt)
-	return &out, nil
+	*dst = out
+	return nil
 }
 
 // PrepareGuardrailEvent validates ev and returns a normalized deep copy; the
