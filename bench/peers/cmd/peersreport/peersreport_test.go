@@ -220,7 +220,7 @@ func TestRender_GapsForTargetsNotMet(t *testing.T) {
 	assert.NotContains(t, out, "never shown")
 	// Memory resume (sessionkit 354 µs vs trpc 200 µs = 1.77×) is met;
 	// nothing else is not met in the sample but the append.
-	assert.Equal(t, 1, strings.Count(out, "of ADK Go's time") + strings.Count(out, "of trpc-agent-go's time"))
+	assert.Equal(t, 1, strings.Count(out, "of ADK Go's time")+strings.Count(out, "of trpc-agent-go's time"))
 
 	noText := Render(parseSample(t), nil, "d", "how", nil, nil)
 	assert.Contains(t, noText, "No explanation recorded for this workload")
