@@ -354,3 +354,52 @@ func (p *valuePath) String() string {
 	}
 	return p.parent.String() + "." + p.key
 }
+
+// SameValue reports whether canonical values x and y (see Normalize) are
+// deeply equal, as reflect.DeepEqual does (nil and empty containers
+// differ), without reflection, for checks that run on every write (the
+// session manager's sync, a repository keeping a stored map that an update
+// repeats). A map is equal to itself at once. Since types must match
+// exactly, a value equal to a canonical one is canonical itself.
+// Non-canonical values fall back to reflect.DeepEqual.
+func SameValue(x, y any) bool {
+	switch a := x.(type) {
+	case nil:
+		return y == nil
+	case bool, string, int64:
+		return x == y
+	case float64:
+		b, ok := y.(float64)
+		return ok && a == b
+	case []byte:
+		b, ok := y.([]byte)
+		return ok && (a == nil) == (b == nil) && string(a) == string(b)
+	case []any:
+		b, ok := y.([]any)
+		if !ok || (a == nil) != (b == nil) || len(a) != len(b) {
+			return false
+		}
+		for i := range a {
+			if !SameValue(a[i], b[i]) {
+				return false
+			}
+		}
+		return true
+	case map[string]any:
+		b, ok := y.(map[string]any)
+		if !ok || (a == nil) != (b == nil) || len(a) != len(b) {
+			return false
+		}
+		if len(a) > 0 && reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer() {
+			return true
+		}
+		for k, v := range a {
+			w, ok := b[k]
+			if !ok || !SameValue(v, w) {
+				return false
+			}
+		}
+		return true
+	}
+	return reflect.DeepEqual(x, y)
+}

@@ -617,8 +617,8 @@ func (a *AgentSession) pendingSync() (*agentSnapshot, *session.Agent) {
 	// map, copy on write), so the snapshot shares them instead of copying,
 	// and an unchanged state compares equal at the first pointer check.
 	snap := &agentSnapshot{state: a.state, cmState: a.cmState, internal: a.internal}
-	if a.synced != nil && sameValue(a.synced.state, snap.state) &&
-		sameValue(a.synced.cmState, snap.cmState) && sameValue(a.synced.internal, snap.internal) {
+	if a.synced != nil && driver.SameValue(a.synced.state, snap.state) &&
+		driver.SameValue(a.synced.cmState, snap.cmState) && driver.SameValue(a.synced.internal, snap.internal) {
 		return snap, nil
 	}
 	return snap, &session.Agent{
@@ -717,52 +717,4 @@ func subUsage(x, y session.Usage) session.Usage {
 		CacheReadInputTokens:  x.CacheReadInputTokens - y.CacheReadInputTokens,
 		CacheWriteInputTokens: x.CacheWriteInputTokens - y.CacheWriteInputTokens,
 	}
-}
-
-// sameValue reports whether canonical values x and y are deeply equal, as
-// reflect.DeepEqual does (nil and empty containers differ), without
-// reflection: the sync check runs on every EndInvocation. The same map is
-// equal to itself at once, which is the common case (state is replaced on
-// change, never changed in place). Non-canonical values fall back to
-// reflect.DeepEqual.
-func sameValue(x, y any) bool {
-	switch a := x.(type) {
-	case nil:
-		return y == nil
-	case bool, string, int64:
-		return x == y
-	case float64:
-		b, ok := y.(float64)
-		return ok && a == b
-	case []byte:
-		b, ok := y.([]byte)
-		return ok && (a == nil) == (b == nil) && string(a) == string(b)
-	case []any:
-		b, ok := y.([]any)
-		if !ok || (a == nil) != (b == nil) || len(a) != len(b) {
-			return false
-		}
-		for i := range a {
-			if !sameValue(a[i], b[i]) {
-				return false
-			}
-		}
-		return true
-	case map[string]any:
-		b, ok := y.(map[string]any)
-		if !ok || (a == nil) != (b == nil) || len(a) != len(b) {
-			return false
-		}
-		if len(a) > 0 && reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer() {
-			return true
-		}
-		for k, v := range a {
-			w, ok := b[k]
-			if !ok || !sameValue(v, w) {
-				return false
-			}
-		}
-		return true
-	}
-	return reflect.DeepEqual(x, y)
 }

@@ -1,10 +1,12 @@
-package manager
+package driver_test
 
 import (
 	"reflect"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+
+	"github.com/sessionkit/sessionkit/session/driver"
 )
 
 // TestSameValue_AgreesWithDeepEqual: the sync check's comparison answers
@@ -23,8 +25,8 @@ func TestSameValue_AgreesWithDeepEqual(t *testing.T) {
 	}
 	for i, x := range values {
 		for j, y := range values {
-			assert.Equal(t, reflect.DeepEqual(x, y), sameValue(x, y), "values[%d]=%#v vs values[%d]=%#v", i, x, j, y)
+			assert.Equal(t, reflect.DeepEqual(x, y), driver.SameValue(x, y), "values[%d]=%#v vs values[%d]=%#v", i, x, j, y)
 		}
 	}
-	assert.True(t, sameValue(shared, shared))
+	assert.True(t, driver.SameValue(shared, shared))
 }
