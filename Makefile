@@ -106,7 +106,7 @@ bench-peers: ## sessionkit vs ADK Go and trpc-agent-go (nested module bench/peer
 	  echo "== bench-peers: run $$i of $(PEERS_COUNT)"; \
 	  (cd bench/peers && $(GO) test -p 1 -count=1 -run='^$$' -bench=. -benchmem -benchtime=$(PEERS_BENCHTIME) ./...) >> bench/raw/peers/bench.txt || exit 1; \
 	done; \
-	cd bench/peers && $(GO) run ./cmd/peersreport -bench ../raw/peers/bench.txt -aliasing ../raw/peers/aliasing.txt -report ../REPORT.md \
+	cd bench/peers && $(GO) run ./cmd/peersreport -bench ../raw/peers/bench.txt -aliasing ../raw/peers/aliasing.txt -gaps GAPS.md -report ../REPORT.md \
 	  -run "$(PEERS_COUNT) runs ($$((SECONDS - start)) s), each \`go test -p 1 -run='^\$$' -bench=. -benchmem -benchtime=$(PEERS_BENCHTIME) ./...\` in bench/peers, $$($(GO) version | cut -d' ' -f3-), $$(nproc) CPUs, load average at the end $$(cut -d' ' -f1-3 /proc/loadavg)"
 
 loadtest: ## load test of `sessionkit serve`: concurrent appends on memory and SQLite (MongoDB with LOAD_FLAGS=-mongo-url=...), report in bench/LOAD.md

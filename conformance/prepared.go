@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -14,13 +15,20 @@ import (
 )
 
 // preparedAppender returns r as a driver.PreparedAppender, or skips the
-// case when it is not one (decorators need not be).
+// case when it is not one (decorators need not be) or is a decorator whose
+// inner repository cannot append and says so with errors.ErrUnsupported
+// (probed on a session that does not exist, which writes nothing).
 func preparedAppender(t *testing.T, r session.Repository) driver.PreparedAppender {
 	t.Helper()
 	pa, ok := r.(driver.PreparedAppender)
 	if !ok {
 		t.Skip("the repository is not a session.PreparedAppender")
 	}
+	_, err := pa.AppendPrepared(context.Background(), "appender-probe", aid, prepared(t, msg(0, "probe")))
+	if errors.Is(err, errors.ErrUnsupported) {
+		t.Skipf("the repository does not support AppendPrepared: %v", err)
+	}
+	requireIs(t, err, session.ErrNotFound, "AppendPrepared to a missing session")
 	return pa
 }
 

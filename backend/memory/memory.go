@@ -390,9 +390,15 @@ func (r *Repository) UpdateAgent(ctx context.Context, sessionID string, a *sessi
 		return err
 	}
 	now := r.now()
-	in, err := driver.PrepareAgent(a, now)
+	probe, keep := r.unchangedMaps(sessionID, a)
+	in, err := driver.PrepareAgent(probe, now)
 	if err != nil {
 		return driver.SessionError(sessionID, err)
+	}
+	for i, p := range []*map[string]any{&in.State, &in.ConversationManagerState, &in.InternalState} {
+		if keep[i] != nil {
+			*p = keep[i]
+		}
 	}
 	if err := r.lock(); err != nil {
 		return err
@@ -408,6 +414,40 @@ func (r *Repository) UpdateAgent(ctx context.Context, sessionID string, a *sessi
 	next.InternalState = in.InternalState
 	next.UpdatedAt = now
 	return r.replaceAgent(sessionID, e, ae, &next, now)
+}
+
+// unchangedMaps spares UpdateAgent the copy of the maps it repeats: the
+// session manager's sync sends all three every time, and usually only the
+// state changed. For each of a's state, conversation-manager state and
+// internal state that equals (driver.SameValue) the stored map, keep holds
+// the stored map, immutable and canonical, to store again, and probe, a
+// shallow copy of a given to PrepareAgent, holds nil in its place; a value
+// equal to a canonical one is canonical, so skipping its normalization
+// skips nothing that could fail. A record replaced meanwhile only costs
+// the saving: the kept map still equals what the caller sent.
+func (r *Repository) unchangedMaps(sessionID string, a *session.Agent) (probe *session.Agent, keep [3]map[string]any) {
+	if a == nil || r.rlock() != nil {
+		return a, keep
+	}
+	var stored *session.Agent
+	if _, ae, err := r.agent(sessionID, a.ID); err == nil {
+		stored = ae.record
+	}
+	r.mu.RUnlock()
+	if stored == nil {
+		return a, keep
+	}
+	cp := *a
+	for i, pair := range [][2]*map[string]any{
+		{&cp.State, &stored.State},
+		{&cp.ConversationManagerState, &stored.ConversationManagerState},
+		{&cp.InternalState, &stored.InternalState},
+	} {
+		if *pair[0] != nil && driver.SameValue(*pair[0], *pair[1]) {
+			keep[i], *pair[0] = *pair[1], nil
+		}
+	}
+	return &cp, keep
 }
 
 // replaceAgent swaps the agent record after a size check. Callers hold the

@@ -273,3 +273,34 @@ func TestCloseDuringConcurrentUse_NoRaceNoPanic(t *testing.T) {
 	require.NoError(t, r.Close())
 	wg.Wait()
 }
+
+// An update that repeats stored maps keeps the stored copies instead of
+// copying them again; what the caller holds stays its own, and a repeated
+// value of a non-canonical type is still normalized.
+func TestUpdateAgent_RepeatedMapsStayIsolatedAndCanonical(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	r := memory.New(memory.Options{})
+	t.Cleanup(func() { _ = r.Close() })
+	require.NoError(t, r.CreateSession(ctx, &session.Session{ID: "s"}))
+	internal := map[string]any{"model_state": map[string]any{"n": int64(1)}}
+	require.NoError(t, r.CreateAgent(ctx, "s", &session.Agent{ID: "a", State: map[string]any{"k": int64(1)}, InternalState: internal}))
+	for i, tc := range []struct {
+		name  string
+		state map[string]any
+		want  map[string]any
+	}{
+		{"same state, canonical", map[string]any{"k": int64(1)}, map[string]any{"k": int64(1)}},
+		{"same state as a Go int", map[string]any{"k": 1}, map[string]any{"k": int64(1)}},
+		{"changed state", map[string]any{"k": int64(2)}, map[string]any{"k": int64(2)}},
+	} {
+		in := map[string]any{"model_state": map[string]any{"n": int64(1)}}
+		require.NoError(t, r.UpdateAgent(ctx, "s", &session.Agent{ID: "a", State: tc.state, InternalState: in}), tc.name)
+		tc.state["k"] = "changed by the caller"
+		in["model_state"].(map[string]any)["n"] = "changed by the caller"
+		got, err := r.GetAgent(ctx, "s", "a")
+		require.NoError(t, err, tc.name)
+		assert.Equal(t, tc.want, got.State, "%d %s", i, tc.name)
+		assert.Equal(t, map[string]any{"model_state": map[string]any{"n": int64(1)}}, got.InternalState, tc.name)
+	}
+}

@@ -55,6 +55,7 @@ var (
 	_ session.StatsReporter   = (*Cache)(nil)
 	_ session.Pinger          = (*Cache)(nil)
 	_ session.MessageAppender = (*Cache)(nil)
+	_ driver.PreparedAppender = (*Cache)(nil)
 )
 
 // New wraps inner with a Redis read-through cache on client, which may be a

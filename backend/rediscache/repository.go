@@ -209,6 +209,52 @@ func (c *Cache) AppendMessage(ctx context.Context, sessionID, agentID string, m 
 	return id, nil
 }
 
+// AppendPrepared implements driver.PreparedAppender: the session manager's
+// validate-once append, carried into the cache as AppendMessage carries
+// its message. When the wrapped repository is a driver.PreparedAppender
+// the message goes to it without another validation: as it is when its
+// times are already at the backend's precision (TimePrecision), else as a
+// copy with the times cut, prepared again once (the cache must carry what
+// the backend keeps). Otherwise, and for a message whose guardrail event
+// or metrics the cache would have to adjust, it is AppendMessage.
+func (c *Cache) AppendPrepared(ctx context.Context, sessionID, agentID string, pm *driver.PreparedMessage) (int, error) {
+	pa, ok := c.inner.(driver.PreparedAppender)
+	if !ok || pm == nil {
+		var m *session.Message
+		if pm != nil {
+			m = pm.Message()
+		}
+		return c.AppendMessage(ctx, sessionID, agentID, m)
+	}
+	m := pm.Message()
+	if m.GuardrailEvent != nil || m.EventLoopMetrics != nil || !validPath(sessionID, &agentID) {
+		return c.AppendMessage(ctx, sessionID, agentID, m)
+	}
+	if err := c.check(); err != nil {
+		return 0, err
+	}
+	prec := c.TimePrecision()
+	carried := *m // shares the immutable contents; the carry only encodes them
+	carried.ID = 0
+	carried.CreatedAt = m.CreatedAt.Truncate(prec)
+	carried.UpdatedAt = m.UpdatedAt.Truncate(prec)
+	send := pm
+	if !carried.CreatedAt.Equal(m.CreatedAt) || !carried.UpdatedAt.Equal(m.UpdatedAt) {
+		p, err := driver.NewPreparedMessage(&carried, time.Now())
+		if err != nil {
+			return c.AppendMessage(ctx, sessionID, agentID, m)
+		}
+		send = p
+	}
+	snap := c.snapshot(ctx, sessionID, fieldSession(), fieldAgent(agentID), fieldTail(agentID), fieldCount(agentID))
+	id, err := pa.AppendPrepared(ctx, sessionID, agentID, send)
+	if err != nil || snap == nil {
+		return id, c.written(ctx, sessionID, err)
+	}
+	c.commit(ctx, sessionID, snap, c.appendCarry(snap, agentID, id, &carried))
+	return id, nil
+}
+
 // appendTo appends m in the wrapped repository: delegated or emulated (see
 // AppendMessage). An emulated append's first id is the count the snapshot
 // read from Redis when it has one (no extra call), else CountMessages

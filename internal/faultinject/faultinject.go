@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/driver"
 )
 
 // ErrInjected is the error injected calls return (wrapped with the
@@ -55,6 +56,9 @@ type Repository struct {
 var (
 	_ session.Repository      = (*Repository)(nil)
 	_ session.MessageAppender = (*Repository)(nil)
+	_ driver.PreparedAppender = (*Repository)(nil)
+
+	_ driver.SharedMessageLister = (*Repository)(nil)
 )
 
 // New wraps inner. Closing the wrapper closes inner.
@@ -223,6 +227,27 @@ func (r *Repository) AppendMessage(ctx context.Context, sid, aid string, m *sess
 	return id, r.afterWrite("AppendMessage", err)
 }
 
+// AppendPrepared implements driver.PreparedAppender by delegation, so a
+// message the session manager validated is not validated again below the
+// wrapper. It injects the same faults as AppendMessage, under that name.
+// When the inner repository is not a PreparedAppender it is AppendMessage
+// (the inner repository then validates, as it must).
+func (r *Repository) AppendPrepared(ctx context.Context, sid, aid string, m *driver.PreparedMessage) (int, error) {
+	inner, ok := r.inner.(driver.PreparedAppender)
+	if !ok || m == nil {
+		var msg *session.Message
+		if m != nil {
+			msg = m.Message()
+		}
+		return r.AppendMessage(ctx, sid, aid, msg)
+	}
+	if err := r.before(ctx, "AppendMessage"); err != nil {
+		return 0, err
+	}
+	id, err := inner.AppendPrepared(ctx, sid, aid, m)
+	return id, r.afterWrite("AppendMessage", err)
+}
+
 // GetMessage implements session.Repository.
 func (r *Repository) GetMessage(ctx context.Context, sid, aid string, id int) (*session.Message, error) {
 	if err := r.before(ctx, "GetMessage"); err != nil {
@@ -243,6 +268,19 @@ func (r *Repository) UpdateMessage(ctx context.Context, sid, aid string, m *sess
 func (r *Repository) ListMessages(ctx context.Context, sid, aid string, offset, limit int) ([]*session.Message, error) {
 	if err := r.before(ctx, "ListMessages"); err != nil {
 		return nil, err
+	}
+	return r.inner.ListMessages(ctx, sid, aid, offset, limit)
+}
+
+// ListMessagesShared implements driver.SharedMessageLister by delegation,
+// with ListMessages' faults. Over a repository without it, it is the inner
+// ListMessages, whose fresh copies satisfy the shared contract too.
+func (r *Repository) ListMessagesShared(ctx context.Context, sid, aid string, offset, limit int) ([]*session.Message, error) {
+	if err := r.before(ctx, "ListMessages"); err != nil {
+		return nil, err
+	}
+	if sl, ok := r.inner.(driver.SharedMessageLister); ok {
+		return sl.ListMessagesShared(ctx, sid, aid, offset, limit)
 	}
 	return r.inner.ListMessages(ctx, sid, aid, offset, limit)
 }

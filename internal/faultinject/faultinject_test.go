@@ -13,6 +13,7 @@ import (
 	"github.com/sessionkit/sessionkit/conformance"
 	"github.com/sessionkit/sessionkit/internal/faultinject"
 	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/driver"
 )
 
 // With no faults configured the wrapper is transparent: it passes the whole
@@ -128,4 +129,48 @@ func TestConformance_InnerWithoutAppendMessage(t *testing.T) {
 			return r
 		},
 	})
+}
+
+// AppendPrepared delegates the validate-once append with AppendMessage's
+// faults, and over a repository that cannot append reports
+// errors.ErrUnsupported, writing nothing.
+func TestAppendPrepared_DelegatesWithFaultsOrReportsUnsupported(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	tests := []struct {
+		name    string
+		inner   session.Repository
+		wantErr error
+	}{
+		{"memory assigns the id", memory.New(memory.Options{}), nil},
+		{"a repository without the capability", plainRepository{memory.New(memory.Options{})}, errors.ErrUnsupported},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r := faultinject.New(tt.inner, faultinject.Options{})
+			t.Cleanup(func() { _ = r.Close() })
+			require.NoError(t, r.CreateSession(ctx, &session.Session{ID: "s"}))
+			require.NoError(t, r.CreateAgent(ctx, "s", &session.Agent{ID: "a"}))
+			p, err := driver.NewPreparedMessage(&session.Message{Message: session.ChatMessage{Role: session.RoleUser, Content: []session.ContentBlock{session.TextBlock("hi")}}}, time.Now())
+			require.NoError(t, err)
+			id, err := r.AppendPrepared(ctx, "s", "a", p)
+			if tt.wantErr != nil {
+				require.ErrorIs(t, err, tt.wantErr)
+				n, err := r.CountMessages(ctx, "s", "a")
+				require.NoError(t, err)
+				assert.Zero(t, n, "an unsupported append wrote")
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, 0, id)
+			r.SetDown(true)
+			_, err = r.AppendPrepared(ctx, "s", "a", p)
+			require.ErrorIs(t, err, faultinject.ErrInjected)
+			r.SetDown(false)
+			n, err := r.CountMessages(ctx, "s", "a")
+			require.NoError(t, err)
+			assert.Equal(t, 1, n, "the injected failure wrote nothing")
+		})
+	}
 }

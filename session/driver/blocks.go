@@ -7,13 +7,46 @@ import (
 	"github.com/sessionkit/sessionkit/session"
 )
 
+// The checks below take their field path as a *valuePath and render it
+// (String) only when they report an error. Escape analysis cannot keep a
+// path chain on the stack (the checks recurse and errors keep the text),
+// so callers first check with a nil path, which allocates nothing: field
+// and at of nil are nil. Only when that fails do they check again with
+// the real path, for the error to name the field (checkNamed).
+
+// field returns the path of key under p; nil when p is nil.
+func (p *valuePath) field(key string) *valuePath {
+	if p == nil {
+		return nil
+	}
+	return &valuePath{parent: p, key: key}
+}
+
+// at returns the path of list item i under p; nil when p is nil.
+func (p *valuePath) at(i int) *valuePath {
+	if p == nil {
+		return nil
+	}
+	return &valuePath{parent: p, index: i, isIndex: true}
+}
+
+// checkNamed runs check with no path and, only when it fails, again with
+// the path path() returns, so a valid value costs no path allocations and
+// an invalid one gets an error naming its field.
+func checkNamed[T any](check func(*valuePath, T) error, path func() *valuePath, v T) error {
+	if check(nil, v) == nil {
+		return nil
+	}
+	return check(path(), v)
+}
+
 // checkBlock checks canonical content block b found at path.
-func checkBlock(path string, b map[string]any) error {
+func checkBlock(path *valuePath, b map[string]any) error {
 	if len(b) == 0 {
-		return InvalidArgument(path, "is empty; a content block needs a kind such as text or toolUse")
+		return InvalidArgument(path.String(), "is empty; a content block needs a kind such as text or toolUse")
 	}
 	for kind, v := range b {
-		p := path + "." + kind
+		p := path.field(kind)
 		var err error
 		switch kind {
 		case "text":
@@ -43,51 +76,51 @@ func checkBlock(path string, b map[string]any) error {
 }
 
 // withObject calls f with v when v is an object.
-func withObject(path string, v any, f func(map[string]any) error) error {
+func withObject(path *valuePath, v any, f func(map[string]any) error) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return InvalidArgument(path, "is %s, not an object", kindOf(v))
+		return InvalidArgument(path.String(), "is %s, not an object", kindOf(v))
 	}
 	return f(m)
 }
 
 // wantString checks that v is a string, and not empty when nonEmpty.
-func wantString(path string, v any, nonEmpty bool) error {
+func wantString(path *valuePath, v any, nonEmpty bool) error {
 	s, ok := v.(string)
 	if !ok {
-		return InvalidArgument(path, "is %s, not a string", kindOf(v))
+		return InvalidArgument(path.String(), "is %s, not a string", kindOf(v))
 	}
 	if nonEmpty && s == "" {
-		return InvalidArgument(path, "must not be empty")
+		return InvalidArgument(path.String(), "must not be empty")
 	}
 	return nil
 }
 
 // requireString checks that m[key] is a non-empty string.
-func requireString(path string, m map[string]any, key string) error {
+func requireString(path *valuePath, m map[string]any, key string) error {
 	v, ok := m[key]
 	if !ok {
-		return InvalidArgument(path+"."+key, "is required")
+		return InvalidArgument(path.field(key).String(), "is required")
 	}
-	return wantString(path+"."+key, v, true)
+	return wantString(path.field(key), v, true)
 }
 
 // optionalString checks m[key], when present, is a string.
-func optionalString(path string, m map[string]any, key string) error {
+func optionalString(path *valuePath, m map[string]any, key string) error {
 	if v, ok := m[key]; ok {
-		return wantString(path+"."+key, v, false)
+		return wantString(path.field(key), v, false)
 	}
 	return nil
 }
 
-func wantBytes(path string, v any) error {
+func wantBytes(path *valuePath, v any) error {
 	if _, ok := v.([]byte); !ok {
-		return InvalidArgument(path, `is %s, not binary data ({"__bytes_encoded__": true, "data": "<base64>"} in JSON)`, kindOf(v))
+		return InvalidArgument(path.String(), `is %s, not binary data ({"__bytes_encoded__": true, "data": "<base64>"} in JSON)`, kindOf(v))
 	}
 	return nil
 }
 
-func checkToolUse(path string, v any) error {
+func checkToolUse(path *valuePath, v any) error {
 	return withObject(path, v, func(m map[string]any) error {
 		if err := requireString(path, m, "toolUseId"); err != nil {
 			return err
@@ -96,32 +129,33 @@ func checkToolUse(path string, v any) error {
 			return err
 		}
 		if _, ok := m["input"]; !ok {
-			return InvalidArgument(path+".input", "is required")
+			return InvalidArgument(path.field("input").String(), "is required")
 		}
 		return nil
 	})
 }
 
-func checkToolResult(path string, v any) error {
+func checkToolResult(path *valuePath, v any) error {
 	return withObject(path, v, func(m map[string]any) error {
 		if err := requireString(path, m, "toolUseId"); err != nil {
 			return err
 		}
 		if st, ok := m["status"]; ok && st != "success" && st != "error" {
-			return InvalidArgument(path+".status", "%v must be \"success\" or \"error\"", st)
+			return InvalidArgument(path.field("status").String(), "%v must be \"success\" or \"error\"", st)
 		}
+		cp := path.field("content")
 		items, ok := m["content"].([]any)
 		if !ok {
 			if _, has := m["content"]; !has {
-				return InvalidArgument(path+".content", "is required")
+				return InvalidArgument(cp.String(), "is required")
 			}
-			return InvalidArgument(path+".content", "is %s, not a list", kindOf(m["content"]))
+			return InvalidArgument(cp.String(), "is %s, not a list", kindOf(m["content"]))
 		}
 		for i, it := range items {
-			p := fmt.Sprintf("%s.content[%d]", path, i)
+			p := cp.at(i)
 			im, ok := it.(map[string]any)
 			if !ok {
-				return InvalidArgument(p, "is %s, not an object", kindOf(it))
+				return InvalidArgument(p.String(), "is %s, not an object", kindOf(it))
 			}
 			// A tool result's items are text, json, image, document or
 			// video blocks: the content-block rules cover them all.
@@ -135,7 +169,7 @@ func checkToolResult(path string, v any) error {
 
 // checkMedia checks an image, video or document block: a format, a source
 // holding bytes or an S3 location, and for documents a name.
-func checkMedia(path string, v any, named bool) error {
+func checkMedia(path *valuePath, v any, named bool) error {
 	return withObject(path, v, func(m map[string]any) error {
 		if err := requireString(path, m, "format"); err != nil {
 			return err
@@ -145,22 +179,22 @@ func checkMedia(path string, v any, named bool) error {
 				return err
 			}
 		}
-		sp := path + ".source"
+		sp := path.field("source")
 		src, ok := m["source"]
 		if !ok {
-			return InvalidArgument(sp, "is required")
+			return InvalidArgument(sp.String(), "is required")
 		}
 		return withObject(sp, src, func(s map[string]any) error {
 			if len(s) == 0 {
-				return InvalidArgument(sp, "is empty; give bytes or s3Location")
+				return InvalidArgument(sp.String(), "is empty; give bytes or s3Location")
 			}
 			if b, ok := s["bytes"]; ok {
-				if err := wantBytes(sp+".bytes", b); err != nil {
+				if err := wantBytes(sp.field("bytes"), b); err != nil {
 					return err
 				}
 			}
 			if loc, ok := s["s3Location"]; ok {
-				lp := sp + ".s3Location"
+				lp := sp.field("s3Location")
 				return withObject(lp, loc, func(l map[string]any) error { return requireString(lp, l, "uri") })
 			}
 			return nil
@@ -168,25 +202,25 @@ func checkMedia(path string, v any, named bool) error {
 	})
 }
 
-func checkReasoning(path string, v any) error {
+func checkReasoning(path *valuePath, v any) error {
 	return withObject(path, v, func(m map[string]any) error {
 		rt, hasText := m["reasoningText"]
 		rc, hasRedacted := m["redactedContent"]
 		if !hasText && !hasRedacted {
-			return InvalidArgument(path, "needs reasoningText or redactedContent")
+			return InvalidArgument(path.String(), "needs reasoningText or redactedContent")
 		}
 		if hasRedacted {
-			if err := wantBytes(path+".redactedContent", rc); err != nil {
+			if err := wantBytes(path.field("redactedContent"), rc); err != nil {
 				return err
 			}
 		}
 		if hasText {
-			tp := path + ".reasoningText"
+			tp := path.field("reasoningText")
 			return withObject(tp, rt, func(t map[string]any) error {
 				if _, ok := t["text"]; !ok {
-					return InvalidArgument(tp+".text", "is required")
+					return InvalidArgument(tp.field("text").String(), "is required")
 				}
-				if err := wantString(tp+".text", t["text"], false); err != nil {
+				if err := wantString(tp.field("text"), t["text"], false); err != nil {
 					return err
 				}
 				return optionalString(tp, t, "signature")
@@ -196,39 +230,40 @@ func checkReasoning(path string, v any) error {
 	})
 }
 
-func checkGuard(path string, v any) error {
+func checkGuard(path *valuePath, v any) error {
 	return withObject(path, v, func(m map[string]any) error {
 		txt, hasText := m["text"]
 		img, hasImage := m["image"]
 		if !hasText && !hasImage {
-			return InvalidArgument(path, "needs text or image")
+			return InvalidArgument(path.String(), "needs text or image")
 		}
 		if hasImage {
-			if err := checkMedia(path+".image", img, false); err != nil {
+			if err := checkMedia(path.field("image"), img, false); err != nil {
 				return err
 			}
 		}
 		if !hasText {
 			return nil
 		}
-		tp := path + ".text"
+		tp := path.field("text")
 		return withObject(tp, txt, func(t map[string]any) error {
 			if _, ok := t["text"]; !ok {
-				return InvalidArgument(tp+".text", "is required")
+				return InvalidArgument(tp.field("text").String(), "is required")
 			}
-			if err := wantString(tp+".text", t["text"], false); err != nil {
+			if err := wantString(tp.field("text"), t["text"], false); err != nil {
 				return err
 			}
 			q, ok := t["qualifiers"]
 			if !ok {
 				return nil
 			}
+			qp := tp.field("qualifiers")
 			qs, ok := q.([]any)
 			if !ok {
-				return InvalidArgument(tp+".qualifiers", "is %s, not a list", kindOf(q))
+				return InvalidArgument(qp.String(), "is %s, not a list", kindOf(q))
 			}
 			for i, e := range qs {
-				if err := wantString(fmt.Sprintf("%s.qualifiers[%d]", tp, i), e, true); err != nil {
+				if err := wantString(qp.at(i), e, true); err != nil {
 					return err
 				}
 			}
@@ -237,20 +272,20 @@ func checkGuard(path string, v any) error {
 	})
 }
 
-func checkCitations(path string, v any) error {
+func checkCitations(path *valuePath, v any) error {
 	return withObject(path, v, func(m map[string]any) error {
 		for _, key := range []string{"citations", "content"} {
 			raw, ok := m[key]
 			if !ok {
 				continue
 			}
-			lp := path + "." + key
+			lp := path.field(key)
 			items, ok := raw.([]any)
 			if !ok {
-				return InvalidArgument(lp, "is %s, not a list", kindOf(raw))
+				return InvalidArgument(lp.String(), "is %s, not a list", kindOf(raw))
 			}
 			for i, it := range items {
-				ip := fmt.Sprintf("%s[%d]", lp, i)
+				ip := lp.at(i)
 				if err := withObject(ip, it, func(o map[string]any) error { return optionalString(ip, o, "text") }); err != nil {
 					return err
 				}
@@ -269,20 +304,23 @@ var usageCounters = map[string][]string{
 
 // checkMessageMetadata checks the usage and metrics counters of a Strands
 // message's metadata: numbers, never negative. Other keys are free-form.
-func checkMessageMetadata(path string, md map[string]any) error {
+func checkMessageMetadata(path *valuePath, md map[string]any) error {
+	if len(md) == 0 {
+		return nil
+	}
 	for group, keys := range usageCounters {
 		g, ok := md[group]
 		if !ok {
 			continue
 		}
-		gp := path + "." + group
+		gp := path.field(group)
 		err := withObject(gp, g, func(m map[string]any) error {
 			for _, k := range keys {
 				v, ok := m[k]
 				if !ok {
 					continue
 				}
-				if err := nonNegativeNumber(gp+"."+k, v); err != nil {
+				if err := nonNegativeNumber(gp.field(k), v); err != nil {
 					return err
 				}
 			}
@@ -295,18 +333,18 @@ func checkMessageMetadata(path string, md map[string]any) error {
 	return nil
 }
 
-func nonNegativeNumber(path string, v any) error {
+func nonNegativeNumber(path *valuePath, v any) error {
 	switch x := v.(type) {
 	case int64:
 		if x < 0 {
-			return InvalidArgument(path, "%d is negative", x)
+			return InvalidArgument(path.String(), "%d is negative", x)
 		}
 	case float64:
 		if x < 0 {
-			return InvalidArgument(path, "%v is negative", x)
+			return InvalidArgument(path.String(), "%v is negative", x)
 		}
 	default:
-		return InvalidArgument(path, "is %s, not a number", kindOf(v))
+		return InvalidArgument(path.String(), "is %s, not a number", kindOf(v))
 	}
 	return nil
 }

@@ -20,8 +20,10 @@
 // PreparedMessage (NewPreparedMessage validates once) and hands it to a
 // repository that is a PreparedAppender, which stores it without a second
 // check. Only NewPreparedMessage makes a PreparedMessage, so the fast path
-// cannot carry unchecked input. Repositories without it (decorators, say)
-// get the message through MessageAppender and validate it again.
+// cannot carry unchecked input. The decorators forward it (backend/rediscache
+// and internal/faultinject pass a prepared message on to a wrapped
+// PreparedAppender); repositories without it get the message through
+// MessageAppender and validate it again.
 //
 // # Stored values are immutable
 //

@@ -15,30 +15,32 @@ import (
 // Message points to, because both may keep it (the repository may store
 // its maps and slices as they are).
 type PreparedMessage struct {
-	m *session.Message
+	m session.Message
 }
 
 // NewPreparedMessage validates m as PrepareMessage does and returns the
 // prepared, immutable result.
 func NewPreparedMessage(m *session.Message, now time.Time) (*PreparedMessage, error) {
-	p, err := PrepareMessage(m, now)
-	if err != nil {
+	p := new(PreparedMessage)
+	if err := prepareMessageInto(&p.m, m, now); err != nil {
 		return nil, err
 	}
-	return &PreparedMessage{m: p}, nil
+	return p, nil
 }
 
 // Message returns the prepared message. It is shared, not copied: read it,
 // never change it (copy the struct to set its ID, for one, and keep the
 // maps and slices it points to as they are).
-func (p *PreparedMessage) Message() *session.Message { return p.m }
+func (p *PreparedMessage) Message() *session.Message { return &p.m }
 
 // PreparedAppender is the validate-once path of MessageAppender, for
 // repositories and portable layers: AppendPrepared stores a message
 // NewPreparedMessage already validated, without validating or copying its
 // contents again. Its contract is AppendMessage's otherwise (ids, errors,
 // the size limit, never ErrConflict). Decorators need not implement it:
-// callers fall back to MessageAppender, which validates again.
+// callers fall back to MessageAppender, which validates again. A decorator
+// that does implement it over a repository that cannot append reports
+// errors.ErrUnsupported, as for AppendMessage.
 type PreparedAppender interface {
 	// AppendPrepared stores m as the agent's next message and returns the
 	// id it was stored under. The repository may keep m's contents; it does

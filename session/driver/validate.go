@@ -196,28 +196,38 @@ func PrepareAgent(a *session.Agent, now time.Time) (*session.Agent, error) {
 // PrepareMessage validates m for CreateMessage or UpdateMessage and returns a
 // normalized deep copy with zero times set to now.
 func PrepareMessage(m *session.Message, now time.Time) (*session.Message, error) {
+	out := new(session.Message)
+	if err := prepareMessageInto(out, m, now); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// prepareMessageInto is PrepareMessage writing into *dst, so that
+// NewPreparedMessage holds the result without a second allocation.
+func prepareMessageInto(dst, m *session.Message, now time.Time) error {
 	if m == nil {
-		return nil, InvalidArgument("message", "is nil")
+		return InvalidArgument("message", "is nil")
 	}
 	if err := ValidateMessageID(m.ID); err != nil {
-		return nil, err
+		return err
 	}
 	out := *m
 	body, err := prepareChat("message", m.Message)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	out.Message = body
 	if m.RedactMessage != nil {
 		r, err := prepareChat("redact_message", *m.RedactMessage)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		out.RedactMessage = &r
 	}
 	if m.EventLoopMetrics != nil {
 		if err := checkMetrics(m.EventLoopMetrics); err != nil {
-			return nil, err
+			return err
 		}
 		em := cloneMetrics(*m.EventLoopMetrics)
 		out.EventLoopMetrics = &em
@@ -225,13 +235,14 @@ func PrepareMessage(m *session.Message, now time.Time) (*session.Message, error)
 	if m.GuardrailEvent != nil {
 		ev, err := PrepareGuardrailEvent(m.GuardrailEvent, now)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		out.GuardrailEvent = ev
 	}
 	out.CreatedAt = orNow(out.CreatedAt, now)
 	out.UpdatedAt = orNow(out.UpdatedAt, out.CreatedAt)
-	return &out, nil
+	*dst = out
+	return nil
 }
 
 // PrepareGuardrailEvent validates ev and returns a normalized deep copy; the
@@ -322,25 +333,31 @@ func prepareChat(field string, c session.ChatMessage) (session.ChatMessage, erro
 		if err != nil {
 			return session.ChatMessage{}, err
 		}
-		if err := checkBlock(fmt.Sprintf("%s.content[%d]", field, i), n); err != nil {
+		if err := checkNamed(checkBlock, func() *valuePath { return blockPath(field, i) }, n); err != nil {
 			return session.ChatMessage{}, err
 		}
 		out.Content[i] = n
 	}
-	var err error
-	if out.Metadata, err = NormalizeMap(field+".metadata", c.Metadata); err != nil {
-		return session.ChatMessage{}, err
-	}
-	if err := checkMessageMetadata(field+".metadata", out.Metadata); err != nil {
-		return session.ChatMessage{}, err
+	if c.Metadata != nil {
+		var err error
+		if out.Metadata, err = NormalizeMap(field+".metadata", c.Metadata); err != nil {
+			return session.ChatMessage{}, err
+		}
+		metadata := func() *valuePath { return &valuePath{parent: &valuePath{key: field}, key: "metadata"} }
+		if err := checkNamed(checkMessageMetadata, metadata, out.Metadata); err != nil {
+			return session.ChatMessage{}, err
+		}
 	}
 	for k := range c.Extra {
 		if k == "role" || k == "content" || k == "metadata" {
 			return session.ChatMessage{}, InvalidArgument(field, "extra key %q shadows a field", k)
 		}
 	}
-	if out.Extra, err = NormalizeMap(field, c.Extra); err != nil {
-		return session.ChatMessage{}, err
+	if c.Extra != nil {
+		var err error
+		if out.Extra, err = NormalizeMap(field, c.Extra); err != nil {
+			return session.ChatMessage{}, err
+		}
 	}
 	return out, nil
 }
@@ -358,14 +375,22 @@ func orNow(t, now time.Time) time.Time {
 	return UTCMicro(t)
 }
 
-// normalizeBlock normalizes content block i of field without building its
-// path text unless there is an error.
+// blockPath is the path of content block i of field, for error messages.
+func blockPath(field string, i int) *valuePath {
+	return &valuePath{parent: &valuePath{key: field + ".content"}, index: i, isIndex: true}
+}
+
+// normalizeBlock normalizes content block i of field; it builds the
+// block's path only when normalizeFast cannot do the work, for normalize
+// to name what it rejects.
 func normalizeBlock(field string, i int, b session.ContentBlock) (map[string]any, error) {
 	if b == nil {
 		return nil, nil
 	}
-	p := &valuePath{parent: &valuePath{key: field + ".content"}, index: i, isIndex: true}
-	n, err := normalize(p, map[string]any(b), 0)
+	if n, ok := normalizeFast(map[string]any(b), 0); ok {
+		return n.(map[string]any), nil
+	}
+	n, err := normalize(blockPath(field, i), map[string]any(b), 0)
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package driver
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"reflect"
 	"strconv"
@@ -27,11 +28,97 @@ import (
 // complex numbers, maps with non-string keys) is ErrInvalidArgument naming
 // path. The result shares nothing with v.
 func Normalize(path string, v any) (any, error) {
-	return normalize(&valuePath{key: path}, v, 0)
+	return normalizeValue(path, v)
 }
 
 // maxDepth bounds nesting so that hostile input cannot exhaust the stack.
 const maxDepth = 200
+
+// normalizeValue normalizes v found at path: by normalizeFast when it can,
+// else by normalize, which handles every type and names the path of what
+// it rejects.
+func normalizeValue(path string, v any) (any, error) {
+	if n, ok := normalizeFast(v, 0); ok {
+		return n, nil
+	}
+	return normalize(&valuePath{key: path}, v, 0)
+}
+
+// normalizeFast is normalize for the types messages and states usually
+// hold, without tracking the path. normalize recurses with a pointer to
+// its parent's path, which escape analysis cannot keep on the stack, so
+// tracking costs a heap allocation per map key and list item even when
+// nothing is wrong. ok is false for anything normalizeFast does not handle
+// or finds invalid; its result is then dropped and normalize runs from the
+// top. Where it returns ok, the result is normalize's.
+func normalizeFast(v any, depth int) (any, bool) {
+	if depth > maxDepth {
+		return nil, false
+	}
+	switch x := v.(type) {
+	case nil:
+		return nil, true
+	case bool, int64:
+		return v, true // v, not x: no second boxing of the value
+	case string:
+		return v, utf8.ValidString(x)
+	case int:
+		return int64(x), true
+	case float64:
+		return v, !math.IsNaN(x) && !math.IsInf(x, 0)
+	case []byte:
+		out := make([]byte, len(x))
+		copy(out, x)
+		return out, true
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			n, ok := normalizeFast(e, depth+1)
+			if !ok {
+				return nil, false
+			}
+			out[i] = n
+		}
+		return out, true
+	case map[string]any:
+		if x == nil {
+			return map[string]any{}, true
+		}
+		// maps.Clone copies the table in bulk, cheaper than inserting
+		// every key again; only values that normalize to something else
+		// (containers, which get their own copies, and converted
+		// numbers) are written back.
+		out := maps.Clone(x)
+		for k, e := range out {
+			if !utf8.ValidString(k) {
+				return nil, false
+			}
+			switch y := e.(type) {
+			case nil, bool, int64:
+				continue
+			case string:
+				if !utf8.ValidString(y) {
+					return nil, false
+				}
+				continue
+			case float64:
+				if math.IsNaN(y) || math.IsInf(y, 0) {
+					return nil, false
+				}
+				continue
+			}
+			n, ok := normalizeFast(e, depth+1)
+			if !ok {
+				return nil, false
+			}
+			out[k] = n
+		}
+		return out, true
+	case session.ContentBlock:
+		return normalizeFast(map[string]any(x), depth)
+	}
+	return nil, false
+}
 
 func normalize(path *valuePath, v any, depth int) (any, error) {
 	if depth > maxDepth {
@@ -194,7 +281,7 @@ func NormalizeMap(path string, m map[string]any) (map[string]any, error) {
 	if m == nil {
 		return nil, nil
 	}
-	n, err := normalize(&valuePath{key: path}, m, 0)
+	n, err := normalizeValue(path, m)
 	if err != nil {
 		return nil, err
 	}
@@ -266,4 +353,53 @@ func (p *valuePath) String() string {
 		return p.parent.String() + "[" + strconv.Itoa(p.index) + "]"
 	}
 	return p.parent.String() + "." + p.key
+}
+
+// SameValue reports whether canonical values x and y (see Normalize) are
+// deeply equal, as reflect.DeepEqual does (nil and empty containers
+// differ), without reflection, for checks that run on every write (the
+// session manager's sync, a repository keeping a stored map that an update
+// repeats). A map is equal to itself at once. Since types must match
+// exactly, a value equal to a canonical one is canonical itself.
+// Non-canonical values fall back to reflect.DeepEqual.
+func SameValue(x, y any) bool {
+	switch a := x.(type) {
+	case nil:
+		return y == nil
+	case bool, string, int64:
+		return x == y
+	case float64:
+		b, ok := y.(float64)
+		return ok && a == b
+	case []byte:
+		b, ok := y.([]byte)
+		return ok && (a == nil) == (b == nil) && string(a) == string(b)
+	case []any:
+		b, ok := y.([]any)
+		if !ok || (a == nil) != (b == nil) || len(a) != len(b) {
+			return false
+		}
+		for i := range a {
+			if !SameValue(a[i], b[i]) {
+				return false
+			}
+		}
+		return true
+	case map[string]any:
+		b, ok := y.(map[string]any)
+		if !ok || (a == nil) != (b == nil) || len(a) != len(b) {
+			return false
+		}
+		if len(a) > 0 && reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer() {
+			return true
+		}
+		for k, v := range a {
+			w, ok := b[k]
+			if !ok || !SameValue(v, w) {
+				return false
+			}
+		}
+		return true
+	}
+	return reflect.DeepEqual(x, y)
 }

@@ -238,7 +238,9 @@ func (a *AgentSession) resume(ctx context.Context, stored *session.Agent, cfg se
 	if n := len(stored2); n > 0 {
 		a.latest, a.latestShown = stored2[n-1], true
 	}
-	var msgs []session.ChatMessage
+	// Room for the summary message and one message the repair may insert,
+	// so that neither grows the slice.
+	msgs := make([]session.ChatMessage, 0, len(head)+len(stored2)+2)
 	for _, sm := range head {
 		msgs = append(msgs, sm.Effective())
 	}
@@ -480,11 +482,23 @@ func (a *AgentSession) Append(ctx context.Context, msg session.ChatMessage) (*se
 
 func (a *AgentSession) appendLocked(ctx context.Context, msg session.ChatMessage) (*session.Message, error) {
 	m := a.m
+	if len(m.opts.Hooks) == 0 {
+		// No hook to show an Event to: store directly, sparing the event,
+		// its closures and the payload's struct on every append.
+		stored, err := a.create(ctx, msg)
+		if err != nil {
+			return nil, fmt.Errorf("append message: %w", err)
+		}
+		return stored.Clone(), nil
+	}
 	ev := m.newEvent(KindMessage, OpAppend)
 	ev.AgentID = a.id
 	ev.Message = &session.Message{ID: a.next, Message: msg}
 	ev.do = func(ctx context.Context, ev *Event) error {
-		stored, err := a.create(ctx, ev.Message)
+		if ev.Message == nil {
+			return driver.InvalidArgument("message", "is nil")
+		}
+		stored, err := a.create(ctx, ev.Message.Message)
 		if err != nil {
 			return err
 		}
@@ -504,13 +518,10 @@ func (a *AgentSession) appendLocked(ctx context.Context, msg session.ChatMessage
 // driver.PreparedAppender stores that result without a second check, and
 // the handle keeps the same immutable contents in its window. The message
 // returned is the handle's own record: the caller must not change it.
-func (a *AgentSession) create(ctx context.Context, msg *session.Message) (*session.Message, error) {
+func (a *AgentSession) create(ctx context.Context, msg session.ChatMessage) (*session.Message, error) {
 	m := a.m
-	if msg == nil {
-		return nil, driver.InvalidArgument("message", "is nil")
-	}
 	now := m.now()
-	p, err := driver.NewPreparedMessage(&session.Message{ID: a.next, Message: msg.Message, CreatedAt: now, UpdatedAt: now}, now)
+	p, err := driver.NewPreparedMessage(&session.Message{ID: a.next, Message: msg, CreatedAt: now, UpdatedAt: now}, now)
 	if err != nil {
 		return nil, err
 	}
@@ -606,7 +617,8 @@ func (a *AgentSession) pendingSync() (*agentSnapshot, *session.Agent) {
 	// map, copy on write), so the snapshot shares them instead of copying,
 	// and an unchanged state compares equal at the first pointer check.
 	snap := &agentSnapshot{state: a.state, cmState: a.cmState, internal: a.internal}
-	if a.synced != nil && reflect.DeepEqual(a.synced, snap) {
+	if a.synced != nil && driver.SameValue(a.synced.state, snap.state) &&
+		driver.SameValue(a.synced.cmState, snap.cmState) && driver.SameValue(a.synced.internal, snap.internal) {
 		return snap, nil
 	}
 	return snap, &session.Agent{

@@ -24,20 +24,19 @@ const InterruptedToolText = "Tool was interrupted."
 // is deterministic. A toolUse in the last message is left alone: the agent
 // is still waiting for its result.
 func RepairToolUse(msgs []session.ChatMessage) []session.ChatMessage {
-	out := repairToolUse(msgs)
-	for i, c := range out {
+	out := make([]session.ChatMessage, len(msgs), len(msgs)+1)
+	for i, c := range msgs {
 		out[i] = c.Clone()
 	}
-	return out
+	return repairToolUse(out)
 }
 
-// repairToolUse is RepairToolUse without the copy: the result shares the
-// contents of every message it does not repair with msgs, and a repaired
-// message gets a new content slice, so msgs is never changed. Resume uses
-// it on the store's immutable values.
-func repairToolUse(msgs []session.ChatMessage) []session.ChatMessage {
-	out := make([]session.ChatMessage, 0, len(msgs)+1)
-	out = append(out, msgs...)
+// repairToolUse is RepairToolUse without the copy, on a slice the caller
+// owns: it reorders and extends out's elements (in its backing array) but
+// never changes the contents they point to: a repaired message gets a new
+// content slice. The contents may therefore be the store's immutable
+// values, as in resume.
+func repairToolUse(out []session.ChatMessage) []session.ChatMessage {
 	if len(out) > 0 && out[0].Role == session.RoleUser && hasToolResult(out[0]) {
 		out = out[1:]
 	}

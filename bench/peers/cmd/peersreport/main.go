@@ -2,7 +2,8 @@
 // and trpc-agent-go, bench/peers) into the "Peers" section of
 // bench/REPORT.md: medians of the repeated runs, the ratios peer time ÷
 // sessionkit time, allocations beside times, the issue-19 targets marked
-// met or not met, and what the aliasing probes observed.
+// met or not met, for each target not met the explanation recorded in
+// GAPS.md (-gaps), and what the aliasing probes observed.
 //
 // `make bench-peers` runs it after the benchmarks; the rest of REPORT.md
 // (written by bench/cmd/benchreport) is left as it is: the Peers section
@@ -10,7 +11,7 @@
 //
 // Usage:
 //
-//	peersreport -bench bench.txt -aliasing aliasing.txt -report ../REPORT.md -run "how it ran"
+//	peersreport -bench bench.txt -aliasing aliasing.txt -gaps GAPS.md -report ../REPORT.md -run "how it ran"
 package main
 
 import (
@@ -36,6 +37,7 @@ func run(args []string) error {
 	report := fs.String("report", "../REPORT.md", "Markdown report whose Peers section is replaced (- writes the section to stdout)")
 	runDesc := fs.String("run", "", "how the benchmark was run, one line")
 	gomod := fs.String("gomod", "go.mod", "bench/peers/go.mod, for the peers' versions")
+	gapsFile := fs.String("gaps", "", "Markdown explaining the targets not met, one \"## <workload>\" section each (optional; bench/peers/GAPS.md)")
 	date := fs.String("date", time.Now().UTC().Format("2006-01-02 15:04 UTC"), "when the benchmark ran")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -64,7 +66,15 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	section := Render(set, probes, *date, *runDesc, versions)
+	var gaps map[string]string
+	if *gapsFile != "" {
+		data, err := os.ReadFile(*gapsFile)
+		if err != nil {
+			return err
+		}
+		gaps = ParseGaps(string(data))
+	}
+	section := Render(set, probes, *date, *runDesc, versions, gaps)
 	if *report == "-" {
 		_, err := os.Stdout.WriteString(section)
 		return err

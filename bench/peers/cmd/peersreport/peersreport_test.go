@@ -129,7 +129,7 @@ func TestParseAliasing(t *testing.T) {
 func TestRender(t *testing.T) {
 	t.Parallel()
 	probes := []Probe{{"adk", "memory", "append", "changes-store"}, {"adk", "memory", "read", "isolated"}}
-	out := Render(parseSample(t), probes, "2026-11-26 17:00 UTC", "how", map[string]string{"google.golang.org/adk/v2": "v2.2.0"})
+	out := Render(parseSample(t), probes, "2026-11-26 17:00 UTC", "how", map[string]string{"google.golang.org/adk/v2": "v2.2.0"}, nil)
 	assert.True(t, strings.HasPrefix(out, "## Peers"))
 	// sessionkit 2.6 µs, ADK 2.0 µs: ratio peer ÷ sessionkit = 0.77×.
 	assert.Contains(t, out, "| memory: append through the manager / service (history 100) | 2.60 µs, 43 allocs, 3.11 KiB | **0.77×** (2.00 µs, 18 allocs) | **1.15×** (3.00 µs, 14 allocs) |")
@@ -193,4 +193,41 @@ func TestSetRatio_MedianOfPerRunRatios(t *testing.T) {
 	assert.InDelta(t, 0.75, r, 1e-9, "run counts differ: ratio of the medians")
 	_, ok = set.Ratio("W", "a", "missing")
 	assert.False(t, ok)
+}
+
+func TestParseGaps(t *testing.T) {
+	t.Parallel()
+	in := "# Gaps\n\npreamble, ignored\n\n## MemoryAppend\n\nfirst line\nsecond line\n\n## MemoryResume\nresume text\n"
+	assert.Equal(t, map[string]string{
+		"MemoryAppend": "first line\nsecond line",
+		"MemoryResume": "resume text",
+	}, ParseGaps(in))
+}
+
+// Only targets not met in the run get a paragraph, with this run's
+// numbers in the placeholders; one not met without a recorded explanation
+// says so.
+func TestRender_GapsForTargetsNotMet(t *testing.T) {
+	t.Parallel()
+	gaps := map[string]string{
+		// sample: sessionkit 2.6 µs / 43 allocs, ADK 2.0 µs / 18 allocs, trpc 3.0 µs.
+		"MemoryAppend": "{ratio} of {peer}: {sk_time} and {sk_allocs} allocs vs {peer_time} and {peer_allocs}.",
+		"SQLiteResume": "never shown: the sample meets this target",
+	}
+	out := Render(parseSample(t), nil, "d", "how", nil, gaps)
+	assert.Contains(t, out, "### Where the remaining gap is")
+	assert.Contains(t, out, "1.30× of ADK Go: 2.60 µs and 43 allocs vs 2.00 µs and 18.")
+	assert.NotContains(t, out, "never shown")
+	// Memory resume (sessionkit 354 µs vs trpc 200 µs = 1.77×) is met;
+	// nothing else is not met in the sample but the append.
+	assert.Equal(t, 1, strings.Count(out, "of ADK Go's time")+strings.Count(out, "of trpc-agent-go's time"))
+
+	noText := Render(parseSample(t), nil, "d", "how", nil, nil)
+	assert.Contains(t, noText, "No explanation recorded for this workload")
+
+	met := parseSample(t)
+	sk := met["MemoryAppend"]["sessionkit"]
+	sk.Sec, sk.Secs = 1e-9, nil
+	met["MemoryAppend"]["sessionkit"] = sk
+	assert.NotContains(t, Render(met, nil, "d", "how", nil, gaps), "### Where the remaining gap is", "every target met: no gap section")
 }

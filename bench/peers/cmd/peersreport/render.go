@@ -50,6 +50,11 @@ const (
 // Target is one line of the Peers targets table.
 type Target struct {
 	Name, Measured, Status string
+	// Workload is the benchmark the target judges; Peer the peer it was
+	// judged against, when one was (the faster one, for targetVs), and
+	// Ratio sessionkit's time ÷ that peer's.
+	Workload, Peer string
+	Ratio          float64
 }
 
 // Why trpc-agent-go has no SQLite column: the long form under the table,
@@ -99,6 +104,7 @@ func targetVs(set Set, name, workload string, peers []string, limit float64, inf
 		return t
 	}
 	r := worst
+	t.Workload, t.Peer, t.Ratio = workload, bestPeer, r
 	best, _ := set.Get(workload, bestPeer)
 	t.Measured = fmt.Sprintf("sessionkit %s vs %s %s: sessionkit ÷ peer = %s (goal ≤ %s)", duration(sk.Sec), storeName(bestPeer), duration(best.Sec), ratio(r), ratio(limit))
 	t.Status = Met
@@ -110,7 +116,7 @@ func targetVs(set Set, name, workload string, peers []string, limit float64, inf
 
 // targetAll is met when sessionkit is faster than every peer that ran.
 func targetAll(set Set, name, workload string, peers []string) Target {
-	t := Target{Name: name}
+	t := Target{Name: name, Workload: workload}
 	sk, ok := set.Get(workload, "sessionkit")
 	if !ok {
 		t.Status, t.Measured = NotMeasured, "sessionkit's benchmark did not run"
@@ -125,6 +131,9 @@ func targetAll(set Set, name, workload string, peers []string) Target {
 			continue
 		}
 		r, _ := set.Ratio(workload, "sessionkit", p)
+		if r > t.Ratio || t.Peer == "" {
+			t.Peer, t.Ratio = p, r
+		}
 		parts = append(parts, fmt.Sprintf("vs %s %s: sessionkit ÷ peer = %s", storeName(p), duration(st.Sec), ratio(r)))
 		if r >= maxSQLiteResumeVsX {
 			t.Status = NotMet
@@ -144,8 +153,79 @@ func targetAll(set Set, name, workload string, peers []string) Target {
 	return t
 }
 
+// ParseGaps reads the explanations of targets not met: Markdown whose
+// "## <workload>" headings (a benchmark base name such as MemoryToolTurn)
+// each start the explanation of that workload's target, up to the next
+// heading. Text before the first heading is ignored (a preamble for the
+// file's readers).
+func ParseGaps(text string) map[string]string {
+	gaps := map[string]string{}
+	cur := ""
+	var body []string
+	flush := func() {
+		if cur != "" {
+			gaps[cur] = strings.TrimSpace(strings.Join(body, "\n"))
+		}
+	}
+	for _, line := range strings.Split(text, "\n") {
+		if name, ok := strings.CutPrefix(line, "## "); ok {
+			flush()
+			cur, body = strings.TrimSpace(name), nil
+			continue
+		}
+		body = append(body, line)
+	}
+	flush()
+	return gaps
+}
+
+// explain fills the placeholders of a gap explanation with this run's
+// numbers for target t: {ratio} (sessionkit's time ÷ the peer's), {peer},
+// {sk_time}, {peer_time}, {sk_allocs}, {peer_allocs}, {sk_bytes} and
+// {peer_bytes}. The explanation itself says where the time goes (from a
+// profile); the numbers are always the ones in the tables above it.
+func explain(set Set, t Target, text string) string {
+	sk, _ := set.Get(t.Workload, "sessionkit")
+	peer, _ := set.Get(t.Workload, t.Peer)
+	return strings.NewReplacer(
+		"{ratio}", ratio(t.Ratio),
+		"{peer}", storeName(t.Peer),
+		"{sk_time}", duration(sk.Sec),
+		"{peer_time}", duration(peer.Sec),
+		"{sk_allocs}", count(sk.Allocs),
+		"{peer_allocs}", count(peer.Allocs),
+		"{sk_bytes}", bytes(sk.Bytes),
+		"{peer_bytes}", bytes(peer.Bytes),
+	).Replace(text)
+}
+
+// renderGaps writes, for every target not met in this run, its recorded
+// explanation (gaps, by workload), or says that none is recorded. Targets
+// met get none: whether a paragraph shows depends on the run, not on the
+// file.
+func renderGaps(p func(string, ...any), set Set, gaps map[string]string) {
+	var notMet []Target
+	for _, t := range Targets(set) {
+		if t.Status == NotMet {
+			notMet = append(notMet, t)
+		}
+	}
+	if len(notMet) == 0 {
+		return
+	}
+	p("### Where the remaining gap is\n\n")
+	p("For each target not met in this run, where the time goes, from CPU and allocation profiles (`go test -cpuprofile` / `-memprofile` on bench/peers/sessionkit, `go tool pprof -top`). The explanations are kept in bench/peers/GAPS.md; the numbers in them are this run's.\n\n")
+	for _, t := range notMet {
+		text, ok := gaps[t.Workload]
+		if !ok || text == "" {
+			text = "No explanation recorded for this workload (bench/peers/GAPS.md)."
+		}
+		p("**%s** (%s):\n\n%s\n\n", t.Name, ratio(t.Ratio)+" of "+storeName(t.Peer)+"'s time", explain(set, t, text))
+	}
+}
+
 // Render returns the Peers section of the report.
-func Render(set Set, probes []Probe, date, runDesc string, versions map[string]string) string {
+func Render(set Set, probes []Probe, date, runDesc string, versions map[string]string, gaps map[string]string) string {
 	var b strings.Builder
 	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
 	p("## Peers: sessionkit vs ADK Go and trpc-agent-go (issue 19)\n\n")
@@ -197,6 +277,7 @@ func Render(set Set, probes []Probe, date, runDesc string, versions map[string]s
 		p("| %s | %s | **%s** |\n", t.Name, t.Measured, t.Status)
 	}
 	p("\n")
+	renderGaps(p, set, gaps)
 
 	if len(probes) > 0 {
 		p("### Aliasing\n\nWhat a caller changes in a message after appending it, or in a message it read back, and whether the stored history changes with it (`TestAliasing` in each package of bench/peers; sessionkit's is an assertion, the peers' a record).\n\n")
