@@ -115,7 +115,7 @@ func (r *Repository) forkDocument(ctx context.Context, req session.ForkRequest, 
 	proj := bson.D{{Key: fFeedbacks, Value: 0}, {Key: fGuardrailEvents, Value: 0}}
 	if req.AgentID != "" {
 		proj = bson.D{{Key: fID, Value: 1}}
-		for _, f := range []string{fSessionID, fApplicationName, fSessionType, fMetadata, fAgentIDs, fSchemaVersion, fExpiresAt} {
+		for _, f := range []string{fSessionID, fApplicationName, fSessionType, fMetadata, fAgentIDs, fSchemaVersion} {
 			proj = append(proj, bson.E{Key: f, Value: 1})
 		}
 		proj = append(proj, bson.E{Key: agentKey(req.AgentID), Value: 1})
