@@ -121,20 +121,52 @@ func TestAppendMessage_EmulationGivesUpWithTheContext(t *testing.T) {
 	f := newFixture(t, Options{})
 	mustCreateSession(t, f.cache, "s1", nil)
 	require.NoError(t, f.cache.CreateAgent(ctxT(t), "s1", &session.Agent{ID: "a1"}))
-	c, err := New(plainRepo{alwaysConflict{f.backend}}, f.client, Options{RedisTimeout: 2 * time.Second})
+	// The deadline passes at the first conflict, whatever the machine's
+	// load: a wall-clock deadline could pass before the first attempt.
+	ctx := newManualDeadline(ctxT(t))
+	c, err := New(plainRepo{alwaysConflict{Repository: f.backend, onConflict: ctx.expire}}, f.client, Options{RedisTimeout: 2 * time.Second})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = c.Close() })
-	ctx, cancel := context.WithTimeout(ctxT(t), 50*time.Millisecond)
-	defer cancel()
 	_, err = c.AppendMessage(ctx, "s1", "a1", userMessage("x"))
 	assert.ErrorIs(t, err, context.DeadlineExceeded)
 	assert.ErrorIs(t, err, session.ErrConflict)
 }
 
+// manualDeadline is a context whose deadline passes when expire is called.
+type manualDeadline struct {
+	context.Context
+	once sync.Once
+	done chan struct{}
+}
+
+func newManualDeadline(parent context.Context) *manualDeadline {
+	return &manualDeadline{Context: parent, done: make(chan struct{})}
+}
+
+func (c *manualDeadline) expire() { c.once.Do(func() { close(c.done) }) }
+
+func (c *manualDeadline) Done() <-chan struct{} { return c.done }
+
+func (c *manualDeadline) Err() error {
+	select {
+	case <-c.done:
+		return context.DeadlineExceeded
+	default:
+		return nil
+	}
+}
+
 // alwaysConflict refuses every CreateMessage as if another writer always
 // appended first.
-type alwaysConflict struct{ session.Repository }
+// onConflict, when set, is called on each refusal.
+type alwaysConflict struct {
+	session.Repository
+	onConflict func()
+}
 
-func (alwaysConflict) CreateMessage(context.Context, string, string, *session.Message) error {
+func (a alwaysConflict) CreateMessage(context.Context, string, string, *session.Message) error {
+	if a.onConflict != nil {
+		a.onConflict()
+	}
 	return session.ErrConflict
 }
