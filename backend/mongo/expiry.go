@@ -2,6 +2,7 @@ package mongo
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync/atomic"
 	"time"
@@ -34,7 +35,10 @@ import (
 // (Capabilities.TTLIndexes: MongoDB and Atlas) expires_at also gets a TTL
 // index with TTLGrace, a backstop that removes the documents of expired
 // sessions when no sessionkit process runs a sweeper; it cannot remove their
-// snapshots, which then stay until the id is deleted or swept again.
+// snapshots, which then stay (taking space) until the id is deleted or a
+// snapshot of the same key replaces them. They are never seen by a later
+// holder of the id: snapshots carry the epoch of the session document that
+// wrote them (snapshots.go), and a new document has a new one.
 
 // TTLGrace is how long after its expiry a MongoDB TTL index removes a session
 // document the sweeper has not removed. It leaves the sweeper (every minute
@@ -109,21 +113,31 @@ func excludes(v any) bool {
 
 // removeExpired deletes sessionID with its snapshots if it has expired and
 // reports whether it did. The snapshots go first: an expired session never
-// becomes live again (SetSessionExpiry does not match it), so they belong to
-// no one else, and when their delete fails the document stays for the next
-// try.
+// becomes live again (SetSessionExpiry does not match it), and when their
+// delete fails the document stays for the next try. Only the snapshots of
+// the expired holder's epoch go (snapshots.go): a CreateSession reusing the
+// id between this read and the deletes (another process, or MongoDB without
+// write locks) owns a new document and writes under a new epoch, which
+// neither delete matches.
 func (r *Repository) removeExpired(ctx context.Context, sessionID string) (bool, error) {
-	n, err := r.coll.CountDocuments(ctx, bson.D{{Key: fID, Value: sessionID}, r.expired()})
+	var d bson.D
+	err := r.coll.FindOne(ctx, bson.D{{Key: fID, Value: sessionID}, r.expired()},
+		options.FindOne().SetProjection(bson.D{{Key: fID, Value: 1}, {Key: fSnapshotEpoch, Value: 1}})).Decode(&d)
+	if errors.Is(err, driver.ErrNoDocuments) {
+		return false, nil
+	}
 	if err != nil {
 		return false, sessiondriver.SessionError(sessionID, fmt.Errorf("mongo: find expired: %w", err))
 	}
-	if n == 0 {
-		return false, nil
-	}
-	if err := r.deleteSessionSnapshots(ctx, sessionID); err != nil {
+	epoch, _ := mustField(d, fSnapshotEpoch).(string)
+	if err := r.deleteEpochSnapshots(ctx, sessionID, epoch); err != nil {
 		return false, err
 	}
-	res, err := r.coll.DeleteOne(ctx, bson.D{{Key: fID, Value: sessionID}, r.expired()})
+	holder := bson.E{Key: fSnapshotEpoch, Value: epoch}
+	if epoch == "" {
+		holder.Value = bson.D{{Key: "$exists", Value: false}}
+	}
+	res, err := r.coll.DeleteOne(ctx, bson.D{{Key: fID, Value: sessionID}, r.expired(), holder})
 	if err != nil {
 		return false, sessiondriver.SessionError(sessionID, fmt.Errorf("mongo: delete expired: %w", err))
 	}
