@@ -207,3 +207,38 @@ func (r *Repository) SweepExpired(ctx context.Context, limit int) (int, error) {
 	}
 	return int(n.Load()), nil
 }
+
+var _ session.IdleDeleter = (*Repository)(nil)
+
+// DeleteSessionIfIdle implements session.IdleDeleter: one findOneAndDelete
+// of the document guarded by updated_at (and the expiry), so a write that
+// lands first makes it match nothing; then the snapshots of that
+// document's epoch (snapshots.go), which no later holder of the id sees
+// even if their delete fails (they then stay until DeleteSession of the
+// id). When nothing matched, one more read tells a missing session from a
+// session written to since.
+func (r *Repository) DeleteSessionIfIdle(ctx context.Context, sessionID string, before time.Time) (bool, error) {
+	if err := sessiondriver.ValidateSessionID(sessionID); err != nil {
+		return false, err
+	}
+	if before.IsZero() {
+		return false, sessiondriver.SessionError(sessionID, sessiondriver.InvalidArgument("before", "is zero"))
+	}
+	var deleted bool
+	err := r.write(ctx, sessionID, func(ctx context.Context) error {
+		var d bson.D
+		err := r.coll.FindOneAndDelete(ctx, bson.D{{Key: fID, Value: sessionID}, r.notExpired(),
+			{Key: fUpdatedAt, Value: bson.D{{Key: "$lt", Value: bsonTime(before)}}}},
+			options.FindOneAndDelete().SetProjection(bson.D{{Key: fID, Value: 1}, {Key: fSnapshotEpoch, Value: 1}})).Decode(&d)
+		if errors.Is(err, driver.ErrNoDocuments) {
+			return r.sessionExists(ctx, sessionID)
+		}
+		if err != nil {
+			return sessiondriver.SessionError(sessionID, fmt.Errorf("mongo: delete idle session: %w", err))
+		}
+		deleted = true
+		epoch, _ := mustField(d, fSnapshotEpoch).(string)
+		return r.deleteEpochSnapshots(ctx, sessionID, epoch)
+	})
+	return deleted, err
+}

@@ -2,6 +2,8 @@ package faultinject
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/sessionkit/sessionkit/session"
@@ -34,4 +36,20 @@ func (r *Repository) SweepExpired(ctx context.Context, limit int) (int, error) {
 	}
 	n, err := e.SweepExpired(ctx, limit)
 	return n, r.afterWrite("SweepExpired", err)
+}
+
+var _ session.IdleDeleter = (*Repository)(nil)
+
+// DeleteSessionIfIdle implements session.IdleDeleter by delegation; it
+// fails with errors.ErrUnsupported when the wrapped repository lacks it.
+func (r *Repository) DeleteSessionIfIdle(ctx context.Context, sessionID string, before time.Time) (bool, error) {
+	if err := r.before(ctx, "DeleteSessionIfIdle"); err != nil {
+		return false, err
+	}
+	d, ok := r.inner.(session.IdleDeleter)
+	if !ok {
+		return false, fmt.Errorf("%T cannot delete conditionally: %w", r.inner, errors.ErrUnsupported)
+	}
+	deleted, err := d.DeleteSessionIfIdle(ctx, sessionID, before)
+	return deleted, r.afterWrite("DeleteSessionIfIdle", err)
 }
