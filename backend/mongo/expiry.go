@@ -210,13 +210,15 @@ func (r *Repository) SweepExpired(ctx context.Context, limit int) (int, error) {
 
 var _ session.IdleDeleter = (*Repository)(nil)
 
-// DeleteSessionIfIdle implements session.IdleDeleter: one findOneAndDelete
-// of the document guarded by updated_at (and the expiry), so a write that
-// lands first makes it match nothing; then the snapshots of that
-// document's epoch (snapshots.go), which no later holder of the id sees
-// even if their delete fails (they then stay until DeleteSession of the
-// id). When nothing matched, one more read tells a missing session from a
-// session written to since.
+// DeleteSessionIfIdle implements session.IdleDeleter: one read of the
+// document's updated_at, doc_size and snapshot epoch, then one deleteOne
+// guarded by exactly those values and the expiry, so a write that lands in
+// between makes it match nothing (FerretDB answers NotImplemented to a
+// findAndModify with a projection, and without one it would return the
+// whole document); then the snapshots of that epoch (snapshots.go), which
+// no later holder of the id sees even if their delete fails (they then
+// stay until DeleteSession of the id). A first snapshot written in between
+// sets the epoch, and the session is then left alone like one written to.
 func (r *Repository) DeleteSessionIfIdle(ctx context.Context, sessionID string, before time.Time) (bool, error) {
 	if err := sessiondriver.ValidateSessionID(sessionID); err != nil {
 		return false, err
@@ -224,20 +226,40 @@ func (r *Repository) DeleteSessionIfIdle(ctx context.Context, sessionID string, 
 	if before.IsZero() {
 		return false, sessiondriver.SessionError(sessionID, sessiondriver.InvalidArgument("before", "is zero"))
 	}
+	cutoff := bsonTime(before)
 	var deleted bool
 	err := r.write(ctx, sessionID, func(ctx context.Context) error {
-		var d bson.D
-		err := r.coll.FindOneAndDelete(ctx, bson.D{{Key: fID, Value: sessionID}, r.notExpired(),
-			{Key: fUpdatedAt, Value: bson.D{{Key: "$lt", Value: bsonTime(before)}}}},
-			options.FindOneAndDelete().SetProjection(bson.D{{Key: fID, Value: 1}, {Key: fSnapshotEpoch, Value: 1}})).Decode(&d)
-		if errors.Is(err, driver.ErrNoDocuments) {
-			return r.sessionExists(ctx, sessionID)
+		d, err := r.findOne(ctx, sessionID, bson.D{{Key: fID, Value: 1}, {Key: fUpdatedAt, Value: 1}, {Key: fDocSize, Value: 1},
+			{Key: fSnapshotEpoch, Value: 1}})
+		if err != nil {
+			return err
 		}
+		if d == nil {
+			return sessiondriver.SessionError(sessionID, session.ErrNotFound)
+		}
+		if !timeOf(mustField(d, fUpdatedAt)).Before(cutoff.Time()) {
+			return nil
+		}
+		// The guard is the document as read: updated_at and doc_size (which
+		// every write of this backend grows; the Python original's writes
+		// move updated_at) and the snapshot epoch, each equal or absent.
+		filter := bson.D{{Key: fID, Value: sessionID}, r.notExpired()}
+		for _, k := range []string{fUpdatedAt, fDocSize, fSnapshotEpoch} {
+			if v, ok := field(d, k); ok {
+				filter = append(filter, bson.E{Key: k, Value: v})
+			} else {
+				filter = append(filter, bson.E{Key: k, Value: bson.D{{Key: "$exists", Value: false}}})
+			}
+		}
+		epoch, _ := mustField(d, fSnapshotEpoch).(string)
+		res, err := r.coll.DeleteOne(ctx, filter)
 		if err != nil {
 			return sessiondriver.SessionError(sessionID, fmt.Errorf("mongo: delete idle session: %w", err))
 		}
+		if res.DeletedCount == 0 {
+			return nil
+		}
 		deleted = true
-		epoch, _ := mustField(d, fSnapshotEpoch).(string)
 		return r.deleteEpochSnapshots(ctx, sessionID, epoch)
 	})
 	return deleted, err
