@@ -137,3 +137,31 @@ func TestExpiry_SweepRacingAReuseOfTheIDKeepsTheNewSessionsSnapshots(t *testing.
 		})
 	}
 }
+
+// Snapshot epochs cost CreateSession nothing (one insert, as before) and a
+// session's first PutSnapshot one guarded update; later puts and reads
+// read the epoch in the lookup by _id they already made.
+func TestSnapshotEpoch_RoundTrips(t *testing.T) {
+	t.Parallel()
+	for _, start := range []func(testing.TB) (string, string){mongotest.Start, mongotest.StartJava} {
+		uri, kind := start(t)
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			ctx := ctxT(t)
+			r, _, cc := newRepo(t, uri, mongo.Options{Sweep: session.SweeperOptions{Interval: -1}})
+			var err error
+			assert.EqualValues(t, 1, cc.count(func() { err = r.CreateSession(ctx, &session.Session{ID: "s"}) }), "CreateSession")
+			require.NoError(t, err)
+			first := cc.count(func() { _, err = r.PutSnapshot(ctx, "s", "k1", []byte("x")) })
+			require.NoError(t, err)
+			second := cc.count(func() { _, err = r.PutSnapshot(ctx, "s", "k2", []byte("x")) })
+			require.NoError(t, err)
+			assert.Equal(t, second+1, first, "the first snapshot sets the epoch with one more command")
+			get := cc.count(func() { _, err = r.GetSnapshot(ctx, "s", "k1") })
+			require.NoError(t, err)
+			list := cc.count(func() { _, err = r.ListSnapshots(ctx, "s", session.SnapshotQuery{}) })
+			require.NoError(t, err)
+			t.Logf("%s: CreateSession 1, first PutSnapshot %d, later PutSnapshot %d, GetSnapshot %d, ListSnapshots %d", kind, first, second, get, list)
+		})
+	}
+}
