@@ -318,7 +318,7 @@ func (r *Repository) putSnapshot(ctx context.Context, sessionID, key string, dat
 	// A DeleteSession (or an expiry's removal) that ran since the epoch
 	// was read has already deleted the session's snapshots: remove what
 	// this write added, which no later holder of the id can see.
-	if now, err := r.sessionEpoch(ctx, sessionID); err != nil || now != epoch {
+	if cur, err := r.sessionEpoch(ctx, sessionID); err != nil || cur != epoch {
 		if err == nil || errors.Is(err, session.ErrNotFound) {
 			_ = r.cleanup(ctx, func(ctx context.Context) error { return r.deleteEpochSnapshots(ctx, sessionID, epoch) })
 			err = sessiondriver.SessionError(sessionID, session.ErrNotFound)
