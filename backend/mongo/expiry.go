@@ -79,14 +79,16 @@ func (r *Repository) expiredDoc(d bson.D) bool {
 }
 
 // withExpiry adds expires_at to an inclusion projection, so that findOne
-// can check it; an exclusion projection keeps it already.
+// can check it; an exclusion projection keeps it already, and one that
+// names it is left as it is (mongo-java-server drops the connection on a
+// projection naming a field twice).
 func withExpiry(projection any) any {
 	d, ok := projection.(bson.D)
 	if !ok || len(d) == 0 {
 		return projection
 	}
 	for _, e := range d {
-		if excludes(e.Value) {
+		if excludes(e.Value) || e.Key == fExpiresAt {
 			return projection
 		}
 	}
