@@ -182,6 +182,7 @@ func allCases() []testCase {
 		messagePagesCases(),
 		expiryCases(),
 		pruneCases(),
+		pruneRaceCases(),
 		forkCases(),
 		forkExpiryCases(),
 	} {

@@ -136,5 +136,52 @@ func restoreTimeCases() []testCase {
 			require.NoError(t, err)
 			assert.Equal(t, before.UpdatedAt, after.UpdatedAt)
 		}},
+		{"RestoreTimes", "RestoresLineageBothWays", func(t *testing.T, h Harness) {
+			ctx, r := setup(t, h)
+			tr := timeRestorer(t, r)
+			seed(t, ctx, r)
+			msgID := 3
+			cases := map[string]*session.ForkOrigin{
+				"imported-agent-fork": {SessionID: "gone-source", AgentID: aid, MessageID: &msgID, At: past},
+				"imported-whole-fork": {SessionID: "gone-source", At: past.Add(time.Second)},
+			}
+			for id, origin := range cases {
+				require.NoError(t, r.CreateSession(ctx, &session.Session{ID: id}))
+				require.NoError(t, tr.RestoreTimes(ctx, id, session.StoredTimes{ForkedFrom: origin}))
+				s, err := r.GetSession(ctx, id)
+				require.NoError(t, err)
+				want := origin.Clone()
+				want.At = want.At.Truncate(h.Capabilities.TimePrecision)
+				assert.Equal(t, want, s.ForkedFrom, "%s: the lineage an export recorded", id)
+			}
+			page, err := r.ListSessions(ctx, session.SessionQuery{ForkedFrom: "gone-source"})
+			require.NoError(t, err)
+			var ids []string
+			for _, s := range page.Sessions {
+				ids = append(ids, s.ID)
+			}
+			assert.ElementsMatch(t, []string{"imported-agent-fork", "imported-whole-fork"}, ids, "found by the reverse lookup")
+
+			before, err := r.GetSession(ctx, sid)
+			require.NoError(t, err)
+			for _, bad := range []struct {
+				origin *session.ForkOrigin
+				field  string
+			}{
+				{&session.ForkOrigin{SessionID: "", At: past}, "forked_from.session_id"},
+				{&session.ForkOrigin{SessionID: "a/b", At: past}, "forked_from.session_id"},
+				{&session.ForkOrigin{SessionID: "src", AgentID: "a/b", At: past}, "forked_from.agent_id"},
+				{&session.ForkOrigin{SessionID: "src", AgentID: aid, MessageID: new(-1), At: past}, "forked_from.message_id"},
+				{&session.ForkOrigin{SessionID: "src", MessageID: new(0), At: past}, "forked_from.message_id"},
+				{&session.ForkOrigin{SessionID: "src"}, "forked_from.at"},
+			} {
+				err := tr.RestoreTimes(ctx, sid, session.StoredTimes{ForkedFrom: bad.origin})
+				require.ErrorIs(t, err, session.ErrInvalidArgument, "%+v", bad.origin)
+				assert.Contains(t, err.Error(), bad.field)
+			}
+			after, err := r.GetSession(ctx, sid)
+			require.NoError(t, err)
+			assert.Equal(t, before, after, "a rejected lineage writes nothing")
+		}},
 	}
 }

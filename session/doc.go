@@ -41,7 +41,8 @@
 // MultiAgentStore (Graph and Swarm orchestrator state, Strands'
 // create/read/update_multi_agent), ExpiryStore (sessions that expire,
 // removed by a background Sweeper; RetentionPolicy for per-application
-// defaults; Prune deletes old sessions over any repository) and Forker (a
+// defaults; Prune deletes old sessions over any repository, through
+// IdleDeleter where the repository has it) and Forker (a
 // copy of a session, or of one agent's history up to a message, with its
 // lineage; see ForkOrigin).
 //

@@ -43,6 +43,23 @@ type PruneProgress struct {
 	Scanned, Matched, Deleted int
 }
 
+// IdleDeleter is implemented by repositories that can delete a session on
+// the condition that it was not written to since an instant, in one step
+// no write can come between (one statement, one conditional delete, or
+// under the store's lock). Prune uses it so that a write landing while it
+// works always wins over the delete. It is a role interface (every backend
+// in this module implements it, and decorators delegate to it, answering
+// an error matching errors.ErrUnsupported when the repository they wrap
+// lacks it); Prune falls back to a read then a delete without it.
+type IdleDeleter interface {
+	// DeleteSessionIfIdle deletes the session and everything it owns, as
+	// DeleteSession does, only if its UpdatedAt is before before, and
+	// reports whether it did: false, nil when the session was written to
+	// since. Contract: ErrNotFound if the session does not exist or has
+	// expired; ErrInvalidArgument naming "before" for a zero instant.
+	DeleteSessionIfIdle(ctx context.Context, sessionID string, before time.Time) (bool, error)
+}
+
 // PruneResult summarises a Prune.
 type PruneResult struct {
 	PruneProgress
@@ -79,9 +96,13 @@ func (o PruneOptions) Validate() error {
 }
 
 // Prune deletes, in batches, the sessions o selects, and never one that
-// does not match: each candidate from the listing is read again just
-// before its delete and left alone when it no longer matches (a write in
-// the short window between that read and the delete still loses to it).
+// does not match: each candidate from the listing is deleted on the
+// condition that it was not written to since the cutoff
+// (IdleDeleter.DeleteSessionIfIdle, which every backend in this module
+// has), so a write landing at any moment wins over the delete. On a
+// repository without that role the candidate is read again just before an
+// unconditional delete and left alone when it no longer matches; a write
+// in the short window between that read and the delete then still loses.
 // It is safe to interrupt (ctx) and run again: every delete is
 // independent, and a rerun finds what is left. Contract:
 // ErrInvalidArgument naming "all" for a filter over every application
@@ -129,6 +150,25 @@ func Prune(ctx context.Context, r Repository, o PruneOptions) (PruneResult, erro
 			if o.Limit > 0 && res.Deleted == o.Limit {
 				res.More = true
 				return res, nil
+			}
+			if d, ok := r.(IdleDeleter); ok && !anyAge {
+				deleted, err := d.DeleteSessionIfIdle(ctx, s.ID, res.Cutoff)
+				switch {
+				case errors.Is(err, errors.ErrUnsupported):
+					// A decorator over a repository without the role:
+					// read, then delete, below.
+				case errors.Is(err, ErrNotFound):
+					res.Gone++
+					continue
+				case err != nil:
+					return res, fmt.Errorf("prune: %w", err)
+				case deleted:
+					res.Deleted++
+					continue
+				default:
+					res.Skipped++
+					continue
+				}
 			}
 			cur, err := r.GetSession(ctx, s.ID)
 			switch {

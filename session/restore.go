@@ -19,6 +19,12 @@ type StoredTimes struct {
 	Agents map[string]time.Time
 	// Snapshots maps a snapshot key to its UpdatedAt.
 	Snapshots map[string]time.Time
+	// ForkedFrom is the session's lineage as the export recorded it (its
+	// At a time like the others); nil leaves the lineage as it is.
+	// CreateSession never takes lineage (only ForkSession records it), so
+	// an import sets it back here; the source need not exist any more, as
+	// lineage outlives its source.
+	ForkedFrom *ForkOrigin
 }
 
 // TimeRestorer is implemented by repositories that can set stored times
@@ -28,12 +34,14 @@ type StoredTimes struct {
 // with TimeRestorerOf. Restoring is for imports, not for ordinary writes:
 // it bypasses the rule that every write moves the session's UpdatedAt.
 type TimeRestorer interface {
-	// RestoreTimes sets the times in t on the session's stored records
-	// and changes nothing else (no other field, no other UpdatedAt). Times
+	// RestoreTimes sets the times in t on the session's stored records,
+	// and its lineage when t.ForkedFrom is set, and changes nothing else
+	// (no other field, no other UpdatedAt). Times
 	// are stored at the backend's precision, as on create. Contract:
 	// ErrNotFound if the session, one of the agents or one of the snapshot
 	// keys does not exist; ErrInvalidArgument naming the field for a bad
-	// agent id, a bad snapshot key or a zero time in a map. The session
+	// agent id, a bad snapshot key, a zero time in a map or a bad lineage
+	// (forked_from.session_id, .agent_id, .message_id, .at). The session
 	// and its agents are set at once; snapshots (kept apart on some
 	// backends) may be set before a failure is reported.
 	RestoreTimes(ctx context.Context, sessionID string, t StoredTimes) error

@@ -95,3 +95,32 @@ func (r *Repository) SweepExpired(ctx context.Context, limit int) (int, error) {
 	}
 	return n, nil
 }
+
+var _ session.IdleDeleter = (*Repository)(nil)
+
+// DeleteSessionIfIdle implements session.IdleDeleter: the check and the
+// delete run under one hold of the write lock, so no write comes between.
+func (r *Repository) DeleteSessionIfIdle(ctx context.Context, sessionID string, before time.Time) (bool, error) {
+	if err := begin(ctx); err != nil {
+		return false, err
+	}
+	if err := driver.ValidateSessionID(sessionID); err != nil {
+		return false, err
+	}
+	if before.IsZero() {
+		return false, driver.SessionError(sessionID, driver.InvalidArgument("before", "is zero"))
+	}
+	if err := r.lock(); err != nil {
+		return false, err
+	}
+	defer r.mu.Unlock()
+	e, err := r.session(sessionID)
+	if err != nil {
+		return false, err
+	}
+	if !e.record.UpdatedAt.Before(before) {
+		return false, nil
+	}
+	r.remove(sessionID, e)
+	return true, nil
+}

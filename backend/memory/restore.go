@@ -53,9 +53,14 @@ func (r *Repository) RestoreTimes(ctx context.Context, sessionID string, t sessi
 		next.info.UpdatedAt = at
 		e.snaps[key] = &next
 	}
-	if !p.UpdatedAt.IsZero() {
+	if !p.UpdatedAt.IsZero() || p.ForkedFrom != nil {
 		next := *e.record
-		next.UpdatedAt = p.UpdatedAt
+		if !p.UpdatedAt.IsZero() {
+			next.UpdatedAt = p.UpdatedAt
+		}
+		if p.ForkedFrom != nil {
+			next.ForkedFrom = p.ForkedFrom
+		}
 		e.record = &next
 	}
 	return nil

@@ -23,7 +23,9 @@
 // created_at, updated_at} (Graph and Swarm state, session.MultiAgentStore;
 // one conditional update per write, one projected find per read),
 // forked_from {session_id, agent_id, message_id, at} (root, a fork's
-// lineage, session.Forker; see fork.go) and
+// lineage, session.Forker; see fork.go), snapshot_epoch (root, set by a
+// session's first snapshot: which holder of the id snapshots belong to; see
+// snapshots.go) and
 // feedback_id/agent_id/message_id on feedback entries. Nothing is ever added inside agent_data or a message
 // element, where the original breaks on unknown keys. Documents without the
 // added fields are repaired lazily by the first write that needs them.

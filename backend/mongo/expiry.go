@@ -2,6 +2,7 @@ package mongo
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync/atomic"
 	"time"
@@ -34,7 +35,10 @@ import (
 // (Capabilities.TTLIndexes: MongoDB and Atlas) expires_at also gets a TTL
 // index with TTLGrace, a backstop that removes the documents of expired
 // sessions when no sessionkit process runs a sweeper; it cannot remove their
-// snapshots, which then stay until the id is deleted or swept again.
+// snapshots, which then stay (taking space) until the id is deleted or a
+// snapshot of the same key replaces them. They are never seen by a later
+// holder of the id: snapshots carry the epoch of the session document that
+// wrote them (snapshots.go), and a new document has a new one.
 
 // TTLGrace is how long after its expiry a MongoDB TTL index removes a session
 // document the sweeper has not removed. It leaves the sweeper (every minute
@@ -75,14 +79,16 @@ func (r *Repository) expiredDoc(d bson.D) bool {
 }
 
 // withExpiry adds expires_at to an inclusion projection, so that findOne
-// can check it; an exclusion projection keeps it already.
+// can check it; an exclusion projection keeps it already, and one that
+// names it is left as it is (mongo-java-server drops the connection on a
+// projection naming a field twice).
 func withExpiry(projection any) any {
 	d, ok := projection.(bson.D)
 	if !ok || len(d) == 0 {
 		return projection
 	}
 	for _, e := range d {
-		if excludes(e.Value) {
+		if excludes(e.Value) || e.Key == fExpiresAt {
 			return projection
 		}
 	}
@@ -109,21 +115,31 @@ func excludes(v any) bool {
 
 // removeExpired deletes sessionID with its snapshots if it has expired and
 // reports whether it did. The snapshots go first: an expired session never
-// becomes live again (SetSessionExpiry does not match it), so they belong to
-// no one else, and when their delete fails the document stays for the next
-// try.
+// becomes live again (SetSessionExpiry does not match it), and when their
+// delete fails the document stays for the next try. Only the snapshots of
+// the expired holder's epoch go (snapshots.go): a CreateSession reusing the
+// id between this read and the deletes (another process, or MongoDB without
+// write locks) owns a new document and writes under a new epoch, which
+// neither delete matches.
 func (r *Repository) removeExpired(ctx context.Context, sessionID string) (bool, error) {
-	n, err := r.coll.CountDocuments(ctx, bson.D{{Key: fID, Value: sessionID}, r.expired()})
+	var d bson.D
+	err := r.coll.FindOne(ctx, bson.D{{Key: fID, Value: sessionID}, r.expired()},
+		options.FindOne().SetProjection(bson.D{{Key: fID, Value: 1}, {Key: fSnapshotEpoch, Value: 1}})).Decode(&d)
+	if errors.Is(err, driver.ErrNoDocuments) {
+		return false, nil
+	}
 	if err != nil {
 		return false, sessiondriver.SessionError(sessionID, fmt.Errorf("mongo: find expired: %w", err))
 	}
-	if n == 0 {
-		return false, nil
-	}
-	if err := r.deleteSessionSnapshots(ctx, sessionID); err != nil {
+	epoch, _ := mustField(d, fSnapshotEpoch).(string)
+	if err := r.deleteEpochSnapshots(ctx, sessionID, epoch); err != nil {
 		return false, err
 	}
-	res, err := r.coll.DeleteOne(ctx, bson.D{{Key: fID, Value: sessionID}, r.expired()})
+	holder := bson.E{Key: fSnapshotEpoch, Value: epoch}
+	if epoch == "" {
+		holder.Value = bson.D{{Key: "$exists", Value: false}}
+	}
+	res, err := r.coll.DeleteOne(ctx, bson.D{{Key: fID, Value: sessionID}, r.expired(), holder})
 	if err != nil {
 		return false, sessiondriver.SessionError(sessionID, fmt.Errorf("mongo: delete expired: %w", err))
 	}
@@ -192,4 +208,61 @@ func (r *Repository) SweepExpired(ctx context.Context, limit int) (int, error) {
 		}
 	}
 	return int(n.Load()), nil
+}
+
+var _ session.IdleDeleter = (*Repository)(nil)
+
+// DeleteSessionIfIdle implements session.IdleDeleter: one read of the
+// document's updated_at, doc_size and snapshot epoch, then one deleteOne
+// guarded by exactly those values and the expiry, so a write that lands in
+// between makes it match nothing (FerretDB answers NotImplemented to a
+// findAndModify with a projection, and without one it would return the
+// whole document); then the snapshots of that epoch (snapshots.go), which
+// no later holder of the id sees even if their delete fails (they then
+// stay until DeleteSession of the id). A first snapshot written in between
+// sets the epoch, and the session is then left alone like one written to.
+func (r *Repository) DeleteSessionIfIdle(ctx context.Context, sessionID string, before time.Time) (bool, error) {
+	if err := sessiondriver.ValidateSessionID(sessionID); err != nil {
+		return false, err
+	}
+	if before.IsZero() {
+		return false, sessiondriver.SessionError(sessionID, sessiondriver.InvalidArgument("before", "is zero"))
+	}
+	cutoff := bsonTime(before)
+	var deleted bool
+	err := r.write(ctx, sessionID, func(ctx context.Context) error {
+		d, err := r.findOne(ctx, sessionID, bson.D{{Key: fID, Value: 1}, {Key: fUpdatedAt, Value: 1}, {Key: fDocSize, Value: 1},
+			{Key: fSnapshotEpoch, Value: 1}})
+		if err != nil {
+			return err
+		}
+		if d == nil {
+			return sessiondriver.SessionError(sessionID, session.ErrNotFound)
+		}
+		if !timeOf(mustField(d, fUpdatedAt)).Before(cutoff.Time()) {
+			return nil
+		}
+		// The guard is the document as read: updated_at and doc_size (which
+		// every write of this backend grows; the Python original's writes
+		// move updated_at) and the snapshot epoch, each equal or absent.
+		filter := bson.D{{Key: fID, Value: sessionID}, r.notExpired()}
+		for _, k := range []string{fUpdatedAt, fDocSize, fSnapshotEpoch} {
+			if v, ok := field(d, k); ok {
+				filter = append(filter, bson.E{Key: k, Value: v})
+			} else {
+				filter = append(filter, bson.E{Key: k, Value: bson.D{{Key: "$exists", Value: false}}})
+			}
+		}
+		epoch, _ := mustField(d, fSnapshotEpoch).(string)
+		res, err := r.coll.DeleteOne(ctx, filter)
+		if err != nil {
+			return sessiondriver.SessionError(sessionID, fmt.Errorf("mongo: delete idle session: %w", err))
+		}
+		if res.DeletedCount == 0 {
+			return nil
+		}
+		deleted = true
+		return r.deleteEpochSnapshots(ctx, sessionID, epoch)
+	})
+	return deleted, err
 }

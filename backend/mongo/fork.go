@@ -138,6 +138,17 @@ func (r *Repository) forkDocument(ctx context.Context, req session.ForkRequest, 
 		agents = bson.D{{Key: req.AgentID, Value: entry}}
 	}
 	origin := sessiondriver.NewForkOrigin(req, n, now)
+	// The fork's snapshots are its own: a fresh epoch (snapshots.go) where
+	// the source has one, none (set by the first copied snapshot) where it
+	// has none yet or for an agent fork, which copies no snapshots.
+	epoch := any(nil)
+	if _, has := field(src, fSnapshotEpoch); has && req.AgentID == "" {
+		fresh, err := newSnapshotEpoch()
+		if err != nil {
+			return nil, err
+		}
+		epoch = fresh
+	}
 	replace := map[string]any{
 		fID:              req.ID,
 		fSessionID:       req.ID,
@@ -161,6 +172,12 @@ func (r *Repository) forkDocument(ctx context.Context, req session.ForkRequest, 
 	}
 	doc := make(bson.D, 0, len(src)+len(replace))
 	for _, e := range src {
+		if e.Key == fSnapshotEpoch {
+			if epoch != nil {
+				doc = append(doc, bson.E{Key: fSnapshotEpoch, Value: epoch})
+			}
+			continue
+		}
 		if v, ok := replace[e.Key]; ok {
 			e.Value = v
 			delete(replace, e.Key)

@@ -65,10 +65,20 @@ func (r *Repository) restoreDocumentTimes(ctx context.Context, sessionID string,
 	if !p.UpdatedAt.IsZero() {
 		set = append(set, bson.E{Key: fUpdatedAt, Value: bsonTime(p.UpdatedAt)})
 	}
+	grow := int64(1)
+	if p.ForkedFrom != nil {
+		origin := encodeForkOrigin(p.ForkedFrom)
+		raw, err := bson.Marshal(origin)
+		if err != nil {
+			return driver.SessionError(sessionID, fmt.Errorf("mongo: encode lineage: %w", err))
+		}
+		set = append(set, bson.E{Key: fForkedFrom, Value: origin})
+		grow = int64(len(raw) + len(fForkedFrom) + 2)
+	}
 	if len(set) == 0 {
 		return r.sessionExists(ctx, sessionID)
 	}
-	return l.apply(ctx, sessionID, "", write{cond: cond, set: set, grow: 1, mismatch: func(*docState) error {
+	return l.apply(ctx, sessionID, "", write{cond: cond, set: set, grow: grow, mismatch: func(*docState) error {
 		proj := bson.D{{Key: fID, Value: 1}}
 		for _, id := range ids {
 			proj = append(proj, bson.E{Key: agentKey(id) + "." + fAgentData + ".agent_id", Value: 1})

@@ -36,8 +36,9 @@ const (
 	fRedactMessage    = "redact_message"
 	fEventLoopMetrics = "event_loop_metrics"
 	fGuardrailEvent   = "guardrail_event"
-	fFeedbackID       = "feedback_id" // feedback element, added
-	fExpiresAt        = "expires_at"  // root, added: the session's expiry (a BSON date), absent for never
+	fFeedbackID       = "feedback_id"    // feedback element, added
+	fExpiresAt        = "expires_at"     // root, added: the session's expiry (a BSON date), absent for never
+	fSnapshotEpoch    = "snapshot_epoch" // root, added by the first PutSnapshot: which holder of the id snapshots belong to
 )
 
 // schemaVersion is the layout version written on new documents. Documents

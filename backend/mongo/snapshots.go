@@ -44,10 +44,28 @@ import (
 // switch replaced, so no chunk leaks and the last switch wins. A failed
 // write deletes its own chunks and leaves the manifest as it was.
 //
-// DeleteSession removes the session's manifests and chunks after the
+// DeleteSession removes the session's manifests and chunks before the
 // session document (deleteSessionSnapshots). A write racing a DeleteSession
 // checks the session again after its switch and removes what it wrote if
-// the session is gone. Snapshot writes do not move the session's
+// the session is gone.
+//
+// Snapshots belong to one holder of a session id, not to the id: the first
+// PutSnapshot of a session gives its document a random root field
+// snapshot_epoch (one guarded update; the Python original ignores the
+// field), every manifest records it (field epoch) and every version id
+// carries it ("<sid>/<epoch>.<random hex>"). Reads and listings see only
+// the manifests of the session's epoch, so when a session document goes
+// without its snapshots — removed by a TTL index, or by hand — whoever
+// takes the id next (CreateSession, ForkSession) never sees them, at no
+// cost to CreateSession. Removing an expired session deletes the manifests
+// and chunks of its epoch only, so a sweep racing a reuse of the id (in
+// another process, or on MongoDB, where no write lock serializes them)
+// cannot delete the new holder's snapshots. Manifests written before
+// epochs existed have no epoch field and are seen by any holder of the id
+// (they are the last way left for a stale snapshot to reach a new
+// session); removing an expired session deletes them too. Another epoch's
+// leftovers are replaced by a PutSnapshot of the same key and removed by
+// DeleteSession of the id. Snapshot writes do not move the session's
 // updated_at (the session document is not written at all), and they do not
 // count towards MaxDocumentBytes.
 //
@@ -88,6 +106,7 @@ func (r *Repository) snapshotChunkBytes() int {
 type snapshotManifest struct {
 	ID        string        `bson:"_id"`
 	SessionID string        `bson:"session_id"`
+	Epoch     string        `bson:"epoch,omitempty"`
 	Key       string        `bson:"key"`
 	Version   string        `bson:"version"`
 	SizeBytes int64         `bson:"size_bytes"`
@@ -114,25 +133,88 @@ func idPrefix(p string) bson.D {
 	return bson.D{{Key: fID, Value: bson.D{{Key: "$regex", Value: "^" + regexp.QuoteMeta(p)}}}}
 }
 
-func newSnapshotVersion(sessionID string) (string, error) {
+func newSnapshotVersion(sessionID, epoch string) (string, error) {
 	var b [12]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		return "", err
 	}
-	return sessionID + "/" + hex.EncodeToString(b[:]), nil
+	return sessionID + "/" + epoch + "." + hex.EncodeToString(b[:]), nil
+}
+
+// newSnapshotEpoch returns a fresh snapshot_epoch value.
+func newSnapshotEpoch() (string, error) {
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(b[:]), nil
 }
 
 // sessionExists reads the session's _id only.
 func (r *Repository) sessionExists(ctx context.Context, sessionID string) error {
-	d, err := r.findOne(ctx, sessionID, bson.D{{Key: fID, Value: 1}})
+	_, err := r.sessionEpoch(ctx, sessionID)
+	return err
+}
+
+// sessionEpoch reads the session's snapshot_epoch ("" when it has none
+// yet): ErrNotFound when the session does not exist or has expired.
+func (r *Repository) sessionEpoch(ctx context.Context, sessionID string) (string, error) {
+	d, err := r.findOne(ctx, sessionID, bson.D{{Key: fID, Value: 1}, {Key: fSnapshotEpoch, Value: 1}})
 	if err != nil {
-		return err
+		return "", err
 	}
 	if d == nil {
-		return sessiondriver.SessionError(sessionID, session.ErrNotFound)
+		return "", sessiondriver.SessionError(sessionID, session.ErrNotFound)
 	}
-	return nil
+	e, _ := mustField(d, fSnapshotEpoch).(string)
+	return e, nil
 }
+
+// ensureSessionEpoch returns the session's snapshot_epoch, first giving it
+// one if it has none: one read, and on a session's first snapshot one
+// guarded update (set only where the field is absent) and, if another
+// writer set it first, one more read.
+func (r *Repository) ensureSessionEpoch(ctx context.Context, sessionID string) (string, error) {
+	e, err := r.sessionEpoch(ctx, sessionID)
+	if err != nil || e != "" {
+		return e, err
+	}
+	fresh, err := newSnapshotEpoch()
+	if err != nil {
+		return "", err
+	}
+	taken := errors.New("snapshot epoch set by another writer")
+	err = r.layout.(*embeddedLayout).apply(ctx, sessionID, "", write{
+		cond:     bson.D{{Key: fSnapshotEpoch, Value: bson.D{{Key: "$exists", Value: false}}}},
+		set:      bson.D{{Key: fSnapshotEpoch, Value: fresh}},
+		grow:     int64(len(fSnapshotEpoch) + len(fresh) + 7),
+		mismatch: func(*docState) error { return taken },
+	})
+	switch {
+	case err == nil:
+		return fresh, nil
+	case errors.Is(err, taken):
+		if e, err = r.sessionEpoch(ctx, sessionID); err == nil && e == "" {
+			err = sessiondriver.SessionError(sessionID, fmt.Errorf("mongo: snapshot epoch not set: %w", session.ErrConflict))
+		}
+		return e, err
+	default:
+		return "", err
+	}
+}
+
+// epochManifests selects the manifests a holder of the session with epoch
+// sees: those of its epoch and those written before epochs existed.
+func epochManifests(epoch string) bson.D {
+	legacy := bson.D{{Key: "epoch", Value: bson.D{{Key: "$exists", Value: false}}}}
+	if epoch == "" {
+		return legacy
+	}
+	return bson.D{{Key: "$or", Value: bson.A{bson.D{{Key: "epoch", Value: epoch}}, legacy}}}
+}
+
+// visible reports whether a manifest belongs to the holder with epoch.
+func (m *snapshotManifest) visible(epoch string) bool { return m.Epoch == "" || m.Epoch == epoch }
 
 // cleanup runs fn on a context detached from ctx's cancellation: removing
 // what a failed write left must not be skipped because the caller gave up.
@@ -176,10 +258,11 @@ func (r *Repository) PutSnapshot(ctx context.Context, sessionID, key string, dat
 }
 
 func (r *Repository) putSnapshot(ctx context.Context, sessionID, key string, data []byte, now time.Time) (*session.SnapshotInfo, error) {
-	if err := r.sessionExists(ctx, sessionID); err != nil {
+	epoch, err := r.ensureSessionEpoch(ctx, sessionID)
+	if err != nil {
 		return nil, err
 	}
-	version, err := newSnapshotVersion(sessionID)
+	version, err := newSnapshotVersion(sessionID, epoch)
 	if err != nil {
 		return nil, err
 	}
@@ -198,7 +281,7 @@ func (r *Repository) putSnapshot(ctx context.Context, sessionID, key string, dat
 			return nil, fmt.Errorf("mongo: insert snapshot chunks: %w", err)
 		}
 	}
-	m := snapshotManifest{ID: manifestID(sessionID, key), SessionID: sessionID, Key: key, Version: version,
+	m := snapshotManifest{ID: manifestID(sessionID, key), SessionID: sessionID, Epoch: epoch, Key: key, Version: version,
 		SizeBytes: int64(len(data)), Chunks: len(docs), UpdatedAt: bsonTime(now)}
 	var old snapshotManifest
 	flip := func() error {
@@ -232,11 +315,13 @@ func (r *Repository) putSnapshot(ctx context.Context, sessionID, key string, dat
 			return nil, err
 		}
 	}
-	// A DeleteSession that ran since the existence check has already
-	// deleted the session's snapshots: remove what this write added.
-	if err := r.sessionExists(ctx, sessionID); err != nil {
-		if errors.Is(err, session.ErrNotFound) {
-			_ = r.cleanup(ctx, func(ctx context.Context) error { return r.deleteSessionSnapshots(ctx, sessionID) })
+	// A DeleteSession (or an expiry's removal) that ran since the epoch
+	// was read has already deleted the session's snapshots: remove what
+	// this write added, which no later holder of the id can see.
+	if cur, err := r.sessionEpoch(ctx, sessionID); err != nil || cur != epoch {
+		if err == nil || errors.Is(err, session.ErrNotFound) {
+			_ = r.cleanup(ctx, func(ctx context.Context) error { return r.deleteEpochSnapshots(ctx, sessionID, epoch) })
+			err = sessiondriver.SessionError(sessionID, session.ErrNotFound)
 		}
 		return nil, err
 	}
@@ -286,9 +371,14 @@ func (r *Repository) getSnapshot(ctx context.Context, sessionID, key string) (*s
 		}
 		if complete {
 			// The session itself may have expired (its snapshots stay until
-			// the sweeper removes them): one more lookup by _id.
-			if err := r.sessionExists(ctx, sessionID); err != nil {
+			// the sweeper removes them), or the manifest may be a previous
+			// holder's of the id: one more lookup by _id.
+			epoch, err := r.sessionEpoch(ctx, sessionID)
+			if err != nil {
 				return nil, err
+			}
+			if !m.visible(epoch) {
+				return nil, errNoSnapshot
 			}
 			return &session.Snapshot{SnapshotInfo: m.info(), Data: data}, nil
 		}
@@ -371,12 +461,14 @@ func (r *Repository) ListSnapshots(ctx context.Context, sessionID string, q sess
 		return nil, err
 	}
 	defer done()
-	if err := r.sessionExists(ctx, sessionID); err != nil {
+	epoch, err := r.sessionEpoch(ctx, sessionID)
+	if err != nil {
 		return nil, r.fail(err)
 	}
 	filter := bson.D{{Key: "$and", Value: bson.A{
 		idPrefix(manifestID(sessionID, q.Prefix)),
 		bson.D{{Key: fID, Value: bson.D{{Key: "$gt", Value: manifestID(sessionID, q.Cursor)}}}},
+		epochManifests(epoch),
 	}}}
 	cur, err := r.snapshotManifests().Find(ctx, filter, options.Find().
 		SetSort(bson.D{{Key: fID, Value: 1}}).SetLimit(int64(q.Limit+1)))
@@ -402,6 +494,28 @@ func (r *Repository) deleteSessionSnapshots(ctx context.Context, sessionID strin
 		return sessiondriver.SessionError(sessionID, fmt.Errorf("mongo: delete snapshot manifests: %w", err))
 	}
 	if _, err := r.snapshotChunks().DeleteMany(ctx, idPrefix(sessionID+"/")); err != nil {
+		return sessiondriver.SessionError(sessionID, fmt.Errorf("mongo: delete snapshot chunks: %w", err))
+	}
+	return nil
+}
+
+// deleteEpochSnapshots removes the manifests and chunks of one holder of
+// the id — those of epoch and those written before epochs existed — and
+// leaves any other epoch's, which may be a newer holder's. Manifests go
+// first, as in deleteSessionSnapshots.
+func (r *Repository) deleteEpochSnapshots(ctx context.Context, sessionID, epoch string) error {
+	filter := bson.D{{Key: "$and", Value: bson.A{idPrefix(sessionID + "/"), epochManifests(epoch)}}}
+	if _, err := r.snapshotManifests().DeleteMany(ctx, filter); err != nil {
+		return sessiondriver.SessionError(sessionID, fmt.Errorf("mongo: delete snapshot manifests: %w", err))
+	}
+	// Chunk ids: "<sid>/<epoch>.<hex>:<n>", or "<sid>/<24 hex>:<n>" before
+	// epochs.
+	chunks := "[0-9a-f]{24}:"
+	if epoch != "" {
+		chunks = "(" + regexp.QuoteMeta(epoch+".") + "|" + chunks + ")"
+	}
+	filter = bson.D{{Key: fID, Value: bson.D{{Key: "$regex", Value: "^" + regexp.QuoteMeta(sessionID+"/") + chunks}}}}
+	if _, err := r.snapshotChunks().DeleteMany(ctx, filter); err != nil {
 		return sessiondriver.SessionError(sessionID, fmt.Errorf("mongo: delete snapshot chunks: %w", err))
 	}
 	return nil

@@ -2,6 +2,7 @@ package rediscache
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -168,4 +169,25 @@ func (c *Cache) SweepExpired(ctx context.Context, limit int) (int, error) {
 		return 0, fmt.Errorf("rediscache: %w", err)
 	}
 	return e.SweepExpired(ctx, limit)
+}
+
+var _ session.IdleDeleter = (*Cache)(nil)
+
+// DeleteSessionIfIdle implements session.IdleDeleter by delegation, and
+// retires the session's cached entries like DeleteSession. When the
+// wrapped repository lacks the role it fails with an error matching
+// errors.ErrUnsupported and touches neither Redis nor the backend.
+func (c *Cache) DeleteSessionIfIdle(ctx context.Context, sessionID string, before time.Time) (bool, error) {
+	if err := c.check(); err != nil {
+		return false, err
+	}
+	d, ok := c.inner.(session.IdleDeleter)
+	if !ok {
+		return false, fmt.Errorf("%T cannot delete conditionally: %w", c.inner, errors.ErrUnsupported)
+	}
+	deleted, err := d.DeleteSessionIfIdle(ctx, sessionID, before)
+	if !deleted && err == nil {
+		return false, nil
+	}
+	return deleted, c.written(ctx, sessionID, err)
 }

@@ -135,3 +135,43 @@ func (r *Repository) SweepExpired(ctx context.Context, limit int) (int, error) {
 	}
 	return int(n), nil
 }
+
+var _ session.IdleDeleter = (*Repository)(nil)
+
+// DeleteSessionIfIdle implements session.IdleDeleter with one conditional
+// DELETE (foreign keys cascade it to everything the session owns) in the
+// transaction that checked the session is live; when it deletes nothing,
+// one lookup by primary key tells a missing session from one written to
+// since.
+func (r *Repository) DeleteSessionIfIdle(ctx context.Context, sessionID string, before time.Time) (bool, error) {
+	if err := driver.ValidateSessionID(sessionID); err != nil {
+		return false, driver.SessionError(sessionID, err)
+	}
+	if before.IsZero() {
+		return false, driver.SessionError(sessionID, driver.InvalidArgument("before", "is zero"))
+	}
+	var deleted bool
+	err := r.writeLive(ctx, sessionID, "delete idle session", func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE id = ? AND updated_at < ?`, sessionID, micros(before))
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil || n == 1 {
+			deleted = err == nil
+			return err
+		}
+		// Nothing deleted: written to since, or missing.
+		var one int
+		if err := tx.QueryRowContext(ctx, `SELECT 1 FROM sessions WHERE id = ?`, sessionID).Scan(&one); errors.Is(err, sql.ErrNoRows) {
+			return errNoSession
+		} else if err != nil {
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		return false, driver.SessionError(sessionID, err)
+	}
+	return deleted, nil
+}

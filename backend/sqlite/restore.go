@@ -44,6 +44,17 @@ func (r *Repository) RestoreTimes(ctx context.Context, sessionID string, t sessi
 				return err
 			}
 		}
+		if o := p.ForkedFrom; o != nil {
+			var messageID sql.NullInt64
+			if o.MessageID != nil {
+				messageID = sql.NullInt64{Int64: int64(*o.MessageID), Valid: true}
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO session_forks
+				(session_id, source_session_id, source_agent_id, source_message_id, forked_at) VALUES (?, ?, ?, ?, ?)`,
+				sessionID, o.SessionID, o.AgentID, messageID, micros(o.At)); err != nil {
+				return err
+			}
+		}
 		if p.UpdatedAt.IsZero() {
 			return nil
 		}

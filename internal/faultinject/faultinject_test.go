@@ -25,7 +25,41 @@ func TestConformance_NoFaults(t *testing.T) {
 			t.Cleanup(func() { _ = r.Close() })
 			return r
 		},
+		NewRepositoryAt: func(t *testing.T, now func() time.Time) session.Repository {
+			r := faultinject.New(memory.New(memory.Options{Now: now}), faultinject.Options{})
+			t.Cleanup(func() { _ = r.Close() })
+			return r
+		},
 	})
+}
+
+// The expiry calls pass through the wrapper (so the Expiry conformance
+// cases run on it) and get its faults like every other call.
+func TestExpiry_PassesThroughAndIsInjected(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	clock := conformance.NewClock(time.Now().UTC())
+	r := faultinject.New(memory.New(memory.Options{Now: clock.Now, Sweep: session.SweeperOptions{Interval: -1}}), faultinject.Options{})
+	t.Cleanup(func() { _ = r.Close() })
+	e, err := session.ExpiryOf(r)
+	require.NoError(t, err, "the wrapper is an ExpiryStore over one")
+	require.NoError(t, r.CreateSession(ctx, &session.Session{ID: "s"}))
+	require.NoError(t, e.SetSessionExpiry(ctx, "s", clock.Now().Add(time.Minute)))
+	r.SetDown(true)
+	require.ErrorIs(t, e.SetSessionExpiry(ctx, "s", time.Time{}), faultinject.ErrInjected)
+	_, err = e.SweepExpired(ctx, 10)
+	require.ErrorIs(t, err, faultinject.ErrInjected)
+	r.SetDown(false)
+	clock.Advance(time.Minute)
+	n, err := e.SweepExpired(ctx, 10)
+	require.NoError(t, err)
+	assert.Equal(t, 1, n)
+
+	if e, err := session.ExpiryOf(faultinject.New(plainRepository{memory.New(memory.Options{})}, faultinject.Options{})); err == nil {
+		assert.ErrorIs(t, e.SetSessionExpiry(ctx, "s", time.Time{}), errors.ErrUnsupported, "an inner repository without expiry")
+		_, err = e.SweepExpired(ctx, 1)
+		assert.ErrorIs(t, err, errors.ErrUnsupported, "an inner repository without expiry")
+	}
 }
 
 func TestDown_FailsEveryCallUntilRestored(t *testing.T) {

@@ -126,3 +126,19 @@ func TestAPI_ForkScopes(t *testing.T) {
 		assert.ErrorIs(t, err, session.ErrNotFound, id)
 	}
 }
+
+// A viewer-password login opens its one session: it reads that session's
+// lineage (the origin's id is part of the session) but cannot list forks,
+// which would name other sessions — the viewer shows it no fork list.
+func TestAPI_ViewerPasswordCannotListForks(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, nil)
+	status, body, _ := f.do(t, request{method: "POST", path: forkPath, body: `{"session_id":"child"}`})
+	require.Equal(t, 201, status, "%v", body)
+	viewer := map[string]string{server.SessionPasswordHeader: f.passwords["demo-t-support"]}
+	for _, path := range []string{"/api/sessions?forked_from=demo-t-support", "/api/sessions?forked_from=demo-t-support&limit=1"} {
+		status, body, _ := f.do(t, request{method: "GET", path: path, noAuth: true, header: viewer})
+		assert.Contains(t, []int{401, 403}, status, "%s: %v", path, body)
+		assert.Nil(t, body["sessions"], "%s: no session listed", path)
+	}
+}

@@ -147,6 +147,17 @@ type statsHelper interface {
 	StatsHelp() map[string]string
 }
 
+// storeHelp describes counters every backend reports through its Stats
+// (the expiry sweeper's, session/driver.Sweeper), so /metrics has HELP
+// lines for them whichever backend serves; a reporter's own StatsHelp
+// wins.
+var storeHelp = map[string]string{
+	"expiry_sweeps_total":                 "Expiry sweeper passes run.",
+	"expiry_sessions_swept_total":         "Expired sessions the sweeper removed, with everything they own.",
+	"expiry_sweep_errors_total":           "Expiry sweeper passes that failed (retried on the next pass).",
+	"expiry_last_sweep_timestamp_seconds": "Unix time the last expiry sweeper pass ended; 0 before the first.",
+}
+
 // helpEscaper escapes a HELP text as the exposition format requires.
 var helpEscaper = strings.NewReplacer(`\`, `\\`, "\n", `\n`)
 
@@ -182,7 +193,11 @@ func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
 			if strings.HasSuffix(name, "_total") {
 				kind = "counter"
 			}
-			if h := help[k]; h != "" {
+			h := help[k]
+			if h == "" {
+				h = storeHelp[k]
+			}
+			if h != "" {
 				fmt.Fprintf(&b, "# HELP %s %s\n", name, helpEscaper.Replace(h))
 			}
 			fmt.Fprintf(&b, "# TYPE %s %s\n%s %s\n", name, kind, name, formatFloat(stats[k]))

@@ -10,6 +10,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
+	"time"
 
 	"github.com/sessionkit/sessionkit/cmd/sessionkit/internal/wire"
 	"github.com/sessionkit/sessionkit/session"
@@ -46,6 +48,10 @@ type Summary struct {
 	MultiAgents int
 	// Snapshots counts snapshot store entries.
 	Snapshots int
+	// Expired names the sessions an import left out because their expiry
+	// (expires_at) had passed since the export: imported, they would be
+	// gone at once, and CreateSession refuses an expiry in the past.
+	Expired []string
 }
 
 // String renders the summary for the end of an import: the skipped count
@@ -54,6 +60,17 @@ func (s Summary) String() string {
 	out := s.Exported()
 	if s.Skipped > 0 {
 		out += fmt.Sprintf("; %d skipped (already present; --overwrite replaces them)", s.Skipped)
+	}
+	if n := len(s.Expired); n > 0 {
+		const shown = 5
+		names := make([]string, 0, shown+1)
+		for _, id := range s.Expired[:min(n, shown)] {
+			names = append(names, fmt.Sprintf("%q", id))
+		}
+		if n > shown {
+			names = append(names, fmt.Sprintf("and %d more", n-shown))
+		}
+		out += fmt.Sprintf("; %d not imported (expired since the export: %s)", n, strings.Join(names, ", "))
 	}
 	return out
 }
@@ -204,11 +221,21 @@ type ImportOptions struct {
 	Overwrite bool
 	// Progress is told after each session.
 	Progress Progress
+	// Now is the clock an expiry is checked against (time.Now when nil).
+	Now func() time.Time
 }
 
-// ImportJSONL reads sessions from r, one per line, into repo.
+// ImportJSONL reads sessions from r, one per line, into repo. A session
+// whose expires_at is not after Now is left out and named in
+// Summary.Expired (it expired since the export); every other session keeps
+// its expiry and its lineage (forked_from, set back with
+// session.TimeRestorer).
 func ImportJSONL(ctx context.Context, repo session.Repository, r io.Reader, opts ImportOptions) (Summary, error) {
 	var sum Summary
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), MaxLineBytes)
 	line := 0
@@ -226,6 +253,13 @@ func ImportJSONL(ctx context.Context, repo session.Repository, r io.Reader, opts
 		if rec.Session == nil {
 			return sum, fmt.Errorf("line %d: %w", line, driver.InvalidArgument("session", "missing"))
 		}
+		if at := rec.Session.ExpiresAt; at != nil && !at.After(now()) {
+			sum.Expired = append(sum.Expired, rec.Session.SessionID)
+			if opts.Progress != nil {
+				opts.Progress(sum.Sessions + sum.Skipped + len(sum.Expired))
+			}
+			continue
+		}
 		wrote, err := Write(ctx, repo, &rec, opts.Overwrite)
 		if err != nil {
 			return sum, fmt.Errorf("line %d: %w", line, err)
@@ -236,7 +270,7 @@ func ImportJSONL(ctx context.Context, repo session.Repository, r io.Reader, opts
 			sum.Skipped++
 		}
 		if opts.Progress != nil {
-			opts.Progress(sum.Sessions + sum.Skipped)
+			opts.Progress(sum.Sessions + sum.Skipped + len(sum.Expired))
 		}
 	}
 	if err := sc.Err(); err != nil {
@@ -307,6 +341,9 @@ func decode(rec *Record) (*plan, error) {
 	}
 	if _, err := driver.PrepareSession(s, s.CreatedAt); err != nil {
 		return nil, err
+	}
+	if o := rec.Session.ForkedFrom; o != nil {
+		s.ForkedFrom = &session.ForkOrigin{SessionID: o.SessionID, AgentID: o.AgentID, MessageID: o.MessageID, At: o.At}
 	}
 	p := &plan{session: s, messages: map[string][]*session.Message{}}
 	for _, ar := range rec.Agents {

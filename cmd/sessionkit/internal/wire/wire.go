@@ -29,7 +29,8 @@ type Session struct {
 	// ExpiresAt is the session's expiry, absent when it has none.
 	ExpiresAt *time.Time `json:"expires_at,omitempty"`
 	// ForkedFrom is the session's lineage (fork.go); absent when it is not
-	// a fork. Import does not restore it (CreateSession records none).
+	// a fork. Import restores it with session.TimeRestorer (CreateSession
+	// records none).
 	ForkedFrom *ForkOrigin `json:"forked_from,omitempty"`
 }
 
