@@ -45,6 +45,11 @@ type Cache struct {
 	pendingN      atomic.Int64
 	seq           atomic.Uint64
 	overflowUntil atomic.Int64 // unix nanos; bypass everything before it
+	// retryMu serializes retry passes: two passes (the loop's tick and the
+	// caller of retryPending) taking the same batch would send an
+	// invalidation twice, and the second DEL would throw away an entry
+	// filled after the first landed.
+	retryMu sync.Mutex
 
 	hits, misses, fills, fillsRejected, invalidations, invalidationFailures,
 	bypasses, oversize, errs, writeThroughs atomic.Int64
@@ -410,6 +415,8 @@ func (c *Cache) retryPending(ctx context.Context) {
 	if c.pendingN.Load() == 0 {
 		return
 	}
+	c.retryMu.Lock()
+	defer c.retryMu.Unlock()
 	c.pendingMu.Lock()
 	batch := make(map[string]uint64, min(len(c.pending), 256))
 	for id, s := range c.pending {
