@@ -64,20 +64,33 @@ func ForkCutAgent(a *session.Agent) *session.Agent {
 	out := a.Clone()
 	out.ConversationManagerState = nil
 	if name, ok := a.ConversationManagerState["__name__"].(string); ok {
-		switch name {
-		case "SlidingWindowConversationManager":
-			out.ConversationManagerState = map[string]any{"__name__": name, "removed_message_count": int64(0), "model_call_count": int64(0)}
-		case "SummarizingConversationManager":
-			out.ConversationManagerState = map[string]any{"summary_message": nil, "__name__": name, "removed_message_count": int64(0)}
-		default:
-			out.ConversationManagerState = map[string]any{"__name__": name, "removed_message_count": int64(0)}
-		}
+		out.ConversationManagerState = FreshConversationManagerState(name)
 	}
-	out.InternalState = map[string]any{
+	out.InternalState = FreshInternalState()
+	return out
+}
+
+// FreshConversationManagerState returns the state Strands' get_state()
+// gives a fresh conversation manager of the named Python class (the
+// sliding window's and the summarizing manager's own keys, and
+// removed_message_count for any other class).
+func FreshConversationManagerState(name string) map[string]any {
+	switch name {
+	case "SlidingWindowConversationManager":
+		return map[string]any{"__name__": name, "removed_message_count": int64(0), "model_call_count": int64(0)}
+	case "SummarizingConversationManager":
+		return map[string]any{"summary_message": nil, "__name__": name, "removed_message_count": int64(0)}
+	}
+	return map[string]any{"__name__": name, "removed_message_count": int64(0)}
+}
+
+// FreshInternalState returns Strands' _internal_state of a fresh agent: an
+// inactive interrupt state and an empty model state.
+func FreshInternalState() map[string]any {
+	return map[string]any{
 		"interrupt_state": map[string]any{"interrupts": map[string]any{}, "context": map[string]any{}, "activated": false},
 		"model_state":     map[string]any{},
 	}
-	return out
 }
 
 // NewForkOrigin returns the lineage of a fork of req made at now that copied

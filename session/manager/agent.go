@@ -41,23 +41,15 @@ type AgentOptions struct {
 // DefaultConversationManagerState returns the state Strands' get_state()
 // gives a fresh conversation manager of the named Python class.
 func DefaultConversationManagerState(name string) map[string]any {
-	switch name {
-	case "", SlidingWindowConversationManager:
-		return map[string]any{"__name__": SlidingWindowConversationManager, "removed_message_count": int64(0), "model_call_count": int64(0)}
-	case SummarizingConversationManager:
-		return map[string]any{"summary_message": nil, "__name__": name, "removed_message_count": int64(0)}
+	if name == "" {
+		name = SlidingWindowConversationManager
 	}
-	return map[string]any{"__name__": name, "removed_message_count": int64(0)}
+	return driver.FreshConversationManagerState(name)
 }
 
 // DefaultInternalState returns Strands' _internal_state of a fresh agent: an
 // inactive interrupt state and an empty model state.
-func DefaultInternalState() map[string]any {
-	return map[string]any{
-		"interrupt_state": map[string]any{"interrupts": map[string]any{}, "context": map[string]any{}, "activated": false},
-		"model_state":     map[string]any{},
-	}
-}
+func DefaultInternalState() map[string]any { return driver.FreshInternalState() }
 
 // AgentSession is the handle of one initialized agent: what the agent sees
 // (messages, state, conversation-manager and internal state) and the
