@@ -2,9 +2,6 @@ package rediscache
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"math/rand/v2"
 	"strconv"
 	"time"
 
@@ -274,38 +271,7 @@ func (c *Cache) appendTo(ctx context.Context, sessionID, agentID string, m *sess
 		}
 		return c.inner.CountMessages(ctx, sessionID, agentID)
 	}
-	return appendByCreate(ctx, c.inner, count, sessionID, agentID, m)
-}
-
-// appendByCreate emulates session.MessageAppender on a repository that
-// lacks it, taking each attempt's id from count; see Cache.AppendMessage.
-// m is not modified.
-func appendByCreate(ctx context.Context, r session.Repository, count func(context.Context) (int, error), sessionID, agentID string, m *session.Message) (int, error) {
-	if m == nil {
-		return 0, r.CreateMessage(ctx, sessionID, agentID, nil) // the backend's own typed error
-	}
-	cp := *m
-	for attempt := 0; ; attempt++ {
-		n, err := count(ctx)
-		if err != nil {
-			return 0, err
-		}
-		cp.ID = n
-		err = r.CreateMessage(ctx, sessionID, agentID, &cp)
-		if !errors.Is(err, session.ErrConflict) {
-			return n, err
-		}
-		// Another writer took id n. Pause a little (growing, random) so that
-		// many writers on one agent do not retry in lockstep.
-		pause := time.Duration(rand.Int64N(int64(time.Millisecond) << min(attempt, 5)))
-		t := time.NewTimer(pause)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return 0, fmt.Errorf("session %q agent %q: append gave up: %w (last attempt: %w)", sessionID, agentID, ctx.Err(), err)
-		case <-t.C:
-		}
-	}
+	return driver.AppendByCreate(ctx, c.inner, count, sessionID, agentID, m)
 }
 
 // GetMessage implements session.MessageStore, through the cache.

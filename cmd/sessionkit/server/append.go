@@ -3,11 +3,9 @@ package server
 import (
 	"context"
 	"errors"
-	"fmt"
-	"math/rand/v2"
-	"time"
 
 	"github.com/sessionkit/sessionkit/session"
+	"github.com/sessionkit/sessionkit/session/driver"
 )
 
 // appendAtEnd stores m as the agent's next message and returns its id. A
@@ -23,25 +21,5 @@ func appendAtEnd(ctx context.Context, repo session.Repository, sessionID, agentI
 			return id, err
 		}
 	}
-	for attempt := 0; ; attempt++ {
-		n, err := repo.CountMessages(ctx, sessionID, agentID)
-		if err != nil {
-			return 0, err
-		}
-		m.ID = n
-		err = repo.CreateMessage(ctx, sessionID, agentID, m)
-		if !errors.Is(err, session.ErrConflict) {
-			return n, err
-		}
-		// Up to 1ms, 2ms, 4ms ... 16ms: enough to let the winner's write
-		// land without adding much latency to the loser.
-		pause := time.Duration(rand.Int64N(int64(time.Millisecond) << min(attempt, 4)))
-		t := time.NewTimer(pause)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return 0, fmt.Errorf("append gave up when the request ended (last attempt: %v): %w", err, ctx.Err())
-		case <-t.C:
-		}
-	}
+	return driver.AppendByCreate(ctx, repo, nil, sessionID, agentID, m)
 }

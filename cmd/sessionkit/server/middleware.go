@@ -41,12 +41,14 @@ func statusOf(err error) (int, string) {
 		return http.StatusNotFound, "not_found"
 	case errors.Is(err, session.ErrAlreadyExists):
 		return http.StatusConflict, "already_exists"
+	case errors.Is(err, context.DeadlineExceeded):
+		// Before ErrConflict: an append that kept losing races until the
+		// request's deadline wraps both, and the deadline is why it ended.
+		return http.StatusGatewayTimeout, "deadline_exceeded"
 	case errors.Is(err, session.ErrConflict):
 		return http.StatusConflict, "conflict"
 	case errors.Is(err, session.ErrClosed):
 		return http.StatusServiceUnavailable, "unavailable"
-	case errors.Is(err, context.DeadlineExceeded):
-		return http.StatusGatewayTimeout, "deadline_exceeded"
 	case errors.Is(err, errors.ErrUnsupported):
 		return http.StatusNotImplemented, "not_implemented"
 	case errors.Is(err, context.Canceled):
