@@ -4,9 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"net/url"
-	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -98,17 +95,7 @@ func TestExpiry_SweeperStopsAtCloseAndCanBeDisabled(t *testing.T) {
 func TestMigrate_Version4FileGainsExpiry(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	dir := t.TempDir()
-	require.NoError(t, os.Chmod(dir, 0o700))
-	path := filepath.Join(dir, DefaultFileName)
-	db, err := sql.Open("sqlite", dsn(path, url.Values{"_txlock": {"immediate"}}))
-	require.NoError(t, err)
-	require.NoError(t, migrate(ctx, db, migrations[:4]))
-	_, err = db.Exec(`INSERT INTO sessions (id, type, application_name, viewer_password_hash, created_at, updated_at)
-		VALUES ('s1', 'AGENT', 'app', '', 1, 1)`)
-	require.NoError(t, err)
-	require.NoError(t, db.Close())
-	require.NoError(t, os.Chmod(path, 0o600))
+	dir := fileAtVersion(t, 4)
 
 	clock := &settable{t: fixedNow}
 	r := openTest(t, dir, Options{Now: clock.now})

@@ -2,11 +2,7 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
-	"net/url"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -21,17 +17,7 @@ import (
 func TestMigrate_Version4FileGainsForkLineage(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	dir := t.TempDir()
-	require.NoError(t, os.Chmod(dir, 0o700))
-	path := filepath.Join(dir, DefaultFileName)
-	db, err := sql.Open("sqlite", dsn(path, url.Values{"_txlock": {"immediate"}}))
-	require.NoError(t, err)
-	require.NoError(t, migrate(ctx, db, migrations[:4]))
-	_, err = db.Exec(`INSERT INTO sessions (id, type, application_name, viewer_password_hash, created_at, updated_at)
-		VALUES ('s1', 'AGENT', 'app', '', 1, 1)`)
-	require.NoError(t, err)
-	require.NoError(t, db.Close())
-	require.NoError(t, os.Chmod(path, 0o600))
+	dir := fileAtVersion(t, 4)
 
 	r := openTest(t, dir, Options{})
 	got, err := r.ForkSession(ctx, session.ForkRequest{SourceID: "s1", ID: "f1"})

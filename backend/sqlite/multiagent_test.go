@@ -2,10 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
-	"net/url"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -20,20 +16,10 @@ import (
 func TestMigrate_Version1FileGainsMultiAgents(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	dir := t.TempDir()
-	require.NoError(t, os.Chmod(dir, 0o700))
-	path := filepath.Join(dir, DefaultFileName)
-	db, err := sql.Open("sqlite", dsn(path, url.Values{"_txlock": {"immediate"}}))
-	require.NoError(t, err)
-	require.NoError(t, migrate(ctx, db, migrations[:1]))
-	_, err = db.Exec(`INSERT INTO sessions (id, type, application_name, viewer_password_hash, created_at, updated_at)
-		VALUES ('s1', 'AGENT', 'app', '', 1, 1)`)
-	require.NoError(t, err)
-	require.NoError(t, db.Close())
-	require.NoError(t, os.Chmod(path, 0o600))
+	dir := fileAtVersion(t, 1)
 
 	r := openTest(t, dir, Options{})
-	_, err = r.GetSession(ctx, "s1")
+	_, err := r.GetSession(ctx, "s1")
 	require.NoError(t, err, "the version-1 session survives the upgrade")
 	require.NoError(t, r.CreateMultiAgent(ctx, "s1", &session.MultiAgent{ID: "default_swarm", State: map[string]any{"b": []byte{1}}}))
 	got, err := r.GetMultiAgent(ctx, "s1", "default_swarm")

@@ -3,10 +3,6 @@ package sqlite
 import (
 	"bytes"
 	"context"
-	"database/sql"
-	"net/url"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -21,20 +17,10 @@ import (
 func TestMigrate_Version3FileGainsSnapshots(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	dir := t.TempDir()
-	require.NoError(t, os.Chmod(dir, 0o700))
-	path := filepath.Join(dir, DefaultFileName)
-	db, err := sql.Open("sqlite", dsn(path, url.Values{"_txlock": {"immediate"}}))
-	require.NoError(t, err)
-	require.NoError(t, migrate(ctx, db, migrations[:3]))
-	_, err = db.Exec(`INSERT INTO sessions (id, type, application_name, viewer_password_hash, created_at, updated_at)
-		VALUES ('s1', 'AGENT', 'app', '', 1, 1)`)
-	require.NoError(t, err)
-	require.NoError(t, db.Close())
-	require.NoError(t, os.Chmod(path, 0o600))
+	dir := fileAtVersion(t, 3)
 
 	r := openTest(t, dir, Options{})
-	_, err = r.GetSession(ctx, "s1")
+	_, err := r.GetSession(ctx, "s1")
 	require.NoError(t, err, "the version-3 session survives the upgrade")
 	_, err = r.PutSnapshot(ctx, "s1", "scopes/agent/a/snapshots/snapshot_latest.json", []byte{0, 1, 0xff})
 	require.NoError(t, err)
